@@ -1,0 +1,422 @@
+"""Typed ORM models: the whole schema, one class per table.
+
+Relationships are declared `lazy="raise"` so that no query runs behind our back under
+asyncio; load what you need explicitly with `selectinload`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """Timezone-aware UTC datetimes on both SQLite (which drops tzinfo) and PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
+
+
+class UnitKind(enum.StrEnum):
+    PROVINCE = "province"
+    DISTRICT = "district"
+    GRASSROOTS = "grassroots"
+    CELL = "cell"
+
+
+UNIT_KIND_DEPTH = {
+    UnitKind.PROVINCE: 0,
+    UnitKind.DISTRICT: 1,
+    UnitKind.GRASSROOTS: 2,
+    UnitKind.CELL: 3,
+}
+
+
+class Role(enum.StrEnum):
+    SECRETARY = "secretary"
+    DEPUTY = "deputy"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class MemberStatus(enum.StrEnum):
+    OFFICIAL = "official"
+    PROBATIONARY = "probationary"
+    EXEMPT = "exempt"
+    LEFT = "left"
+
+
+class OrgUnit(Base):
+    __tablename__ = "org_units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    # Materialised path of ids ("/1/7/42/"): a subtree is one indexed LIKE prefix query.
+    path: Mapped[str] = mapped_column(String(255), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    parent: Mapped[OrgUnit | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger, unique=True)
+    display_name: Mapped[str] = mapped_column(String(200), default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class RoleGrant(Base):
+    __tablename__ = "role_grants"
+    __table_args__ = (UniqueConstraint("account_id", "unit_id", "role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    unit: Mapped[OrgUnit] = relationship(lazy="raise")
+    account: Mapped[Account] = relationship(lazy="raise")
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (Index("ix_members_cell_status", "cell_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    full_name: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(16), default=MemberStatus.OFFICIAL.value)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Invitation(Base):
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
+    role: Mapped[str] = mapped_column(String(16))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[dt.datetime]
+    used_at: Mapped[dt.datetime | None]
+    used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+
+class InviteFailure(Base):
+    """Failed /start attempts, kept to throttle token guessing across restarts."""
+
+    __tablename__ = "invite_failures"
+    __table_args__ = (Index("ix_invite_failures_tg_at", "telegram_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_id: Mapped[int] = mapped_column(BigInteger)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_label: Mapped[str] = mapped_column(String(120), default="")
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(40))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class BotState(Base):
+    """PTB persistence: one row per (kind, key) — user/chat/bot data and conversations."""
+
+    __tablename__ = "bot_state"
+
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    data: Mapped[Any] = mapped_column(JSON)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+# ---------------------------------------------------------------- check-ins (migration 0002)
+
+
+class CheckinStatus(enum.StrEnum):
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+
+
+class Checkin(Base):
+    """One monthly meeting report of a cell.
+
+    `answers` holds the versioned, pydantic-validated record (storage.checkin_schema).
+    The scalar columns below are denormalised from it on every save, so that scoring can
+    aggregate in SQL without parsing JSON.
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("cell_id", "month", "slot"),
+        Index("ix_checkins_month_status", "month", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # first day of the meeting's month
+    # "regular" for regular/combined/not-held meetings; "thematic" for a separate one.
+    slot: Mapped[str] = mapped_column(String(16), default="regular")
+    status: Mapped[str] = mapped_column(String(16), default=CheckinStatus.DRAFT.value)
+    schema_version: Mapped[int] = mapped_column(SmallInteger, default=1)
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    submitted_at: Mapped[dt.datetime | None]
+    locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    review_status: Mapped[str | None] = mapped_column(String(16))
+    review_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+
+    # Denormalised facts (NULL while unanswered).
+    held: Mapped[bool | None] = mapped_column(Boolean)
+    meeting_type: Mapped[str | None] = mapped_column(String(16))
+    meeting_date: Mapped[dt.date | None] = mapped_column(Date)
+    duration_min: Mapped[int | None] = mapped_column(SmallInteger)
+    pre_meeting: Mapped[bool | None] = mapped_column(Boolean)
+    content_prepared: Mapped[bool | None] = mapped_column(Boolean)
+    draft_resolution: Mapped[bool | None] = mapped_column(Boolean)
+    expected_count: Mapped[int | None] = mapped_column(Integer)
+    present_count: Mapped[int | None] = mapped_column(Integer)
+    absent_excused: Mapped[int | None] = mapped_column(Integer)
+    absent_unexcused: Mapped[int | None] = mapped_column(Integer)
+    dues_status: Mapped[str | None] = mapped_column(String(8))
+    dues_paid: Mapped[int | None] = mapped_column(Integer)
+    current_affairs: Mapped[bool | None] = mapped_column(Boolean)
+    ho_chi_minh: Mapped[bool | None] = mapped_column(Boolean)
+    speakers: Mapped[int | None] = mapped_column(Integer)
+    commended: Mapped[int | None] = mapped_column(Integer)
+    criticised: Mapped[int | None] = mapped_column(Integer)
+    assessed: Mapped[bool | None] = mapped_column(Boolean)
+    resolution_impl: Mapped[str | None] = mapped_column(String(8))
+    resolution_adopted: Mapped[bool | None] = mapped_column(Boolean)
+    minutes_complete: Mapped[bool | None] = mapped_column(Boolean)
+    candidates: Mapped[int | None] = mapped_column(Integer)
+    admitted: Mapped[int | None] = mapped_column(Integer)
+    discipline: Mapped[int | None] = mapped_column(Integer)
+    solidarity: Mapped[int | None] = mapped_column(Integer)
+
+
+class AttendanceMark(Base):
+    """Per-member attendance of a submitted check-in (absent members only; the rest present)."""
+
+    __tablename__ = "attendance_marks"
+    __table_args__ = (UniqueConstraint("checkin_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # excused | unexcused
+
+
+class PeriodLock(Base):
+    __tablename__ = "period_locks"
+    __table_args__ = (UniqueConstraint("unit_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    period: Mapped[str] = mapped_column(String(10))  # 2026, 2026-Q2, 2026-05
+    locked_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    locked_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- initiatives (migration 0003)
+
+
+class Initiative(Base):
+    __tablename__ = "initiatives"
+    __table_args__ = (
+        Index("ix_initiatives_cell_year", "cell_id", "year"),
+        Index("ix_initiatives_member_year", "member_id", "year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    group_key: Mapped[str | None] = mapped_column(String(32))  # same commitment, several members
+    kind: Mapped[str] = mapped_column(String(24))
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(SmallInteger)
+    expected_benefit: Mapped[str | None] = mapped_column(Text)
+    expected_amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    target_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="registered")
+    result: Mapped[str | None] = mapped_column(Text)
+    realised_amount_vnd: Mapped[int | None] = mapped_column(BigInteger)
+    attachment_file_id: Mapped[str | None] = mapped_column(String(200))
+    drop_reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[dt.datetime | None]
+
+
+# ---------------------------------------------------------------- reminders (migration 0004)
+
+
+class MeetingSchedule(Base):
+    """A unit's regular meeting rule; a cell without one inherits its nearest ancestor's."""
+
+    __tablename__ = "meeting_schedules"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), unique=True)
+    # day-of-month rule: day in 1..31 or -1 for the last day; weekday rule: nth in 1..4 or -1
+    # for "last", weekday 0=Monday..6=Sunday.
+    rule_kind: Mapped[str] = mapped_column(String(8))  # "day" | "weekday"
+    day: Mapped[int | None] = mapped_column(SmallInteger)
+    nth: Mapped[int | None] = mapped_column(SmallInteger)
+    weekday: Mapped[int | None] = mapped_column(SmallInteger)
+    start_time: Mapped[str] = mapped_column(String(5), default="08:00")  # HH:MM local
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeetingOverride(Base):
+    """A one-off change of a cell's meeting in one month: moved, or cancelled."""
+
+    __tablename__ = "meeting_overrides"
+    __table_args__ = (UniqueConstraint("cell_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    month: Mapped[dt.date] = mapped_column(Date)
+    moved_to: Mapped[dt.datetime | None]
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ReminderMute(Base):
+    __tablename__ = "reminder_mutes"
+    __table_args__ = (UniqueConstraint("cell_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    kind: Mapped[str] = mapped_column(String(24))
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    UNDELIVERABLE = "undeliverable"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+class OutboxMessage(Base):
+    """A message to send later: reminders, digests, broadcasts, notifications.
+
+    `dedup_key` makes planning idempotent: (cell, occurrence, kind, recipient) for reminders.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_due", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(160), unique=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    cell_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    occurrence: Mapped[dt.datetime | None]
+    due_at: Mapped[dt.datetime]
+    expires_at: Mapped[dt.datetime | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(SmallInteger, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    claimed_at: Mapped[dt.datetime | None]
+    sent_at: Mapped[dt.datetime | None]
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)  # broadcasts
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Broadcast(Base):
+    __tablename__ = "broadcasts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    text: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
