@@ -1,0 +1,73 @@
+"""Assembly: one builder for production and tests, handlers registered in a visible order."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import LinkPreviewOptions
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.request import BaseRequest
+
+from bot.context import Services
+from bot.conversation import register_command_guard
+from bot.settings import Settings
+from handlers import common, onboarding, roster
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.persistence import SQLPersistence
+
+log = logging.getLogger(__name__)
+
+# Feature modules, each with register(app); order matters inside group 0.
+FEATURES: list[Any] = [roster, onboarding, common]
+
+
+def build_application(
+    settings: Settings,
+    *,
+    token: str | None = None,
+    session_factory: SessionFactory | None = None,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+    rate_limiter: AIORateLimiter | None = None,
+    persistence_interval: float = 10,
+) -> Application:  # type: ignore[type-arg]
+    """The Application used by `cellbot run`, and by the tests with an offline request."""
+    if session_factory is None:
+        session_factory = create_session_factory(create_engine(settings.database_url))
+    builder = (
+        ApplicationBuilder()
+        .token(token or settings.require_token())
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                tzinfo=settings.tz,
+            )
+        )
+        .persistence(SQLPersistence(session_factory, update_interval=persistence_interval))
+        .rate_limiter(
+            rate_limiter
+            or AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=3)
+        )
+        .post_init(_post_init)
+    )
+    if settings.telegram_api_base_url:
+        builder = builder.base_url(settings.telegram_api_base_url)
+    if request is not None:
+        builder = builder.request(request)
+    if updates_request is not None:
+        builder = builder.get_updates_request(updates_request)
+    app = builder.build()
+    app.bot_data["services"] = Services(settings=settings, sessions=session_factory)
+    register_command_guard(app)
+    for feature in FEATURES:
+        feature.register(app)
+    common.register_fallbacks(app)
+    app.add_error_handler(common.error_handler)
+    return app
+
+
+async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
+    await common.set_default_commands(app)

@@ -1,0 +1,274 @@
+"""The `cellbot` command line: run the bot, manage the database, the org tree, invitations."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import logging
+import re
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+from bot.settings import Settings, SettingsError, load_settings
+
+T = TypeVar("T")
+EXIT_USAGE = 2
+
+
+def _fail(message: str) -> int:
+    print(f"cellbot: {message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+def _with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
+    """Upgrade the schema, then run `work(session)` in one transaction."""
+    from storage.db import create_engine, create_session_factory, upgrade_to_head
+
+    upgrade_to_head(settings.database_url)
+
+    async def main() -> T:
+        engine = create_engine(settings.database_url)
+        try:
+            async with create_session_factory(engine).begin() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(main())
+
+
+# ------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.runner import run_polling
+
+    settings = _settings()
+    settings.require_token()
+    return run_polling(settings)
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    from storage.db import upgrade_to_head
+
+    settings = _settings()
+    upgrade_to_head(settings.database_url)
+    print("database is at the latest schema")
+    return 0
+
+
+def cmd_org_import(args: argparse.Namespace) -> int:
+    from storage.orgfile import OrgFileError, parse_org_text
+    from storage.orgs import ImportReport, import_units
+
+    path = Path(args.file)
+    if not path.is_file():
+        return _fail(f"no such file: {path}")
+    fmt = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower(), "")
+    try:
+        rows = parse_org_text(path.read_text(encoding="utf-8-sig"), fmt=fmt)
+    except (OrgFileError, UnicodeDecodeError) as exc:
+        return _fail(f"{path}: {exc}")
+
+    class Rejected(Exception):
+        def __init__(self, report: ImportReport) -> None:
+            self.report = report
+
+    async def work(session: object) -> ImportReport:
+        report = await import_units(session, rows, actor_label=f"import {path.name}")  # type: ignore[arg-type]
+        if report.rejected:
+            raise Rejected(report)  # rolls the whole file back
+        return report
+
+    try:
+        report = _with_db(_settings(), work)
+    except Rejected as rejected:
+        for error in rejected.report.rejected:
+            print(f"{path}:{error.line}: {error.code or '?'}: {error.reason}", file=sys.stderr)
+        print(
+            f"nothing imported: {len(rejected.report.rejected)} rejected row(s); "
+            "fix them and import again",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, rejected 0")
+    return 0
+
+
+def cmd_org_show(args: argparse.Namespace) -> int:
+    from storage.orgs import TreeLine, get_unit_by_code, tree_lines
+
+    async def work(session: object) -> list[TreeLine] | None:
+        root = None
+        if args.code:
+            root = await get_unit_by_code(session, args.code)  # type: ignore[arg-type]
+            if root is None:
+                return None
+        return await tree_lines(session, root)  # type: ignore[arg-type]
+
+    lines = _with_db(_settings(), work)
+    if lines is None:
+        return _fail(f"no unit with code {args.code}")
+    if not lines:
+        print("the organisation tree is empty: import one with `cellbot org import FILE`")
+        return 0
+    for line in lines:
+        roles = f"  [{'; '.join(line.roles)}]" if line.roles else ""
+        members = f"  {line.members} members" if line.kind == "cell" else ""
+        print(f"{'  ' * line.depth}{line.code}  {line.name} ({line.kind}){members}{roles}")
+    return 0
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = re.fullmatch(r"(\d+)\s*([dhm])", text.strip().lower())
+    if not match:
+        raise ValueError("use a number and d, h or m, e.g. 7d")
+    value, unit = int(match[1]), match[2]
+    delta = {"d": dt.timedelta(days=value), "h": dt.timedelta(hours=value), "m": dt.timedelta(minutes=value)}[unit]
+    if not dt.timedelta(minutes=5) <= delta <= dt.timedelta(days=90):
+        raise ValueError("between 5m and 90d")
+    return delta
+
+
+def cmd_invite_create(args: argparse.Namespace) -> int:
+    from telegram.helpers import create_deep_linked_url
+
+    from storage.invitations import create_invitation, role_fits_unit
+    from storage.orgs import get_unit_by_code
+
+    try:
+        ttl = parse_duration(args.expires)
+    except ValueError as exc:
+        return _fail(f"--expires {args.expires}: {exc}")
+    settings = _settings()
+    username = args.bot_username or _bot_username(settings)
+    if username is None:
+        return _fail("could not ask Telegram for the bot's username; pass --bot-username NAME")
+
+    async def work(session: object) -> str | None:
+        unit = await get_unit_by_code(session, args.unit)  # type: ignore[arg-type]
+        if unit is None:
+            return None
+        if not role_fits_unit(args.role, unit.kind):
+            raise ValueError(f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}")
+        return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)  # type: ignore[arg-type]
+
+    try:
+        token = _with_db(settings, work)
+    except ValueError as exc:
+        return _fail(str(exc))
+    if token is None:
+        return _fail(f"no unit with code {args.unit}")
+    print(create_deep_linked_url(username.lstrip("@"), token))
+    print(f"valid for {args.expires}, single use", file=sys.stderr)
+    return 0
+
+
+def _bot_username(settings: Settings) -> str | None:
+    from telegram import Bot
+    from telegram.error import TelegramError
+
+    try:
+        token = settings.require_token()
+    except SettingsError:
+        return None
+
+    async def ask() -> str:
+        kwargs = {"base_url": settings.telegram_api_base_url} if settings.telegram_api_base_url else {}
+        async with Bot(token, **kwargs) as bot:
+            return bot.username
+
+    try:
+        return asyncio.run(ask())
+    except (TelegramError, OSError):
+        return None
+
+
+def cmd_demo_seed(args: argparse.Namespace) -> int:
+    from storage.demo import SeedReport, seed_demo
+
+    async def work(session: object) -> SeedReport:
+        return await seed_demo(session, seed=args.seed)  # type: ignore[arg-type]
+
+    report = _with_db(_settings(), work)
+    print(
+        f"demo organisation: {report.units.created} units created, "
+        f"{report.units.unchanged + report.units.updated} already there; "
+        f"{report.members_added} members added"
+    )
+    return 0
+
+
+# ------------------------------------------------------------------------- parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="cellbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
+
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
+        func=cmd_db_upgrade
+    )
+
+    org = sub.add_parser("org", help="the organisation tree").add_subparsers(
+        dest="org_command", required=True
+    )
+    imp = org.add_parser("import", help="import units from a CSV or YAML file")
+    imp.add_argument("file")
+    imp.set_defaults(func=cmd_org_import)
+    show = org.add_parser("show", help="print the tree or a subtree")
+    show.add_argument("code", nargs="?")
+    show.set_defaults(func=cmd_org_show)
+
+    invite = sub.add_parser("invite", help="invitations").add_subparsers(
+        dest="invite_command", required=True
+    )
+    create = invite.add_parser("create", help="create a single-use invitation link")
+    create.add_argument("--unit", required=True)
+    create.add_argument(
+        "--role", required=True, choices=["secretary", "deputy", "supervisor", "admin"]
+    )
+    create.add_argument("--expires", default="7d", help="e.g. 7d, 12h (default 7d)")
+    create.add_argument("--bot-username", help="the bot's @username, when offline")
+    create.set_defaults(func=cmd_invite_create)
+
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    seed = demo.add_parser("seed", help="create a demo province, district, communes and cells")
+    seed.add_argument("--seed", type=int, default=2024)
+    seed.set_defaults(func=cmd_demo_seed)
+
+    for register in _feature_registrars():
+        register(sub, demo)
+    return parser
+
+
+def _feature_registrars() -> list[Callable[[argparse._SubParsersAction, argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code = int(args.func(args))
+    except SettingsError as exc:
+        code = _fail(str(exc))
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.INFO)
+    main()

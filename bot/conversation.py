@@ -1,0 +1,71 @@
+"""Shared pieces of every ConversationHandler: /cancel, and leaving on another command.
+
+A conversation waiting for typed text would otherwise keep its state when the user sends
+another command (the command goes to its own handler first), and take their next message
+as an answer. So any command other than /cancel ends every open conversation of that user
+first; their answers are already in the database, and `/checkin` etc. resume from there.
+PTB has no public API to end a conversation from outside; `_get_key`/`_update_state` are
+pinned by the PTB 22 requirement and covered by tests/e2e/test_roster.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import Ctx, Request, with_request
+
+log = logging.getLogger(__name__)
+
+END = ConversationHandler.END
+CANCEL_FILTER = filters.Regex(r"^/cancel(@\w+)?(\s|$)")
+
+
+def cancel_handler(
+    message_key: str = "cancel.done",
+    before: Callable[[Update, Ctx, Request], Awaitable[None]] | None = None,
+) -> BaseHandler[Update, Ctx, object]:
+    @with_request
+    async def cancel(update: Update, context: Ctx, req: Request) -> int:
+        if before is not None:
+            await before(update, context, req)
+        if update.effective_message is not None:
+            await update.effective_message.reply_text(req.t(message_key))
+        return END
+
+    return CommandHandler("cancel", cancel)
+
+
+def fallbacks(
+    message_key: str = "cancel.done",
+    before: Callable[[Update, Ctx, Request], Awaitable[None]] | None = None,
+) -> list[BaseHandler[Update, Ctx, object]]:
+    return [cancel_handler(message_key, before)]
+
+
+async def _end_open_conversations(update: Update, context: Ctx) -> None:
+    for group in context.application.handlers.values():
+        for handler in group:
+            if isinstance(handler, ConversationHandler):
+                try:
+                    key = handler._get_key(update)
+                except RuntimeError:
+                    continue
+                handler._update_state(END, key)
+
+
+def register_command_guard(app: Application) -> None:  # type: ignore[type-arg]
+    """Group -1 runs before every other group and does not stop them."""
+    app.add_handler(
+        MessageHandler(filters.COMMAND & ~CANCEL_FILTER, _end_open_conversations), group=-1
+    )

@@ -1,0 +1,239 @@
+"""Commands every user has: /start without a token, /help, /language, /whoami, /cancel,
+plus the replies to stray input and the error handler."""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import Ctx, Request, services, with_request
+from bot.i18n import LANGUAGES, t
+from bot.keyboards import button, markup, parse_cb
+from storage import audit
+from storage.accounts import Grant, cell_grants, supervised_grants
+
+log = logging.getLogger(__name__)
+
+# Commands shown in Telegram's menu, by audience; texts come from the catalogs.
+CELL_COMMANDS = ("checkin", "members", "initiatives", "schedule", "reminders")
+SUPERVISOR_COMMANDS = (
+    "summary",
+    "missing",
+    "cell",
+    "ranking",
+    "initiatives",
+    "export",
+    "chart",
+    "broadcast",
+    "review",
+    "lock",
+)
+EVERYONE_COMMANDS = ("help", "language", "whoami", "cancel")
+
+
+def commands_for(grants: list[Grant]) -> list[str]:
+    names: list[str] = []
+    if cell_grants(grants):
+        names.extend(CELL_COMMANDS)
+    if supervised_grants(grants):
+        names.extend(c for c in SUPERVISOR_COMMANDS if c not in names)
+    names.extend(EVERYONE_COMMANDS)
+    return names
+
+
+def bot_commands(lang: str, names: list[str]) -> list[BotCommand]:
+    return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
+
+
+async def set_chat_commands(context: Ctx, chat_id: int, lang: str, grants: list[Grant]) -> None:
+    """Give this chat the menu of its roles; a failure here must not break the reply."""
+    try:
+        await context.bot.set_my_commands(
+            bot_commands(lang, commands_for(grants)), scope=BotCommandScopeChat(chat_id)
+        )
+    except TelegramError:
+        log.warning("could not set the command menu of chat %s", chat_id, exc_info=True)
+
+
+async def set_default_commands(app: Application) -> None:  # type: ignore[type-arg]
+    """post_init: the menu for users without a role yet, in each language."""
+    for lang in LANGUAGES:
+        await app.bot.set_my_commands(
+            bot_commands(lang, list(EVERYONE_COMMANDS)),
+            language_code=None if lang == services(app).settings.default_language else lang,
+        )
+
+
+def role_label(req: Request, grant: Grant) -> str:
+    return req.t(f"role.{grant.role}")
+
+
+def grants_text(req: Request) -> str:
+    lines = [
+        req.t(
+            "whoami.line",
+            role=role_label(req, g),
+            unit=html.escape(g.unit_name),
+            code=html.escape(g.unit_code),
+        )
+        for g in req.grants
+    ]
+    return "\n".join(lines)
+
+
+@with_request
+async def start_without_token(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    if req.grants:
+        text = req.t("start.welcome_back", name=html.escape(req.account.display_name))
+        text += "\n\n" + grants_text(req) + "\n\n" + req.t("start.see_help")
+    else:
+        text = req.t("start.no_invitation")
+    await update.effective_message.reply_text(text)
+
+
+@with_request
+async def help_command(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    parts = [req.t("help.title")]
+    if cell_grants(req.grants):
+        parts.append(req.t("help.secretary"))
+    if supervised_grants(req.grants):
+        parts.append(req.t("help.supervisor"))
+    if not req.grants:
+        parts.append(req.t("help.no_role"))
+    parts.append(req.t("help.everyone"))
+    await update.effective_message.reply_text("\n\n".join(parts))
+
+
+@with_request
+async def whoami(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    if not req.grants:
+        await update.effective_message.reply_text(req.t("whoami.none"))
+        return
+    text = req.t("whoami.title", name=html.escape(req.account.display_name))
+    await update.effective_message.reply_text(text + "\n" + grants_text(req))
+
+
+def language_keyboard() -> object:
+    return markup([button("🇻🇳 Tiếng Việt", "lang", "vi"), button("🇬🇧 English", "lang", "en")])
+
+
+@with_request
+async def language_command(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(
+        req.t("language.choose"), reply_markup=language_keyboard()
+    )
+
+
+@with_request
+async def language_chosen(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    if len(parts) != 2 or parts[1] not in LANGUAGES:
+        await query.answer(req.t("common.stale_button"), show_alert=True)
+        return
+    before = req.account.language
+    req.account.language = req.lang = parts[1]
+    audit.record(
+        req.session,
+        actor_account_id=req.account.id,
+        entity="account",
+        entity_id=req.account.id,
+        action="language",
+        before={"language": before},
+        after={"language": parts[1]},
+    )
+    await query.answer()
+    await query.edit_message_text(req.t("language.set"))
+    if update.effective_chat is not None:
+        await set_chat_commands(context, update.effective_chat.id, req.lang, req.grants)
+
+
+@with_request
+async def cancel_outside(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(req.t("cancel.nothing"))
+
+
+@with_request
+async def unknown_command(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(req.t("common.unknown_command"))
+
+
+@with_request
+async def stray_text(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(req.t("common.not_understood"))
+
+
+@with_request
+async def stale_button(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    await query.answer(req.t("common.stale_button"), show_alert=True)
+
+
+async def noop_button(update: Update, context: Ctx) -> None:
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def error_handler(update: object, context: Ctx) -> None:
+    """Log with the update's context; tell the user briefly, in their language."""
+    user_id = chat_id = None
+    lang = services(context).settings.default_language
+    if isinstance(update, Update):
+        user = update.effective_user
+        user_id = user.id if user else None
+        chat_id = update.effective_chat.id if update.effective_chat else None
+        if user is not None and user.language_code:
+            lang = user.language_code
+    log.error(
+        "error handling update %s (user=%s chat=%s)",
+        getattr(update, "update_id", None),
+        user_id,
+        chat_id,
+        exc_info=context.error,
+    )
+    if chat_id is None:
+        return
+    try:
+        await context.bot.send_message(chat_id, t(lang, "common.error"))
+    except TelegramError:
+        log.warning("could not send the error apology to chat %s", chat_id, exc_info=True)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("help", help_command, filters=private))
+    app.add_handler(CommandHandler("whoami", whoami, filters=private))
+    app.add_handler(CommandHandler("language", language_command, filters=private))
+    app.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"))
+    app.add_handler(CallbackQueryHandler(noop_button, pattern=r"^noop$"))
+
+
+def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
+    """Registered last in group 0: within a group only the first matching handler runs, so
+    these answer exactly the updates no feature handler or conversation took."""
+    private = filters.ChatType.PRIVATE
+    group = 0
+    app.add_handler(CommandHandler("start", start_without_token, filters=private), group)
+    app.add_handler(CommandHandler("cancel", cancel_outside, filters=private), group)
+    app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command), group)
+    app.add_handler(MessageHandler(filters.ALL & private & ~filters.COMMAND, stray_text), group)
+    app.add_handler(CallbackQueryHandler(stale_button), group)

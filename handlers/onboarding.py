@@ -1,0 +1,42 @@
+"""/start <token>: redeem an invitation and greet the new secretary, deputy or supervisor."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import Update
+from telegram.ext import Application, CommandHandler, filters
+
+from bot.context import Ctx, Request, with_request
+from handlers.common import set_chat_commands
+from storage.accounts import grants_of
+from storage.invitations import RedeemOutcome, redeem
+
+
+@with_request
+async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
+    message = update.effective_message
+    assert message is not None
+    token = (context.args or [""])[0]
+    result = await redeem(req.session, token, req.account)
+    if result.outcome not in (RedeemOutcome.OK, RedeemOutcome.ALREADY):
+        await message.reply_text(req.t(f"invite.{result.outcome.value}"))
+        return
+    # A first-time user who never chose a language keeps Telegram's; make it explicit now.
+    if req.account.language is None:
+        req.account.language = req.lang
+    role = req.t(f"role.{result.role}")
+    unit = html.escape(result.unit_name or "")
+    key = "invite.ok" if result.outcome is RedeemOutcome.OK else "invite.already"
+    text = req.t(key, role=role, unit=unit)
+    text += "\n\n" + req.t(f"invite.next.{result.role}")
+    await message.reply_text(text)
+    req.grants = await grants_of(req.session, req.account.id)
+    if update.effective_chat is not None:
+        await set_chat_commands(context, update.effective_chat.id, req.lang, req.grants)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(
+        CommandHandler("start", start_with_token, filters=filters.ChatType.PRIVATE, has_args=True)
+    )

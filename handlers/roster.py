@@ -1,0 +1,342 @@
+"""/members: the cell's roster — list, add one, paste a list, rename, status, mark as left."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import Ctx, Request, with_request
+from bot.conversation import END, fallbacks
+from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from handlers.cells import allowed, cell_name, cell_picker, my_cells
+from storage.members import (
+    MAX_NAME,
+    add_members,
+    duplicates_of,
+    member_of_cell,
+    normalize_name,
+    page_of_members,
+    rename_member,
+    set_status,
+    valid_name,
+)
+from storage.models import MemberStatus
+
+PAGE_SIZE = 10
+MAX_PASTE = 200
+ASK_NAME, ASK_LIST, ASK_RENAME = range(3)
+STATUS_ICON = {"official": "", "probationary": " 🌱", "exempt": " 💤", "left": " ⛔"}
+PENDING = "roster_pending"
+
+
+async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, InlineKeyboardMarkup]:
+    members, total = await page_of_members(req.session, cell_id, page, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    if not members and page > 0:
+        members, total = await page_of_members(req.session, cell_id, page, PAGE_SIZE)
+    text = req.t("roster.title", cell=cell_name(req, cell_id), count=total)
+    if total == 0:
+        text += "\n\n" + req.t("roster.empty")
+    else:
+        text += "\n" + req.t("roster.legend")
+    member_buttons = [
+        button(f"{m.full_name}{STATUS_ICON.get(m.status, '')}", "m", "show", cell_id, m.id)
+        for m in members
+    ]
+    keyboard = [
+        *rows(member_buttons, 2),
+        pager_row("m:list", page, total, PAGE_SIZE, cell_id),
+        [
+            button(req.t("roster.btn_add"), "m", "add", cell_id),
+            button(req.t("roster.btn_paste"), "m", "paste", cell_id),
+        ],
+    ]
+    return text, markup(*keyboard)
+
+
+@with_request
+async def members_command(update: Update, context: Ctx, req: Request) -> None:
+    message = update.effective_message
+    assert message is not None
+    cells = my_cells(req)
+    if not cells:
+        await message.reply_text(req.t("common.not_secretary"))
+        return
+    if len(cells) > 1:
+        await message.reply_text(
+            req.t("common.pick_cell"), reply_markup=cell_picker(req, "m:list", 0)
+        )
+        return
+    text, keyboard = await roster_view(req, cells[0].unit_id, 0)
+    await message.reply_text(text, reply_markup=keyboard)
+
+
+async def _refuse(update: Update, req: Request) -> None:
+    assert update.callback_query is not None
+    await update.callback_query.answer(req.t("common.stale_button"), show_alert=True)
+
+
+def member_actions(req: Request, cell_id: int, member_id: int, status: str) -> InlineKeyboardMarkup:
+    status_buttons = [
+        button(req.t(f"member_status.{s.value}"), "m", "st", cell_id, member_id, s.value)
+        for s in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
+        if s.value != status
+    ]
+    return markup(
+        [button(req.t("roster.btn_rename"), "m", "ren", cell_id, member_id)],
+        status_buttons,
+        [button(req.t("roster.btn_left"), "m", "left", cell_id, member_id)],
+        [button(req.t("common.back"), "m", "list", cell_id, 0)],
+    )
+
+
+@with_request
+async def roster_button(update: Update, context: Ctx, req: Request) -> int:
+    """Every roster button; ids in callback data are checked against the caller's cells."""
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    action = parts[1] if len(parts) > 1 else ""
+    cell_id = int_arg(parts, 2)
+    if not allowed(req, cell_id):
+        await _refuse(update, req)
+        return END
+    assert cell_id is not None
+    if action == "list":
+        text, keyboard = await roster_view(req, cell_id, int_arg(parts, 3) or 0)
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=keyboard)
+        return END
+    if action == "add":
+        context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
+        await query.answer()
+        await query.edit_message_text(req.t("roster.ask_name", max=MAX_NAME))
+        return ASK_NAME
+    if action == "paste":
+        context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
+        await query.answer()
+        await query.edit_message_text(req.t("roster.ask_list", max=MAX_PASTE))
+        return ASK_LIST
+    if action == "addlist":
+        return await _confirm_list(update, context, req, cell_id, parts[3] if len(parts) > 3 else "")
+
+    member = await member_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
+    if member is None:
+        await _refuse(update, req)
+        return END
+    if action == "show":
+        await query.answer()
+        await query.edit_message_text(
+            req.t(
+                "roster.member",
+                name=html.escape(member.full_name),
+                status=req.t(f"member_status.{member.status}"),
+            ),
+            reply_markup=member_actions(req, cell_id, member.id, member.status),
+        )
+        return END
+    if action == "st" and len(parts) > 4 and parts[4] in {"official", "probationary", "exempt"}:
+        await set_status(req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id)
+        await query.answer(req.t("roster.status_set"))
+        await query.edit_message_text(
+            req.t(
+                "roster.member",
+                name=html.escape(member.full_name),
+                status=req.t(f"member_status.{member.status}"),
+            ),
+            reply_markup=member_actions(req, cell_id, member.id, member.status),
+        )
+        return END
+    if action == "left":
+        await query.answer()
+        await query.edit_message_text(
+            req.t("roster.confirm_left", name=html.escape(member.full_name)),
+            reply_markup=markup(
+                [
+                    button(req.t("common.yes"), "m", "leftok", cell_id, member.id),
+                    button(req.t("common.no"), "m", "show", cell_id, member.id),
+                ]
+            ),
+        )
+        return END
+    if action == "leftok":
+        await set_status(req.session, member, MemberStatus.LEFT, actor_account_id=req.account.id)
+        text, keyboard = await roster_view(req, cell_id, 0)
+        await query.answer(req.t("roster.left_done"))
+        await query.edit_message_text(text, reply_markup=keyboard)
+        return END
+    if action == "ren":
+        context.user_data[PENDING] = {"cell": cell_id, "member": member.id}  # type: ignore[index]
+        await query.answer()
+        await query.edit_message_text(
+            req.t("roster.ask_rename", name=html.escape(member.full_name), max=MAX_NAME)
+        )
+        return ASK_RENAME
+    await _refuse(update, req)
+    return END
+
+
+def _pending(context: Ctx, req: Request) -> dict[str, object] | None:
+    pending = (context.user_data or {}).get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    cell = pending.get("cell")
+    return pending if isinstance(cell, int) and allowed(req, cell) else None
+
+
+@with_request
+async def got_name(update: Update, context: Ctx, req: Request) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    pending = _pending(context, req)
+    if pending is None:
+        await message.reply_text(req.t("common.session_expired"))
+        return END
+    cell_id = int(str(pending["cell"]))
+    if not valid_name(message.text):
+        await message.reply_text(req.t("roster.bad_name", max=MAX_NAME))
+        return ASK_NAME
+    if await duplicates_of(req.session, cell_id, [message.text]):
+        context.user_data[PENDING] = {"cell": cell_id, "names": [normalize_name(message.text)]}  # type: ignore[index]
+        await message.reply_text(
+            req.t("roster.duplicate_one", name=html.escape(normalize_name(message.text))),
+            reply_markup=markup(
+                [
+                    button(req.t("roster.btn_add_anyway"), "m", "addlist", cell_id, "all"),
+                    button(req.t("common.no"), "m", "list", cell_id, 0),
+                ]
+            ),
+        )
+        return END
+    await add_members(req.session, cell_id, [message.text], actor_account_id=req.account.id)
+    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    text, keyboard = await roster_view(req, cell_id, 0)
+    await message.reply_text(
+        req.t("roster.added_one", name=html.escape(normalize_name(message.text))) + "\n\n" + text,
+        reply_markup=keyboard,
+    )
+    return END
+
+
+@with_request
+async def got_list(update: Update, context: Ctx, req: Request) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    pending = _pending(context, req)
+    if pending is None:
+        await message.reply_text(req.t("common.session_expired"))
+        return END
+    cell_id = int(str(pending["cell"]))
+    lines = [normalize_name(line) for line in message.text.splitlines() if line.strip()]
+    bad = [line for line in lines if not valid_name(line)]
+    if not lines or bad or len(lines) > MAX_PASTE:
+        await message.reply_text(
+            req.t("roster.bad_list", max=MAX_PASTE, bad=html.escape(", ".join(bad[:5])))
+        )
+        return ASK_LIST
+    dupes = await duplicates_of(req.session, cell_id, lines)
+    context.user_data[PENDING] = {"cell": cell_id, "names": lines}  # type: ignore[index]
+    text = req.t("roster.list_preview", count=len(lines))
+    keyboard = [[button(req.t("roster.btn_add_all", count=len(lines)), "m", "addlist", cell_id, "all")]]
+    if dupes:
+        text += "\n" + req.t("roster.list_dupes", names=html.escape(", ".join(sorted(dupes))))
+        fresh = len(lines) - sum(1 for n in lines if n in dupes)
+        if fresh:
+            keyboard.append(
+                [button(req.t("roster.btn_add_new", count=fresh), "m", "addlist", cell_id, "new")]
+            )
+    keyboard.append([button(req.t("common.cancel"), "m", "list", cell_id, 0)])
+    await message.reply_text(text, reply_markup=markup(*keyboard))
+    return END
+
+
+async def _confirm_list(
+    update: Update, context: Ctx, req: Request, cell_id: int, mode: str
+) -> int:
+    query = update.callback_query
+    assert query is not None
+    pending = _pending(context, req)
+    names = pending.get("names") if pending else None
+    if pending is None or pending.get("cell") != cell_id or not isinstance(names, list):
+        await query.answer(req.t("common.stale_button"), show_alert=True)
+        return END
+    if mode == "new":
+        dupes = await duplicates_of(req.session, cell_id, names)
+        seen: set[str] = set()
+        keep = []
+        for name in names:
+            if name not in dupes and name not in seen:
+                keep.append(name)
+            seen.add(name)
+        names = keep
+    added = await add_members(req.session, cell_id, [str(n) for n in names], actor_account_id=req.account.id)
+    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    text, keyboard = await roster_view(req, cell_id, 0)
+    await query.answer()
+    await query.edit_message_text(
+        req.t("roster.added_many", count=len(added)) + "\n\n" + text, reply_markup=keyboard
+    )
+    return END
+
+
+@with_request
+async def got_rename(update: Update, context: Ctx, req: Request) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    pending = _pending(context, req)
+    member_id = pending.get("member") if pending else None
+    if pending is None or not isinstance(member_id, int):
+        await message.reply_text(req.t("common.session_expired"))
+        return END
+    cell_id = int(str(pending["cell"]))
+    member = await member_of_cell(req.session, cell_id, member_id)
+    if member is None:
+        await message.reply_text(req.t("common.session_expired"))
+        return END
+    if not valid_name(message.text):
+        await message.reply_text(req.t("roster.bad_name", max=MAX_NAME))
+        return ASK_RENAME
+    await rename_member(req.session, member, message.text, actor_account_id=req.account.id)
+    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    text, keyboard = await roster_view(req, cell_id, 0)
+    await message.reply_text(
+        req.t("roster.renamed", name=html.escape(member.full_name)) + "\n\n" + text,
+        reply_markup=keyboard,
+    )
+    return END
+
+
+@with_request
+async def not_text(update: Update, context: Ctx, req: Request) -> None:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(req.t("roster.need_text"))
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    text = filters.TEXT & ~filters.COMMAND
+    other = ~filters.COMMAND & ~filters.TEXT
+    conversation = ConversationHandler(
+        entry_points=[CallbackQueryHandler(roster_button, pattern=r"^m:")],
+        states={
+            ASK_NAME: [MessageHandler(text, got_name), MessageHandler(other, not_text)],
+            ASK_LIST: [MessageHandler(text, got_list), MessageHandler(other, not_text)],
+            ASK_RENAME: [MessageHandler(text, got_rename), MessageHandler(other, not_text)],
+        },
+        fallbacks=[*fallbacks(), CallbackQueryHandler(roster_button, pattern=r"^m:")],
+        name="roster",
+        persistent=True,
+        allow_reentry=True,
+    )
+    app.add_handler(CommandHandler("members", members_command, filters=private))
+    app.add_handler(conversation)

@@ -1,0 +1,89 @@
+"""Accounts (Telegram users) and their role grants; who may see which unit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Account, OrgUnit, Role, RoleGrant
+
+CELL_ROLES = (Role.SECRETARY.value, Role.DEPUTY.value)
+
+
+async def get_account(session: AsyncSession, telegram_id: int) -> Account | None:
+    return await session.scalar(select(Account).where(Account.telegram_id == telegram_id))
+
+
+async def ensure_account(session: AsyncSession, telegram_id: int, display_name: str) -> Account:
+    account = await get_account(session, telegram_id)
+    if account is None:
+        account = Account(telegram_id=telegram_id, display_name=display_name[:200])
+        session.add(account)
+        await session.flush()
+    elif display_name and account.display_name != display_name[:200]:
+        account.display_name = display_name[:200]
+    return account
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: str
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    unit_path: str
+
+
+async def grants_of(session: AsyncSession, account_id: int) -> list[Grant]:
+    rows = await session.execute(
+        select(RoleGrant.role, OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.path)
+        .join(OrgUnit, OrgUnit.id == RoleGrant.unit_id)
+        .where(RoleGrant.account_id == account_id)
+        .order_by(OrgUnit.path, RoleGrant.role)
+    )
+    return [Grant(*row) for row in rows.all()]
+
+
+async def add_grant(session: AsyncSession, account_id: int, unit_id: int, role: str) -> bool:
+    """Grant a role; False when the account already held it."""
+    exists = await session.scalar(
+        select(RoleGrant.id).where(
+            RoleGrant.account_id == account_id,
+            RoleGrant.unit_id == unit_id,
+            RoleGrant.role == role,
+        )
+    )
+    if exists is not None:
+        return False
+    session.add(RoleGrant(account_id=account_id, unit_id=unit_id, role=role))
+    return True
+
+
+def cell_grants(grants: list[Grant]) -> list[Grant]:
+    """Grants that let the account run a cell (secretary or deputy)."""
+    return [g for g in grants if g.role in CELL_ROLES and g.unit_kind == "cell"]
+
+
+def supervised_grants(grants: list[Grant]) -> list[Grant]:
+    return [g for g in grants if g.role in (Role.SUPERVISOR.value, Role.ADMIN.value)]
+
+
+def can_run_cell(grants: list[Grant], cell_id: int) -> bool:
+    return any(g.unit_id == cell_id for g in cell_grants(grants))
+
+
+async def secretaries_of(session: AsyncSession, cell_ids: list[int]) -> dict[int, list[Account]]:
+    """Secretaries and deputies of each cell (secretaries first)."""
+    rows = await session.execute(
+        select(RoleGrant.unit_id, RoleGrant.role, Account)
+        .join(Account, Account.id == RoleGrant.account_id)
+        .where(RoleGrant.unit_id.in_(cell_ids), RoleGrant.role.in_(CELL_ROLES))
+        .order_by(RoleGrant.unit_id, RoleGrant.role.desc())
+    )
+    result: dict[int, list[Account]] = {}
+    for unit_id, _role, account in rows.all():
+        result.setdefault(unit_id, []).append(account)
+    return result

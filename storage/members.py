@@ -1,0 +1,136 @@
+"""A cell's member roster: names and party status only (see domain.md, data minimisation)."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.models import Member, MemberStatus
+
+MAX_NAME = 120
+ACTIVE_STATUSES = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
+COUNTED_STATUSES = (*ACTIVE_STATUSES, MemberStatus.EXEMPT.value)
+
+
+def normalize_name(name: str) -> str:
+    """Collapse spaces and use NFC so 'Nguyễn  Văn A' typed two ways compares equal."""
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
+def name_key(name: str) -> str:
+    return normalize_name(name).casefold()
+
+
+def valid_name(name: str) -> bool:
+    cleaned = normalize_name(name)
+    return 0 < len(cleaned) <= MAX_NAME and any(ch.isalpha() for ch in cleaned)
+
+
+async def roster(
+    session: AsyncSession, cell_id: int, *, include_left: bool = False
+) -> list[Member]:
+    query = select(Member).where(Member.cell_id == cell_id)
+    if not include_left:
+        query = query.where(Member.status != MemberStatus.LEFT.value)
+    return list((await session.scalars(query.order_by(Member.full_name, Member.id))).all())
+
+
+async def count_members(session: AsyncSession, cell_id: int) -> int:
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.cell_id == cell_id, Member.status != MemberStatus.LEFT.value)
+    )
+    return total or 0
+
+
+async def page_of_members(
+    session: AsyncSession, cell_id: int, page: int, page_size: int
+) -> tuple[list[Member], int]:
+    """One page of the current roster and the total count."""
+    total = await count_members(session, cell_id)
+    query = (
+        select(Member)
+        .where(Member.cell_id == cell_id, Member.status != MemberStatus.LEFT.value)
+        .order_by(Member.full_name, Member.id)
+        .offset(page * page_size)
+        .limit(page_size)
+    )
+    return list((await session.scalars(query)).all()), total
+
+
+async def member_of_cell(session: AsyncSession, cell_id: int, member_id: int) -> Member | None:
+    """The member only if it belongs to `cell_id`: guards against forged callback data."""
+    member = await session.get(Member, member_id)
+    if member is None or member.cell_id != cell_id:
+        return None
+    return member
+
+
+async def duplicates_of(session: AsyncSession, cell_id: int, names: list[str]) -> set[str]:
+    """Names (normalized) that match a current member or repeat within `names`."""
+    existing = {name_key(m.full_name) for m in await roster(session, cell_id)}
+    seen: set[str] = set()
+    dupes: set[str] = set()
+    for name in names:
+        key = name_key(name)
+        if key in existing or key in seen:
+            dupes.add(normalize_name(name))
+        seen.add(key)
+    return dupes
+
+
+async def add_members(
+    session: AsyncSession, cell_id: int, names: list[str], *, actor_account_id: int | None
+) -> list[Member]:
+    added = []
+    for name in names:
+        member = Member(cell_id=cell_id, full_name=normalize_name(name))
+        session.add(member)
+        added.append(member)
+    await session.flush()
+    for member in added:
+        audit.record(
+            session,
+            actor_account_id=actor_account_id,
+            entity="member",
+            entity_id=member.id,
+            action="create",
+            after={"cell_id": cell_id, "full_name": member.full_name, "status": member.status},
+        )
+    return added
+
+
+async def rename_member(
+    session: AsyncSession, member: Member, new_name: str, *, actor_account_id: int | None
+) -> None:
+    before = member.full_name
+    member.full_name = normalize_name(new_name)
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity="member",
+        entity_id=member.id,
+        action="rename",
+        before={"full_name": before},
+        after={"full_name": member.full_name},
+    )
+
+
+async def set_status(
+    session: AsyncSession, member: Member, status: MemberStatus, *, actor_account_id: int | None
+) -> None:
+    before = member.status
+    member.status = status.value
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity="member",
+        entity_id=member.id,
+        action="status",
+        before={"status": before},
+        after={"status": status.value},
+    )

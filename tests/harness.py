@@ -1,0 +1,300 @@
+"""Drive the real Application offline.
+
+`OfflineRequest` is a `telegram.request.BaseRequest` that records every Bot API call and
+answers it the way Telegram would (including errors on demand), so the real handlers, the
+real database, the rate limiter and the error handler all run, with no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application
+from telegram.request import BaseRequest, RequestData
+
+from bot.app import build_application
+from bot.settings import Settings
+from storage.db import SessionFactory
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Cellbot", "username": "cellbot_test_bot"}
+
+
+@dataclass
+class ApiCall:
+    method: str
+    params: dict[str, Any]
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+    @property
+    def text(self) -> str:
+        return str(self.params.get("text") or self.params.get("caption") or "")
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """(text, callback_data or url) of every inline button, row by row."""
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not isinstance(markup, dict):
+            return []
+        out = []
+        for row in markup.get("inline_keyboard", []):
+            for btn in row:
+                out.append((btn["text"], btn.get("callback_data") or btn.get("url") or ""))
+        return out
+
+
+# A failure rule: given a call, return (status, description, retry_after) or None.
+FailureRule = Callable[[ApiCall], tuple[int, str, int | None] | None]
+
+
+class OfflineRequest(BaseRequest):
+    def __init__(self) -> None:
+        self.calls: list[ApiCall] = []
+        self.failure_rules: list[FailureRule] = []
+        self._message_ids = itertools.count(1000)
+        self.latency: float = 0.0
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api_method = url.rsplit("/", 1)[-1]
+        params = dict(request_data.parameters) if request_data is not None else {}
+        call = ApiCall(api_method, params)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        for rule in self.failure_rules:
+            failure = rule(call)
+            if failure is not None:
+                status, description, retry_after = failure
+                body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+                if retry_after is not None:
+                    body["parameters"] = {"retry_after": retry_after}
+                call.result = body
+                self.calls.append(call)
+                return status, json.dumps(body).encode()
+        call.result = self._answer(call)
+        self.calls.append(call)
+        return 200, json.dumps({"ok": True, "result": call.result}).encode()
+
+    def _message(self, call: ApiCall, **extra: Any) -> dict[str, Any]:
+        chat_id = call.chat_id or 0
+        message = {
+            "message_id": int(call.params.get("message_id") or next(self._message_ids)),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "private"},
+            "from": BOT_USER,
+        }
+        if "text" in call.params:
+            message["text"] = call.params["text"]
+        markup = call.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if isinstance(markup, dict) and "inline_keyboard" in markup:
+            message["reply_markup"] = markup
+        message.update(extra)
+        return message
+
+    def _answer(self, call: ApiCall) -> Any:
+        method = call.method
+        if method == "getMe":
+            return BOT_USER
+        if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
+            return self._message(call)
+        if method == "sendDocument":
+            return self._message(
+                call,
+                document={"file_id": f"doc{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}"},
+            )
+        if method == "sendPhoto":
+            return self._message(
+                call,
+                photo=[{"file_id": f"ph{len(self.calls)}", "file_unique_id": f"p{len(self.calls)}", "width": 1, "height": 1}],
+            )
+        return True
+
+
+@dataclass
+class TgUser:
+    id: int
+    first_name: str = "Test"
+    last_name: str = "User"
+    language_code: str | None = "vi"
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "id": self.id,
+            "is_bot": False,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+        }
+        if self.language_code:
+            data["language_code"] = self.language_code
+        return data
+
+
+@dataclass
+class Driver:
+    app: Application  # type: ignore[type-arg]
+    request: OfflineRequest
+    sessions: SessionFactory
+    settings: Settings
+    _update_ids: Any = field(default_factory=lambda: itertools.count(1))
+    _message_ids: Any = field(default_factory=lambda: itertools.count(1))
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        return self.request.calls
+
+    async def _process(self, data: dict[str, Any]) -> list[ApiCall]:
+        before = len(self.request.calls)
+        await self.app.process_update(Update.de_json(data, self.app.bot))
+        await self.drain()
+        return self.request.calls[before:]
+
+    async def drain(self) -> None:
+        """Wait for tasks the handlers spawned (e.g. a command re-dispatched)."""
+        for _ in range(10):
+            pending = [
+                t
+                for t in asyncio.all_tasks()
+                if t is not asyncio.current_task() and not t.done() and "process_update" in repr(t.get_coro())
+            ]
+            if not pending:
+                return
+            await asyncio.gather(*pending, return_exceptions=True)
+
+    def _message_data(self, user: TgUser, text: str, **extra: Any) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
+            "from": user.as_dict(),
+            "text": text,
+        }
+        if text.startswith("/"):
+            command = text.split()[0]
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message.update(extra)
+        return {"update_id": next(self._update_ids), "message": message}
+
+    async def send(self, user: TgUser, text: str) -> list[ApiCall]:
+        """A text or a command (when it starts with '/') typed by `user`."""
+        return await self._process(self._message_data(user, text))
+
+    async def send_photo(self, user: TgUser, file_id: str = "photo-file-id") -> list[ApiCall]:
+        data = self._message_data(user, "")
+        message = data["message"]
+        del message["text"]
+        message["photo"] = [{"file_id": file_id, "file_unique_id": "uq", "width": 10, "height": 10}]
+        return await self._process(data)
+
+    async def press(self, user: TgUser, data: str, message_id: int | None = None) -> list[ApiCall]:
+        """A tap on an inline button carrying `data`."""
+        update = {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": user.as_dict(),
+                "chat_instance": str(user.id),
+                "data": data,
+                "message": {
+                    "message_id": message_id or next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user.id, "type": "private"},
+                    "from": BOT_USER,
+                    "text": "…",
+                },
+            },
+        }
+        return await self._process(update)
+
+    async def tap(self, user: TgUser, calls: list[ApiCall], label: str) -> list[ApiCall]:
+        """Press the button whose text contains `label` in the latest keyboard of `calls`."""
+        for call in reversed(calls):
+            for text, data in call.buttons():
+                if label in text:
+                    return await self.press(user, data)
+        raise AssertionError(f"no button {label!r} in {[c.buttons() for c in calls]}")
+
+    def replies(self, user: TgUser) -> list[ApiCall]:
+        return [c for c in self.request.calls if c.chat_id == user.id and c.method != "answerCallbackQuery"]
+
+
+def texts(calls: list[ApiCall]) -> str:
+    """All visible text of a batch of calls (messages, edits, alerts), joined for asserts."""
+    parts = []
+    for call in calls:
+        if call.method == "answerCallbackQuery":
+            parts.append(str(call.params.get("text") or ""))
+        else:
+            parts.append(call.text)
+    return "\n".join(p for p in parts if p)
+
+
+def all_buttons(calls: list[ApiCall]) -> list[tuple[str, str]]:
+    return [b for call in calls for b in call.buttons()]
+
+
+def make_settings(db_url: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {
+        "telegram_bot_token": TOKEN,
+        "database_url": db_url,
+        "admin_telegram_ids": [],
+        "default_language": "vi",
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+async def start_driver(
+    settings: Settings,
+    sessions: SessionFactory,
+    *,
+    rate_limiter: AIORateLimiter | None = None,
+    request: OfflineRequest | None = None,
+) -> Driver:
+    request = request or OfflineRequest()
+    app = build_application(
+        settings,
+        token=TOKEN,
+        session_factory=sessions,
+        request=request,
+        updates_request=OfflineRequest(),
+        rate_limiter=rate_limiter,
+    )
+    await app.initialize()
+    return Driver(app, request, sessions, settings)
+
+
+async def stop_driver(driver: Driver) -> None:
+    await driver.app.shutdown()
