@@ -13,14 +13,14 @@ from telegram.request import BaseRequest
 from bot.context import Services
 from bot.conversation import register_command_guard
 from bot.settings import Settings
-from handlers import common, onboarding, roster
+from handlers import checkin, common, initiatives, onboarding, roster, schedule, supervisor
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.persistence import SQLPersistence
 
 log = logging.getLogger(__name__)
 
 # Feature modules, each with register(app); order matters inside group 0.
-FEATURES: list[Any] = [roster, onboarding, common]
+FEATURES: list[Any] = [checkin, roster, initiatives, schedule, supervisor, onboarding, common]
 
 
 def build_application(

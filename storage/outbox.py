@@ -1,0 +1,72 @@
+"""The outbox: messages to send later, one row each, deduplicated by `dedup_key`.
+
+Payload conventions (rendered by the dispatcher in the recipient's language at send time):
+- ``{"text": "..."}``: a text already written by a person (a broadcast);
+- ``{"key": "catalog.key", "values": {...}}``: a catalog message, formatted with values;
+- optional ``"buttons": [[["catalog.key", "callback:data"], ...], ...]``: inline buttons
+  whose labels are catalog keys.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, OutboxStatus
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    dedup_key: str,
+    kind: str,
+    chat_id: int,
+    due_at: dt.datetime,
+    payload: dict[str, Any],
+    cell_id: int | None = None,
+    account_id: int | None = None,
+    occurrence: dt.datetime | None = None,
+    expires_at: dt.datetime | None = None,
+    batch_id: int | None = None,
+) -> bool:
+    """Insert a message unless one with the same key exists; True when inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(OutboxMessage)
+        .values(
+            dedup_key=dedup_key,
+            kind=kind,
+            chat_id=chat_id,
+            due_at=due_at,
+            payload=payload,
+            cell_id=cell_id,
+            account_id=account_id,
+            occurrence=occurrence,
+            expires_at=expires_at,
+            batch_id=batch_id,
+            status=OutboxStatus.PENDING.value,
+            attempts=0,
+            created_at=dt.datetime.now(dt.UTC),
+        )
+        .on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
+        .returning(OutboxMessage.id)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none() is not None
+
+
+async def pending_for_cell(session: AsyncSession, cell_id: int) -> list[OutboxMessage]:
+    query = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.cell_id == cell_id,
+            OutboxMessage.status == OutboxStatus.PENDING.value,
+        )
+        .order_by(OutboxMessage.due_at)
+    )
+    return list((await session.scalars(query)).all())
