@@ -42,49 +42,60 @@ def _clean(value: object) -> str:
 def parse_org_text(text: str, *, fmt: str) -> list[UnitRow]:
     """Rows of a CSV (header: code,name,kind,parent) or YAML (a list of mappings) tree."""
     if fmt == "csv":
-        reader = csv.DictReader(io.StringIO(text))
-        if reader.fieldnames is None or not {"code", "name", "kind"} <= {
-            f.strip().lower() for f in reader.fieldnames
-        }:
-            raise OrgFileError("CSV header must be: code,name,kind,parent")
-        rows = []
-        for record in reader:
-            normalized = {(k or "").strip().lower(): v for k, v in record.items()}
-            rows.append(
-                UnitRow(
-                    line=reader.line_num,
-                    code=_clean(normalized.get("code")),
-                    name=_clean(normalized.get("name")),
-                    kind=_clean(normalized.get("kind")).lower(),
-                    parent=_clean(normalized.get("parent")) or None,
-                )
-            )
-        return rows
-    if fmt == "yaml":
         try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise OrgFileError(f"not valid YAML: {exc}") from None
-        if isinstance(data, dict) and "units" in data:
-            data = data["units"]
-        if not isinstance(data, list):
-            raise OrgFileError("YAML must be a list of units (code, name, kind, parent)")
-        rows = []
-        for index, item in enumerate(data, start=1):
-            if not isinstance(item, dict):
-                rows.append(UnitRow(index, "", "", "", None))
-                continue
-            rows.append(
-                UnitRow(
-                    line=index,
-                    code=_clean(item.get("code")),
-                    name=_clean(item.get("name")),
-                    kind=_clean(item.get("kind")).lower(),
-                    parent=_clean(item.get("parent")) or None,
-                )
-            )
-        return rows
+            return _parse_csv(text)
+        except csv.Error as exc:
+            raise OrgFileError(f"not a valid CSV file: {exc}") from None
+    if fmt == "yaml":
+        return _parse_yaml(text)
     raise OrgFileError(f"unknown format {fmt!r}: use .csv, .yaml or .yml")
+
+
+def _parse_csv(text: str) -> list[UnitRow]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    if reader.fieldnames is None or not {"code", "name", "kind"} <= {
+        f.strip().lower() for f in reader.fieldnames
+    }:
+        raise OrgFileError("CSV header must be: code,name,kind,parent")
+    rows = []
+    for record in reader:
+        normalized = {(k or "").strip().lower(): v for k, v in record.items()}
+        rows.append(
+            UnitRow(
+                line=reader.line_num,
+                code=_clean(normalized.get("code")),
+                name=_clean(normalized.get("name")),
+                kind=_clean(normalized.get("kind")).lower(),
+                parent=_clean(normalized.get("parent")) or None,
+            )
+        )
+    return rows
+
+
+def _parse_yaml(text: str) -> list[UnitRow]:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise OrgFileError(f"not valid YAML: {exc}") from None
+    if isinstance(data, dict) and "units" in data:
+        data = data["units"]
+    if not isinstance(data, list):
+        raise OrgFileError("YAML must be a list of units (code, name, kind, parent)")
+    rows = []
+    for index, item in enumerate(data, start=1):
+        if not isinstance(item, dict):
+            rows.append(UnitRow(index, "", "", "", None))
+            continue
+        rows.append(
+            UnitRow(
+                line=index,
+                code=_clean(item.get("code")),
+                name=_clean(item.get("name")),
+                kind=_clean(item.get("kind")).lower(),
+                parent=_clean(item.get("parent")) or None,
+            )
+        )
+    return rows
 
 
 def validate_rows(

@@ -1,0 +1,130 @@
+"""The `cellbot` command line, run as a user runs it (a subprocess with its environment)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.db import SessionFactory
+from storage.models import Invitation, Member, OrgUnit
+
+TREE = """code,name,kind,parent
+QN,Tỉnh ủy Quảng Ninh,province,
+QN-BL,Huyện ủy Bình Liêu,district,QN
+QN-BL-LH,Đảng bộ xã Lục Hồn,grassroots,QN-BL
+QN-BL-LH-C01,Chi bộ thôn Bản Pắt,cell,QN-BL-LH
+QN-BL-LH-C02,Chi bộ thôn Khe Tiền,cell,QN-BL-LH
+"""
+
+
+def cellbot(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TELEGRAM_", "DATABASE_", "TIMEZONE", "CELLBOT_"))
+    }
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, "-c", "from bot.cli import main; main()", *args],
+        cwd=cwd,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        ({}, "TELEGRAM_BOT_TOKEN"),
+        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1", "DATABASE_URL": "mysql://x"},
+            "DATABASE_URL",
+        ),
+        (
+            {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1", "TIMEZONE": "Mars/Base"},
+            "TIMEZONE",
+        ),
+    ],
+)
+def test_run_with_bad_settings_exits_2_with_one_line(tmp_path: Path, env: dict[str, str], setting: str) -> None:
+    result = cellbot(tmp_path, "run", **env)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert setting in lines[0]
+    assert "Traceback" not in result.stderr
+    if setting == "TELEGRAM_BOT_TOKEN":
+        assert "@BotFather" in lines[0]
+    assert "AAHdqTcv" not in result.stderr
+
+
+def test_org_import_is_idempotent_and_updates(tmp_path: Path, db_url: str) -> None:
+    tree = tmp_path / "tree.csv"
+    tree.write_text(TREE, encoding="utf-8")
+    first = cellbot(tmp_path, "org", "import", str(tree), DATABASE_URL=db_url)
+    assert first.returncode == 0, first.stderr
+    assert "created 5, updated 0, unchanged 0, rejected 0" in first.stdout
+    again = cellbot(tmp_path, "org", "import", str(tree), DATABASE_URL=db_url)
+    assert "created 0, updated 0, unchanged 5" in again.stdout
+    tree.write_text(TREE.replace("Khe Tiền", "Khe Tiền Mới"), encoding="utf-8")
+    changed = cellbot(tmp_path, "org", "import", str(tree), DATABASE_URL=db_url)
+    assert "created 0, updated 1, unchanged 4" in changed.stdout
+
+
+async def test_a_bad_file_changes_nothing(tmp_path: Path, db_url: str, session_factory: SessionFactory) -> None:
+    tree = tmp_path / "tree.csv"
+    tree.write_text(TREE + "QN-X,Orphan,cell,NOWHERE\n", encoding="utf-8")
+    result = cellbot(tmp_path, "org", "import", str(tree), DATABASE_URL=db_url)
+    assert result.returncode == 1
+    assert "tree.csv:7: QN-X: unknown parent 'NOWHERE'" in result.stderr
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OrgUnit)) == 0
+
+
+async def test_demo_seed_show_and_invite(tmp_path: Path, db_url: str, session_factory: SessionFactory) -> None:
+    seeded = cellbot(tmp_path, "demo", "seed", DATABASE_URL=db_url)
+    assert seeded.returncode == 0, seeded.stderr
+    again = cellbot(tmp_path, "demo", "seed", DATABASE_URL=db_url)
+    assert again.returncode == 0, again.stderr
+    async with session_factory() as session:
+        cells = await session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.kind == "cell"))
+        members = await session.scalar(select(func.count()).select_from(Member))
+    assert cells == 30
+    assert members == 322 + 131  # the second run added nothing
+
+    shown = cellbot(tmp_path, "org", "show", "QN-BL-LH", DATABASE_URL=db_url)
+    assert shown.returncode == 0
+    lines = shown.stdout.splitlines()
+    assert lines[0].startswith("QN-BL-LH  Đảng bộ xã Lục Hồn")
+    assert len(lines) == 22 and "members" in lines[1]
+
+    invite = cellbot(
+        tmp_path, "invite", "create", "--unit", "QN-BL-LH-C01", "--role", "secretary",
+        "--bot-username", "demo_bot", DATABASE_URL=db_url,
+    )  # fmt: skip
+    assert invite.returncode == 0, invite.stderr
+    link = invite.stdout.strip()
+    assert link.startswith("https://t.me/demo_bot?start=")
+    token = link.rsplit("=", 1)[1]
+    async with session_factory() as session:
+        hashes = (await session.scalars(select(Invitation.token_hash))).all()
+    assert len(hashes) == 1 and token not in hashes[0]
+
+    wrong_role = cellbot(
+        tmp_path, "invite", "create", "--unit", "QN-BL", "--role", "secretary",
+        "--bot-username", "demo_bot", DATABASE_URL=db_url,
+    )  # fmt: skip
+    assert wrong_role.returncode == 2 and "cell" in wrong_role.stderr
+    unknown = cellbot(
+        tmp_path, "invite", "create", "--unit", "NOPE", "--role", "supervisor",
+        "--bot-username", "demo_bot", DATABASE_URL=db_url,
+    )  # fmt: skip
+    assert unknown.returncode == 2 and "no unit" in unknown.stderr
