@@ -98,7 +98,10 @@ def cmd_org_import(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, rejected 0")
+    print(
+        f"created {report.created}, updated {report.updated}, "
+        f"unchanged {report.unchanged}, rejected 0"
+    )
     return 0
 
 
@@ -131,7 +134,11 @@ def parse_duration(text: str) -> dt.timedelta:
     if not match:
         raise ValueError("use a number and d, h or m, e.g. 7d")
     value, unit = int(match[1]), match[2]
-    delta = {"d": dt.timedelta(days=value), "h": dt.timedelta(hours=value), "m": dt.timedelta(minutes=value)}[unit]
+    delta = {
+        "d": dt.timedelta(days=value),
+        "h": dt.timedelta(hours=value),
+        "m": dt.timedelta(minutes=value),
+    }[unit]
     if not dt.timedelta(minutes=5) <= delta <= dt.timedelta(days=90):
         raise ValueError("between 5m and 90d")
     return delta
@@ -157,7 +164,9 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
         if unit is None:
             return None
         if not role_fits_unit(args.role, unit.kind):
-            raise ValueError(f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}")
+            raise ValueError(
+                f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}"
+            )
         return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)  # type: ignore[arg-type]
 
     try:
@@ -181,8 +190,8 @@ def _bot_username(settings: Settings) -> str | None:
         return None
 
     async def ask() -> str:
-        kwargs = {"base_url": settings.telegram_api_base_url} if settings.telegram_api_base_url else {}
-        async with Bot(token, **kwargs) as bot:
+        base_url = settings.telegram_api_base_url or "https://api.telegram.org/bot"
+        async with Bot(token, base_url=base_url) as bot:
             return bot.username
 
     try:
@@ -215,7 +224,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
 
-    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db = sub.add_parser("db", help="database schema").add_subparsers(
+        dest="db_command", required=True
+    )
     db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
         func=cmd_db_upgrade
     )
@@ -242,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--bot-username", help="the bot's @username, when offline")
     create.set_defaults(func=cmd_invite_create)
 
-    demo = sub.add_parser("demo", help="demo data").add_subparsers(dest="demo_command", required=True)
+    demo = sub.add_parser("demo", help="demo data").add_subparsers(
+        dest="demo_command", required=True
+    )
     seed = demo.add_parser("seed", help="create a demo province, district, communes and cells")
     seed.add_argument("--seed", type=int, default=2024)
     seed.set_defaults(func=cmd_demo_seed)
@@ -252,7 +265,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _feature_registrars() -> list[Callable[[argparse._SubParsersAction, argparse._SubParsersAction], None]]:  # type: ignore[type-arg]
+Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
+def _feature_registrars() -> list[Callable[[Subparsers, Subparsers], None]]:
     return []
 
 

@@ -8,7 +8,7 @@ grants, and commits when the callback returns.
 from __future__ import annotations
 
 import functools
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -72,10 +72,10 @@ def language_of(account: Account, update: Update, default: str) -> str:
     return normalize_language(user.language_code if user else None, default)
 
 
-Callback = Callable[[Update, Ctx, Request], Awaitable[R]]
+Callback = Callable[[Update, Ctx, Request], Coroutine[Any, Any, R]]
 
 
-def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Awaitable[R]]:
+def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, Any, R]]:
     @functools.wraps(func)
     async def wrapper(update: Update, context: Ctx) -> R:
         svc = services(context)

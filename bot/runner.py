@@ -19,7 +19,9 @@ class _RedactToken(logging.Filter):
         self._token = token
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._token in str(record.msg) or any(self._token in str(a) for a in (record.args or ())):
+        if self._token in str(record.msg) or any(
+            self._token in str(a) for a in (record.args or ())
+        ):
             record.msg = record.getMessage().replace(self._token, "<token>")
             record.args = None
         return True

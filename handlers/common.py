@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, Update
+from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -126,7 +126,7 @@ async def whoami(update: Update, context: Ctx, req: Request) -> None:
     await update.effective_message.reply_text(text + "\n" + grants_text(req))
 
 
-def language_keyboard() -> object:
+def language_keyboard() -> InlineKeyboardMarkup:
     return markup([button("🇻🇳 Tiếng Việt", "lang", "vi"), button("🇬🇧 English", "lang", "en")])
 
 
@@ -147,7 +147,8 @@ async def language_chosen(update: Update, context: Ctx, req: Request) -> None:
         await query.answer(req.t("common.stale_button"), show_alert=True)
         return
     before = req.account.language
-    req.account.language = req.lang = parts[1]
+    req.account.language = parts[1]
+    req.lang = parts[1]
     audit.record(
         req.session,
         actor_account_id=req.account.id,
@@ -196,7 +197,7 @@ async def noop_button(update: Update, context: Ctx) -> None:
 async def error_handler(update: object, context: Ctx) -> None:
     """Log with the update's context; tell the user briefly, in their language."""
     user_id = chat_id = None
-    lang = services(context).settings.default_language
+    lang: str = services(context).settings.default_language
     if isinstance(update, Update):
         user = update.effective_user
         user_id = user.id if user else None

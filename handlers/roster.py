@@ -128,7 +128,9 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         await query.edit_message_text(req.t("roster.ask_list", max=MAX_PASTE))
         return ASK_LIST
     if action == "addlist":
-        return await _confirm_list(update, context, req, cell_id, parts[3] if len(parts) > 3 else "")
+        return await _confirm_list(
+            update, context, req, cell_id, parts[3] if len(parts) > 3 else ""
+        )
 
     member = await member_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if member is None:
@@ -146,7 +148,9 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         )
         return END
     if action == "st" and len(parts) > 4 and parts[4] in {"official", "probationary", "exempt"}:
-        await set_status(req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id)
+        await set_status(
+            req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id
+        )
         await query.answer(req.t("roster.status_set"))
         await query.edit_message_text(
             req.t(
@@ -247,7 +251,9 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
     dupes = await duplicates_of(req.session, cell_id, lines)
     context.user_data[PENDING] = {"cell": cell_id, "names": lines}  # type: ignore[index]
     text = req.t("roster.list_preview", count=len(lines))
-    keyboard = [[button(req.t("roster.btn_add_all", count=len(lines)), "m", "addlist", cell_id, "all")]]
+    keyboard = [
+        [button(req.t("roster.btn_add_all", count=len(lines)), "m", "addlist", cell_id, "all")]
+    ]
     if dupes:
         text += "\n" + req.t("roster.list_dupes", names=html.escape(", ".join(sorted(dupes))))
         fresh = len(lines) - sum(1 for n in lines if n in dupes)
@@ -260,9 +266,7 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
     return END
 
 
-async def _confirm_list(
-    update: Update, context: Ctx, req: Request, cell_id: int, mode: str
-) -> int:
+async def _confirm_list(update: Update, context: Ctx, req: Request, cell_id: int, mode: str) -> int:
     query = update.callback_query
     assert query is not None
     pending = _pending(context, req)
@@ -279,7 +283,9 @@ async def _confirm_list(
                 keep.append(name)
             seen.add(name)
         names = keep
-    added = await add_members(req.session, cell_id, [str(n) for n in names], actor_account_id=req.account.id)
+    added = await add_members(
+        req.session, cell_id, [str(n) for n in names], actor_account_id=req.account.id
+    )
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
     text, keyboard = await roster_view(req, cell_id, 0)
     await query.answer()

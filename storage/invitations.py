@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.accounts import add_grant
-from storage.models import Account, InviteFailure, Invitation, OrgUnit, Role, utcnow
+from storage.models import Account, Invitation, InviteFailure, OrgUnit, Role, utcnow
 
 TOKEN_BYTES = 18  # 144 bits -> 24 base64url characters, well inside Telegram's 64
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")

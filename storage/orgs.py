@@ -184,9 +184,7 @@ async def tree_lines(session: AsyncSession, root: OrgUnit | None) -> list[TreeLi
 
 async def cells_under(session: AsyncSession, unit: OrgUnit) -> list[OrgUnit]:
     query = (
-        select(OrgUnit)
-        .where(subtree_filter(unit), OrgUnit.kind == "cell")
-        .order_by(OrgUnit.code)
+        select(OrgUnit).where(subtree_filter(unit), OrgUnit.kind == "cell").order_by(OrgUnit.code)
     )
     return list((await session.scalars(query)).all())
 

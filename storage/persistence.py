@@ -38,7 +38,9 @@ class SQLPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self._sessions() as session:
-            rows = await session.execute(select(BotState.key, BotState.data).where(BotState.kind == kind))
+            rows = await session.execute(
+                select(BotState.key, BotState.data).where(BotState.kind == kind)
+            )
             return {key: data for key, data in rows.all()}
 
     async def _upsert(self, kind: str, key: str, data: Any) -> None:
@@ -53,7 +55,9 @@ class SQLPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
 
     async def _delete(self, kind: str, key: str) -> None:
         async with self._sessions.begin() as session:
-            await session.execute(delete(BotState).where(BotState.kind == kind, BotState.key == key))
+            await session.execute(
+                delete(BotState).where(BotState.kind == kind, BotState.key == key)
+            )
 
     # --- user data
     async def get_user_data(self) -> dict[int, UserData]:

@@ -82,7 +82,6 @@ def session_factory(engine: AsyncEngine) -> SessionFactory:
     return create_session_factory(engine)
 
 
-
 @pytest.fixture
 async def driver(session_factory: SessionFactory, db_url: str) -> AsyncIterator[Driver]:
     """The production Application, offline, on a fresh migrated database."""

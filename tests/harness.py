@@ -24,7 +24,12 @@ from bot.settings import Settings
 from storage.db import SessionFactory
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
-BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Cellbot", "username": "cellbot_test_bot"}
+BOT_USER = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "Cellbot",
+    "username": "cellbot_test_bot",
+}
 
 
 @dataclass
@@ -96,7 +101,11 @@ class OfflineRequest(BaseRequest):
             failure = rule(call)
             if failure is not None:
                 status, description, retry_after = failure
-                body: dict[str, Any] = {"ok": False, "error_code": status, "description": description}
+                body: dict[str, Any] = {
+                    "ok": False,
+                    "error_code": status,
+                    "description": description,
+                }
                 if retry_after is not None:
                     body["parameters"] = {"retry_after": retry_after}
                 call.result = body
@@ -133,12 +142,22 @@ class OfflineRequest(BaseRequest):
         if method == "sendDocument":
             return self._message(
                 call,
-                document={"file_id": f"doc{len(self.calls)}", "file_unique_id": f"u{len(self.calls)}"},
+                document={
+                    "file_id": f"doc{len(self.calls)}",
+                    "file_unique_id": f"u{len(self.calls)}",
+                },
             )
         if method == "sendPhoto":
             return self._message(
                 call,
-                photo=[{"file_id": f"ph{len(self.calls)}", "file_unique_id": f"p{len(self.calls)}", "width": 1, "height": 1}],
+                photo=[
+                    {
+                        "file_id": f"ph{len(self.calls)}",
+                        "file_unique_id": f"p{len(self.calls)}",
+                        "width": 1,
+                        "height": 1,
+                    }
+                ],
             )
         return True
 
@@ -187,7 +206,9 @@ class Driver:
             pending = [
                 t
                 for t in asyncio.all_tasks()
-                if t is not asyncio.current_task() and not t.done() and "process_update" in repr(t.get_coro())
+                if t is not asyncio.current_task()
+                and not t.done()
+                and "process_update" in repr(t.get_coro())
             ]
             if not pending:
                 return
@@ -247,7 +268,11 @@ class Driver:
         raise AssertionError(f"no button {label!r} in {[c.buttons() for c in calls]}")
 
     def replies(self, user: TgUser) -> list[ApiCall]:
-        return [c for c in self.request.calls if c.chat_id == user.id and c.method != "answerCallbackQuery"]
+        return [
+            c
+            for c in self.request.calls
+            if c.chat_id == user.id and c.method != "answerCallbackQuery"
+        ]
 
 
 def texts(calls: list[ApiCall]) -> str:

@@ -18,7 +18,9 @@ target_metadata = Base.metadata
 _only = {t for t in os.environ.get("CELLBOT_MIGRATION_TABLES", "").split(",") if t}
 
 
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
     if type_ == "table" and _only:
         return name in _only
     return True

@@ -12,7 +12,9 @@ OTHER_SEC = TgUser(2002, "Nam", "Lục Văn", "en")
 
 async def _roster(driver: Driver, cell_id: int) -> list[Member]:
     async with driver.sessions() as session:
-        rows = await session.scalars(select(Member).where(Member.cell_id == cell_id).order_by(Member.id))
+        rows = await session.scalars(
+            select(Member).where(Member.cell_id == cell_id).order_by(Member.id)
+        )
         return list(rows)
 
 
@@ -43,8 +45,13 @@ async def test_add_one_member_with_validation(driver: Driver) -> None:
     names = [m.full_name for m in await _roster(driver, org.cells["C01"])]
     assert "Hoàng Văn Thụ" in names and len(names) == 3
     async with driver.sessions() as session:
-        audit = (await session.scalars(select(AuditEntry).where(AuditEntry.entity == "member"))).all()
-    assert any(a.after and a.after.get("full_name") == "Hoàng Văn Thụ" and a.actor_account_id for a in audit)
+        audit = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.entity == "member"))
+        ).all()
+    assert any(
+        a.after and a.after.get("full_name") == "Hoàng Văn Thụ" and a.actor_account_id
+        for a in audit
+    )
 
 
 async def test_paste_list_flags_duplicates_and_can_add_only_new(driver: Driver) -> None:

@@ -45,16 +45,24 @@ def cellbot(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[st
         ({}, "TELEGRAM_BOT_TOKEN"),
         ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
         (
-            {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1", "DATABASE_URL": "mysql://x"},
+            {
+                "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
+                "DATABASE_URL": "mysql://x",
+            },
             "DATABASE_URL",
         ),
         (
-            {"TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1", "TIMEZONE": "Mars/Base"},
+            {
+                "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
+                "TIMEZONE": "Mars/Base",
+            },
             "TIMEZONE",
         ),
     ],
 )
-def test_run_with_bad_settings_exits_2_with_one_line(tmp_path: Path, env: dict[str, str], setting: str) -> None:
+def test_run_with_bad_settings_exits_2_with_one_line(
+    tmp_path: Path, env: dict[str, str], setting: str
+) -> None:
     result = cellbot(tmp_path, "run", **env)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
@@ -79,7 +87,9 @@ def test_org_import_is_idempotent_and_updates(tmp_path: Path, db_url: str) -> No
     assert "created 0, updated 1, unchanged 4" in changed.stdout
 
 
-async def test_a_bad_file_changes_nothing(tmp_path: Path, db_url: str, session_factory: SessionFactory) -> None:
+async def test_a_bad_file_changes_nothing(
+    tmp_path: Path, db_url: str, session_factory: SessionFactory
+) -> None:
     tree = tmp_path / "tree.csv"
     tree.write_text(TREE + "QN-X,Orphan,cell,NOWHERE\n", encoding="utf-8")
     result = cellbot(tmp_path, "org", "import", str(tree), DATABASE_URL=db_url)
@@ -89,13 +99,17 @@ async def test_a_bad_file_changes_nothing(tmp_path: Path, db_url: str, session_f
         assert await session.scalar(select(func.count()).select_from(OrgUnit)) == 0
 
 
-async def test_demo_seed_show_and_invite(tmp_path: Path, db_url: str, session_factory: SessionFactory) -> None:
+async def test_demo_seed_show_and_invite(
+    tmp_path: Path, db_url: str, session_factory: SessionFactory
+) -> None:
     seeded = cellbot(tmp_path, "demo", "seed", DATABASE_URL=db_url)
     assert seeded.returncode == 0, seeded.stderr
     again = cellbot(tmp_path, "demo", "seed", DATABASE_URL=db_url)
     assert again.returncode == 0, again.stderr
     async with session_factory() as session:
-        cells = await session.scalar(select(func.count()).select_from(OrgUnit).where(OrgUnit.kind == "cell"))
+        cells = await session.scalar(
+            select(func.count()).select_from(OrgUnit).where(OrgUnit.kind == "cell")
+        )
         members = await session.scalar(select(func.count()).select_from(Member))
     assert cells == 30
     assert members == 322 + 131  # the second run added nothing

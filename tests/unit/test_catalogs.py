@@ -10,7 +10,9 @@ from pathlib import Path
 from bot.i18n import catalog
 
 ROOT = Path(__file__).resolve().parents[2]
-KEY_CALL = re.compile(r"""\b(?:t|req\.t|_t|tr)\(\s*(?:[\w.]+,\s*)?["']([a-z_]+(?:\.[a-z0-9_]+)+)["']""")
+KEY_CALL = re.compile(
+    r"""\b(?:t|req\.t|_t|tr)\(\s*(?:[\w.]+,\s*)?["']([a-z_]+(?:\.[a-z0-9_]+)+)["']"""
+)
 
 
 def _fields(text: str) -> set[str]:
