@@ -321,5 +321,9 @@ async def start_driver(
     return Driver(app, request, sessions, settings)
 
 
-async def stop_driver(driver: Driver) -> None:
+async def stop_driver(driver: Driver, *, graceful: bool = True) -> None:
+    """Shut the application down; `graceful=False` skips the final persistence flush, as a
+    killed process would."""
+    if graceful:
+        await driver.app.update_persistence()
     await driver.app.shutdown()
