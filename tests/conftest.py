@@ -4,12 +4,14 @@ CELLBOT_TEST_DATABASE_URL is set) and a session factory on it."""
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.db import SessionFactory, create_engine, create_session_factory, upgrade_to_head
@@ -19,34 +21,38 @@ from tests.harness import Driver, make_settings, start_driver, stop_driver
 PG_URL = os.environ.get("CELLBOT_TEST_DATABASE_URL")
 
 
-def _pg_reset_schema(url: str) -> None:
-    """Drop every table of ours (and Alembic's) so the suite starts and ends clean."""
+def _pg_admin(url: str, statement: str) -> None:
+    """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
     import asyncio
 
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    async def _drop() -> None:
-        engine = create_async_engine(url)
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+    async def _run() -> None:
+        engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
         await engine.dispose()
 
-    asyncio.run(_drop())
+    asyncio.run(_run())
 
 
 @pytest.fixture(scope="session")
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A database migrated to head once per test session.
 
-    SQLite: a template file that each test copies. PostgreSQL: the test database itself,
-    emptied between tests and dropped at the end so the suite can run again.
+    SQLite: a template file that each test copies. PostgreSQL: a database of its own for
+    this run, created next to the configured one and dropped at the end, so that two runs
+    (two developers, or CI twice in a row) never see each other's rows.
     """
     if PG_URL:
-        _pg_reset_schema(PG_URL)
-        upgrade_to_head(PG_URL)
-        yield PG_URL
-        _pg_reset_schema(PG_URL)
+        name = f"cellbot_test_{os.getpid()}_{secrets.token_hex(3)}"
+        _pg_admin(PG_URL, f'CREATE DATABASE "{name}"')
+        url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+        try:
+            upgrade_to_head(url)
+            yield url
+        finally:
+            _pg_admin(PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     else:
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade_to_head(f"sqlite+aiosqlite:///{path}")
@@ -56,7 +62,7 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 @pytest.fixture
 def db_url(migrated_template: str, tmp_path: Path) -> str:
     if PG_URL:
-        return PG_URL
+        return migrated_template
     target = tmp_path / "cellbot.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"

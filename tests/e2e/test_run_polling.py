@@ -12,15 +12,15 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 from tests.harness import BOT_USER, TOKEN
 
 
 class FakeBotApi(BaseHTTPRequestHandler):
-    calls: list[tuple[str, dict[str, Any]]] = []
-    pending_updates: list[dict[str, Any]] = []
+    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
+    pending_updates: ClassVar[list[dict[str, Any]]] = []
     lock = threading.Lock()
 
     def log_message(self, format: str, *args: Any) -> None:
