@@ -48,10 +48,10 @@ def _with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.runner import run_polling
-
     settings = _settings()
     settings.require_token()
+    from bot.runner import run_polling  # heavy imports only once the settings are sound
+
     return run_polling(settings)
 
 
