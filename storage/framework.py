@@ -9,13 +9,14 @@ file never half-loads.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -353,6 +354,9 @@ def _message(err: Any) -> str:
         msg = "unknown key (check the spelling)"
     elif err["type"] == "missing":
         msg = "is required"
+    elif err["type"] in ("too_short", "too_long"):
+        bound = err.get("ctx", {}).get("min_length" if err["type"] == "too_short" else "max_length")
+        msg = f"must have {'at least' if err['type'] == 'too_short' else 'at most'} {bound} item(s)"
     elif err["type"] == "union_tag_invalid":
         msg = f"unknown rule kind; use one of {', '.join(RULE_KINDS)}"
     elif err["type"] == "union_tag_not_found":
@@ -415,9 +419,9 @@ def _check_indicator(
 ) -> list[str]:
     spec = registry.get(indicator.metric)
     if spec is None:
-        close = [m for m in registry if m.startswith(indicator.metric[:4])] or list(registry)
-        examples = ", ".join(close[:5])
-        return [f"{where}.metric: unknown metric '{indicator.metric}' (e.g. {examples})"]
+        close = difflib.get_close_matches(indicator.metric, list(registry), n=3)
+        hint = f"did you mean {', '.join(close)}?" if close else "see docs/scoring.md for names"
+        return [f"{where}.metric: unknown metric '{indicator.metric}' ({hint})"]
     errors = _check_rule(where, indicator.rule, spec, indicator.metric)
     if isinstance(indicator, Indicator):
         if len(set(indicator.periods)) != len(indicator.periods):
@@ -432,7 +436,7 @@ def _check_indicator(
 
 
 def _check_bands(where: str, bands: list[Band]) -> list[str]:
-    errors = _duplicates(where, [b.code for b in bands], "code")
+    errors = _duplicates(where, list(enumerate(b.code for b in bands)), "code")
     mins = [b.min for b in bands]
     if any(a <= b for a, b in itertools.pairwise(mins)):
         errors.append(f"{where}: bands must be ordered from the highest min to the lowest")
@@ -441,10 +445,10 @@ def _check_bands(where: str, bands: list[Band]) -> list[str]:
     return errors
 
 
-def _duplicates(where: str, codes: list[str], what: str) -> list[str]:
+def _duplicates(where: str, codes: Iterable[tuple[int, str]], what: str) -> list[str]:
     seen: set[str] = set()
     errors = []
-    for i, code in enumerate(codes):
+    for i, code in codes:
         if code in seen:
             errors.append(f"{where}[{i}].{what}: '{code}' is used twice")
         seen.add(code)
@@ -455,10 +459,94 @@ def _points(value: float) -> str:
     return f"{value:g}"
 
 
+@dataclass
+class _Parts:
+    """The parts of a framework that are valid on their own, with their positions.
+
+    Cross-checks run on these, so a file with a structural error elsewhere still gets every
+    cross-field error reported in the same run.
+    """
+
+    criteria: list[tuple[int, Criterion]]
+    sections: list[tuple[int, RubricSection]]
+    meeting_bands: list[Band] | None
+    classification: Classification | None
+    standards: Standards | None
+    grassroots: list[tuple[int, Indicator]]
+    # Valid indicators of criteria (or items of sections) that are invalid as a whole.
+    loose: list[tuple[str, Indicator | RubricItem, dict[str, MetricSpec]]] = field(
+        default_factory=list
+    )
+
+    @classmethod
+    def of(cls, fw: Framework) -> _Parts:
+        return cls(
+            criteria=list(enumerate(fw.criteria)),
+            sections=list(enumerate(fw.meeting_rubric.sections)),
+            meeting_bands=fw.meeting_rubric.bands,
+            classification=fw.classification,
+            standards=fw.standards,
+            grassroots=list(enumerate(fw.grassroots.indicators if fw.grassroots else [])),
+        )
+
+    @classmethod
+    def salvage(cls, data: dict[str, Any]) -> _Parts:
+        def each(items: Any, model: type[_M]) -> list[tuple[int, _M]]:
+            if not isinstance(items, list):
+                return []
+            return [(i, v) for i, item in enumerate(items) if (v := _try(model, item))]
+
+        def get(obj: Any, key: str) -> Any:
+            return obj.get(key) if isinstance(obj, dict) else None
+
+        rubric = data.get("meeting_rubric")
+        loose: list[tuple[str, Indicator | RubricItem, dict[str, MetricSpec]]] = []
+        criteria = data.get("criteria")
+        for gi, group in enumerate(criteria if isinstance(criteria, list) else []):
+            if _try(Criterion, group) is None:
+                for ii, indicator in each(get(group, "indicators"), Indicator):
+                    where = f"criteria[{gi}].indicators[{ii}]"
+                    loose.append((where, indicator, PERIOD_METRICS))
+        sections = get(rubric, "sections")
+        for gi, group in enumerate(sections if isinstance(sections, list) else []):
+            if _try(RubricSection, group) is None:
+                for ii, item in each(get(group, "items"), RubricItem):
+                    where = f"meeting_rubric.sections[{gi}].items[{ii}]"
+                    loose.append((where, item, MEETING_METRICS))
+        bands = get(rubric, "bands")
+        band_list = each(bands, Band)
+        grassroots = get(data.get("grassroots"), "indicators")
+        return cls(
+            criteria=each(data.get("criteria"), Criterion),
+            sections=each(get(rubric, "sections"), RubricSection),
+            meeting_bands=[b for _, b in band_list]
+            if isinstance(bands, list) and len(band_list) == len(bands)
+            else None,
+            classification=_try(Classification, data.get("classification")),
+            standards=_try(Standards, data.get("standards", {})),
+            grassroots=each(grassroots, Indicator),
+            loose=loose,
+        )
+
+
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _try(model: type[_M], value: Any) -> _M | None:
+    try:
+        return model.model_validate(value)
+    except ValidationError:
+        return None
+
+
 def cross_check(fw: Framework) -> list[str]:
     """The rules pydantic cannot see field by field; every problem is returned."""
+    return _cross_errors(_Parts.of(fw))
+
+
+def _cross_errors(parts: _Parts) -> list[str]:
     errors: list[str] = []
-    errors += _duplicates("criteria", [c.code for c in fw.criteria], "code")
+    errors += _duplicates("criteria", [(i, c.code) for i, c in parts.criteria], "code")
     seen_indicators: dict[str, str] = {}
 
     def unique(where: str, code: str) -> None:
@@ -467,7 +555,7 @@ def cross_check(fw: Framework) -> list[str]:
         else:
             seen_indicators[code] = where
 
-    for ci, criterion in enumerate(fw.criteria):
+    for ci, criterion in parts.criteria:
         where = f"criteria[{ci}]"
         total = sum(i.points for i in criterion.indicators)
         if total > criterion.max_points + 1e-9:
@@ -484,9 +572,9 @@ def cross_check(fw: Framework) -> list[str]:
             unique(f"{where}.indicators[{ii}]", indicator.code)
             errors += _check_indicator(f"{where}.indicators[{ii}]", indicator, PERIOD_METRICS)
 
-    rubric = fw.meeting_rubric
-    errors += _duplicates("meeting_rubric.sections", [s.code for s in rubric.sections], "code")
-    for si, section in enumerate(rubric.sections):
+    sections = [(i, s.code) for i, s in parts.sections]
+    errors += _duplicates("meeting_rubric.sections", sections, "code")
+    for si, section in parts.sections:
         where = f"meeting_rubric.sections[{si}]"
         total = sum(i.points for i in section.items)
         if total > section.max_points + 1e-9:
@@ -497,29 +585,36 @@ def cross_check(fw: Framework) -> list[str]:
         for ii, item in enumerate(section.items):
             unique(f"{where}.items[{ii}]", item.code)
             errors += _check_indicator(f"{where}.items[{ii}]", item, MEETING_METRICS)
-    errors += _check_bands("meeting_rubric.bands", rubric.bands)
+    if parts.meeting_bands is not None:
+        errors += _check_bands("meeting_rubric.bands", parts.meeting_bands)
 
-    weights = fw.standards.resolution_impl_percent
-    if set(weights) != set(RESOLUTION_IMPL_CHOICES):
-        errors.append(
-            f"standards.resolution_impl_percent: give exactly {', '.join(RESOLUTION_IMPL_CHOICES)}"
-        )
-    errors += _check_bands("classification.bands", fw.classification.bands)
-    cap = fw.classification.excellent_cap
-    if cap is not None:
-        codes = {b.code for b in fw.classification.bands}
-        for name, value in [("band", cap.band), *(("of_bands", b) for b in cap.of_bands)]:
-            if value not in codes:
-                errors.append(
-                    f"classification.excellent_cap.{name}: '{value}' is not a classification "
-                    f"band ({', '.join(sorted(codes))})"
-                )
+    if parts.standards is not None:
+        weights = parts.standards.resolution_impl_percent
+        if set(weights) != set(RESOLUTION_IMPL_CHOICES):
+            errors.append(
+                "standards.resolution_impl_percent: give exactly "
+                f"{', '.join(RESOLUTION_IMPL_CHOICES)}"
+            )
+    if parts.classification is not None:
+        errors += _check_bands("classification.bands", parts.classification.bands)
+        cap = parts.classification.excellent_cap
+        if cap is not None:
+            codes = {b.code for b in parts.classification.bands}
+            for name, value in [("band", cap.band), *(("of_bands", b) for b in cap.of_bands)]:
+                if value not in codes:
+                    errors.append(
+                        f"classification.excellent_cap.{name}: '{value}' is not a "
+                        f"classification band ({', '.join(sorted(codes))})"
+                    )
 
-    if fw.grassroots is not None:
-        for ii, indicator in enumerate(fw.grassroots.indicators):
-            where = f"grassroots.indicators[{ii}]"
-            unique(where, indicator.code)
-            errors += _check_indicator(where, indicator, GRASSROOTS_METRICS)
+    for where, loose_item, registry in parts.loose:
+        unique(where, loose_item.code)
+        errors += _check_indicator(where, loose_item, registry)
+
+    for ii, indicator in parts.grassroots:
+        where = f"grassroots.indicators[{ii}]"
+        unique(where, indicator.code)
+        errors += _check_indicator(where, indicator, GRASSROOTS_METRICS)
     return errors
 
 
@@ -537,7 +632,8 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
     try:
         fw = Framework.model_validate(data)
     except ValidationError as exc:
-        raise FrameworkError(source, _structural_errors(exc)) from None
+        errors = _structural_errors(exc) + _cross_errors(_Parts.salvage(data))
+        raise FrameworkError(source, errors) from None
     errors = cross_check(fw)
     if errors:
         raise FrameworkError(source, errors)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from storage.framework import (
     GRASSROOTS_METRICS,
@@ -37,6 +37,9 @@ from storage.framework import (
 from storage.periods import PeriodKind
 
 Value = float | int | bool | str | None
+_MEETING_UNITS = {name: spec.type for name, spec in MEETING_METRICS.items()}
+_PERIOD_UNITS = {name: spec.type for name, spec in PERIOD_METRICS.items()}
+_GRASSROOTS_UNITS = {name: spec.type for name, spec in GRASSROOTS_METRICS.items()}
 DIGITS = 1  # scores and lost points are shown to one decimal
 
 # ---------------------------------------------------------------- inputs
@@ -366,7 +369,7 @@ def score_meeting(fw: Framework, facts: MeetingFacts) -> MeetingScore:
     if facts.held is not True:
         return MeetingScore(held=facts.held, score=None, band=None)
     values = meeting_metric_values(facts, fw.standards)
-    units = {name: spec.type for name, spec in MEETING_METRICS.items()}
+    units = _MEETING_UNITS
     sections: list[GroupScore] = []
     reasons: list[Reason] = []
     for section in fw.meeting_rubric.sections:
@@ -398,7 +401,8 @@ def _scaled_total(groups: Sequence[GroupScore]) -> float | None:
 
 
 def metric_values(metrics: CellMetrics) -> dict[str, Value]:
-    return dict(asdict(metrics))
+    """The period metrics indicators read (plain getattr: asdict deep-copies, 40x slower)."""
+    return {name: getattr(metrics, name) for name in PERIOD_METRICS}
 
 
 def score_cell(fw: Framework, metrics: CellMetrics, period_kind: PeriodKind) -> PeriodResult:
@@ -406,7 +410,7 @@ def score_cell(fw: Framework, metrics: CellMetrics, period_kind: PeriodKind) -> 
     if metrics.checkins == 0:
         return PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
     values = metric_values(metrics)
-    units = {name: spec.type for name, spec in PERIOD_METRICS.items()}
+    units = _PERIOD_UNITS
     criteria: list[GroupScore] = []
     reasons: list[Reason] = []
     for criterion in fw.criteria:
@@ -496,7 +500,7 @@ def score_grassroots(fw: Framework, results: Sequence[PeriodResult]) -> Grassroo
     reasons: list[Reason] = []
     rules: GrassrootsRules | None = fw.grassroots
     if rules is not None and n:
-        units = {name: spec.type for name, spec in GRASSROOTS_METRICS.items()}
+        units = _GRASSROOTS_UNITS
         group, reasons = _score_group(
             "grassroots", 100.0, rules.indicators, dict(metrics), units, None
         )

@@ -1,0 +1,188 @@
+"""`cellbot framework check|show` and `cellbot score`: sub-commands the main CLI registers.
+
+Usage from bot/cli.py::
+
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    cli_score.register(subparsers)
+    args = parser.parse_args()
+    sys.exit(args.func(args))
+
+Every command returns an exit code: 0 fine, 1 a runtime problem (unknown unit, database),
+2 a bad framework file (every error printed to stderr with its path, no traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.i18n import LANGUAGES
+from bot.render_scores import framework_text, report_json, report_text
+from bot.settings import Settings, SettingsError, load_settings
+from storage.db import create_engine, create_session_factory
+from storage.framework import Framework, FrameworkError, load_framework
+from storage.periods import Period, parse_period
+from storage.score_service import ScoreReport, UnknownUnitError, score_tree
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_FRAMEWORK = 0, 1, 2
+
+
+def print_framework_error(exc: FrameworkError, stream: TextIO | None = None) -> None:
+    out = stream or sys.stderr
+    print(f"{exc.source}: {len(exc.errors)} error(s) in the criteria framework", file=out)
+    for line in exc.errors:
+        print(f"  {line}", file=out)
+
+
+def load_framework_or_exit(path: Path | None) -> Framework:
+    """For start-up: the framework, or every error on stderr and exit code 2."""
+    try:
+        return load_framework(path)
+    except FrameworkError as exc:
+        print_framework_error(exc)
+        raise SystemExit(EXIT_BAD_FRAMEWORK) from None
+
+
+def _settings() -> Settings | None:
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return None
+
+
+def _language(args: argparse.Namespace, settings: Settings | None) -> str:
+    if args.lang:
+        return str(args.lang)
+    return settings.default_language if settings else "vi"
+
+
+def _active_framework(args: argparse.Namespace, settings: Settings | None) -> Framework:
+    path = getattr(args, "framework", None) or (settings.criteria_framework if settings else None)
+    return load_framework(path)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_framework_check(args: argparse.Namespace) -> int:
+    try:
+        fw = load_framework(args.file)
+    except FrameworkError as exc:
+        print_framework_error(exc)
+        return EXIT_BAD_FRAMEWORK
+    indicators = sum(len(c.indicators) for c in fw.criteria)
+    print(
+        f"{args.file}: OK — {len(fw.criteria)} criteria, {indicators} indicators, "
+        f"{sum(len(s.items) for s in fw.meeting_rubric.sections)} meeting rubric items"
+    )
+    return EXIT_OK
+
+
+def cmd_framework_show(args: argparse.Namespace) -> int:
+    settings = _settings()
+    try:
+        fw = _active_framework(args, settings)
+    except FrameworkError as exc:
+        print_framework_error(exc)
+        return EXIT_BAD_FRAMEWORK
+    print(framework_text(fw, _language(args, settings)))
+    return EXIT_OK
+
+
+async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.date) -> ScoreReport:
+    engine = create_engine(url)
+    try:
+        async with create_session_factory(engine)() as session:
+            return await score_tree(session, fw, unit, period, as_of=as_of)
+    finally:
+        await engine.dispose()
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return EXIT_FAILED
+    try:
+        fw = _active_framework(args, settings)
+    except FrameworkError as exc:
+        print_framework_error(exc)
+        return EXIT_BAD_FRAMEWORK
+    as_of = args.as_of or dt.datetime.now(settings.tz).date()
+    try:
+        report = asyncio.run(_score(settings.database_url, fw, args.unit, args.period, as_of))
+    except UnknownUnitError:
+        print(f"error: no unit has the code '{args.unit}'", file=sys.stderr)
+        return EXIT_FAILED
+    except SQLAlchemyError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"error: database: {first} (is it migrated?)", file=sys.stderr)
+        return EXIT_FAILED
+    if args.format == "json":
+        data: dict[str, Any] = report_json(report)
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(report_text(fw, report, _language(args, settings)))
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------- registration
+
+
+def _period(text: str) -> Period:
+    try:
+        return parse_period(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a date like 2026-05-31") from None
+
+
+def register(subparsers: Any) -> None:
+    """Add `framework check FILE`, `framework show` and `score` to the main CLI."""
+    framework = subparsers.add_parser(
+        "framework", help="validate or show the criteria framework (scoring rules)"
+    )
+    fw_commands = framework.add_subparsers(dest="framework_command", required=True)
+
+    check = fw_commands.add_parser("check", help="validate a framework file; exit 2 if bad")
+    check.add_argument("file", type=Path, help="a YAML criteria-framework file")
+    check.set_defaults(func=cmd_framework_check)
+
+    show = fw_commands.add_parser("show", help="print the active framework as a table")
+    show.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
+    show.add_argument("--lang", choices=LANGUAGES)
+    show.set_defaults(func=cmd_framework_show)
+
+    score = subparsers.add_parser("score", help="scores and reasons of a unit's cells")
+    score.add_argument("--unit", required=True, help="unit code: a cell, or every cell under it")
+    score.add_argument("--period", required=True, type=_period, help="2026 | 2026-Q2 | 2026-05")
+    score.add_argument("--format", choices=("text", "json"), default="text")
+    score.add_argument("--lang", choices=LANGUAGES)
+    score.add_argument("--as-of", type=_date, help="count months due up to this date (today)")
+    score.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
+    score.set_defaults(func=cmd_score)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point (until bot/cli.py wires `register`)."""
+    parser = argparse.ArgumentParser(prog="cellbot")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,359 @@
+"""Scores and reasons as text in the reader's language (catalog `scoring.po`).
+
+Names of criteria, indicators and bands come from the framework (it carries vi and en);
+sentences come from the catalogs; numbers are formatted by Babel (``2,8`` and ``78,5%`` in
+Vietnamese). Also the JSON form of a report, for `cellbot score --format json`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from babel.numbers import format_decimal, format_percent
+
+from bot.i18n import normalize_language, t
+from storage.framework import (
+    Band,
+    ChoiceRule,
+    Framework,
+    Indicator,
+    LinearRule,
+    MetricType,
+    PenaltyRule,
+    Rule,
+    ThresholdRule,
+    YesNoRule,
+)
+from storage.score_service import CellScore, CommitteeScore, ScoreReport
+from storage.scoring import MeetingScore, PeriodResult, Reason, Value, top_improvements
+
+COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": ""}
+
+
+def _lang(lang: str | None) -> str:
+    return normalize_language(lang)
+
+
+def number(value: float, lang: str | None) -> str:
+    return format_decimal(value, format="#,##0.#", locale=_lang(lang))
+
+
+def value_text(unit: MetricType, value: Value, lang: str | None) -> str:
+    """A metric value as a reader expects it: 78,5% / 3 / có / đầy đủ."""
+    if value is None:
+        return t(lang, "scoring.no_data")
+    if unit == "bool" or isinstance(value, bool):
+        return t(lang, "scoring.value.yes" if value else "scoring.value.no")
+    if unit == "choice":
+        return t(lang, f"scoring.choice.{value}")
+    if unit == "ratio":
+        return format_percent(float(value), format="#,##0.#%", locale=_lang(lang))
+    if unit == "count":
+        return format_decimal(value, format="#,##0.##", locale=_lang(lang))
+    return format_decimal(value, format="#,##0.##", locale=_lang(lang))
+
+
+def _band_name(bands: list[Band], code: str | None, lang: str | None) -> str:
+    if code is None:
+        return t(lang, "scoring.no_data")
+    return next((b.name.get(_lang(lang)) for b in bands if b.code == code), code)
+
+
+def reason_text(fw: Framework, reason: Reason, lang: str | None) -> str:
+    """``Tỷ lệ dự họp: 78% (cần ≥ 85%) −2,8``."""
+    target = value_text(reason.unit, reason.target, lang)
+    symbol = COMPARATORS.get(reason.comparator, reason.comparator)
+    return t(
+        lang,
+        "scoring.reason.line",
+        name=fw.indicator(reason.indicator).name.get(_lang(lang)),
+        value=value_text(reason.unit, reason.value, lang),
+        target=f"{symbol} {target}" if symbol else target,
+        lost=number(reason.lost, lang),
+    )
+
+
+def improvements_text(
+    fw: Framework, result: MeetingScore | PeriodResult, lang: str | None, n: int = 3
+) -> str:
+    reasons = top_improvements(result, n)
+    if not reasons:
+        return t(lang, "scoring.improve.none")
+    lines = [t(lang, "scoring.improve.header")]
+    lines += [t(lang, "scoring.reason.bullet", text=reason_text(fw, r, lang)) for r in reasons]
+    return "\n".join(lines)
+
+
+def meeting_text(fw: Framework, score: MeetingScore, lang: str | None, n: int = 3) -> str:
+    """The secretary's message after submitting a check-in: score, band, what to improve."""
+    if score.held is False:
+        return t(lang, "scoring.meeting.not_held")
+    if score.score is None:
+        return t(lang, "scoring.meeting.no_data")
+    band = _band_name(fw.meeting_rubric.bands, score.band, lang)
+    lines = [t(lang, "scoring.meeting.header", score=number(score.score, lang), band=band)]
+    names = {s.code: s.name.get(_lang(lang)) for s in fw.meeting_rubric.sections}
+    for section in score.sections:
+        if section.score is not None:
+            lines.append(
+                t(
+                    lang,
+                    "scoring.meeting.section",
+                    name=names[section.code],
+                    score=number(section.score, lang),
+                    max=number(section.max_points, lang),
+                )
+            )
+    lines += ["", improvements_text(fw, score, lang, n)]
+    return "\n".join(lines)
+
+
+def period_text(
+    fw: Framework, result: PeriodResult, lang: str | None, *, reasons: int | None = None
+) -> str:
+    """A cell's period result: total, band, 4-good verdict, criteria, points lost."""
+    if result.no_data or result.total is None:
+        return t(lang, "scoring.cell.no_data")
+    lines = [
+        t(
+            lang,
+            "scoring.cell.total",
+            total=number(result.total, lang),
+            band=_band_name(fw.classification.bands, result.band, lang),
+        ),
+        t(lang, "scoring.cell.four_good_yes" if result.four_good else "scoring.cell.four_good_no"),
+    ]
+    for criterion in result.criteria:
+        name = fw.criterion(criterion.code).name.get(_lang(lang))
+        if criterion.score is None:
+            lines.append(t(lang, "scoring.cell.criterion_no_data", name=name))
+            continue
+        lines.append(
+            t(
+                lang,
+                "scoring.cell.criterion",
+                mark="✓" if criterion.good else "✗",
+                name=name,
+                score=number(criterion.score, lang),
+                max=number(criterion.max_points, lang),
+                threshold=number(criterion.good_threshold or 0, lang),
+            )
+        )
+    shown = result.reasons if reasons is None else result.reasons[:reasons]
+    if shown:
+        lines.append(t(lang, "scoring.cell.reasons"))
+        lines += [t(lang, "scoring.reason.bullet", text=reason_text(fw, r, lang)) for r in shown]
+    return "\n".join(lines)
+
+
+def cell_text(fw: Framework, score: CellScore, lang: str | None) -> str:
+    header = t(
+        lang,
+        "scoring.cell.header",
+        code=score.cell.code,
+        name=score.cell.name,
+        period=score.period,
+    )
+    lines = [header, period_text(fw, score.result, lang)]
+    if score.cap_flag:
+        lines.append(t(lang, "scoring.cell.cap_flag"))
+    return "\n".join(lines)
+
+
+def committee_text(fw: Framework, committee: CommitteeScore, lang: str | None) -> str:
+    r = committee.result
+    lines = [t(lang, "scoring.committee.header", code=committee.code or "", name=committee.name)]
+    average = number(r.average_total, lang) if r.average_total is not None else "—"
+    lines.append(
+        t(
+            lang,
+            "scoring.committee.summary",
+            with_data=r.cells_with_data,
+            cells=r.cells,
+            average=average,
+            four_good=r.four_good_cells,
+        )
+    )
+    bands = ", ".join(
+        f"{_band_name(fw.classification.bands, code, lang)} {count}"
+        for code, count in r.band_counts.items()
+    )
+    lines.append(t(lang, "scoring.committee.bands", bands=bands))
+    if r.score is not None:
+        verdict = t(
+            lang,
+            "scoring.committee.four_good_yes" if r.four_good else "scoring.committee.four_good_no",
+        )
+        lines.append(
+            t(lang, "scoring.committee.score", score=number(r.score, lang), verdict=verdict)
+        )
+        lines += [
+            t(lang, "scoring.reason.bullet", text=reason_text(fw, reason, lang))
+            for reason in r.reasons
+        ]
+    if r.cap is not None:
+        key = "scoring.committee.cap_exceeded" if r.cap.exceeded else "scoring.committee.cap_ok"
+        lines.append(t(lang, key, actual=r.cap.actual, allowed=r.cap.allowed, base=r.cap.base))
+    return "\n".join(lines)
+
+
+def report_text(fw: Framework, report: ScoreReport, lang: str | None) -> str:
+    lines = [
+        t(
+            lang,
+            "scoring.report.header",
+            unit=f"{report.unit_code} {report.unit_name}",
+            period=report.period,
+            as_of=report.as_of.isoformat(),
+        )
+    ]
+    if not report.cells:
+        lines.append(t(lang, "scoring.report.empty"))
+    for cell in report.cells:
+        lines += ["", cell_text(fw, cell, lang)]
+    for committee in report.committees:
+        lines += ["", committee_text(fw, committee, lang)]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the framework as a table
+
+
+def rule_text(rule: Rule, unit: MetricType, lang: str | None) -> str:
+    if isinstance(rule, YesNoRule):
+        return t(lang, "scoring.rule.yes_no", expect=value_text("bool", rule.expect, lang))
+    if isinstance(rule, ThresholdRule):
+        return t(
+            lang,
+            "scoring.rule.threshold",
+            op=COMPARATORS[rule.op],
+            target=value_text(unit, rule.target, lang),
+        )
+    if isinstance(rule, LinearRule):
+        return t(
+            lang,
+            "scoring.rule.linear",
+            zero=value_text(unit, rule.zero_at, lang),
+            full=value_text(unit, rule.full_at, lang),
+        )
+    if isinstance(rule, PenaltyRule):
+        key = "scoring.rule.penalty_allowance" if rule.allowance else "scoring.rule.penalty"
+        return t(lang, key, per_unit=number(rule.per_unit, lang), allowance=rule.allowance)
+    assert isinstance(rule, ChoiceRule)
+    values = ", ".join(
+        f"{value_text('choice', k, lang)} {value_text('ratio', v, lang)}"
+        for k, v in rule.values.items()
+    )
+    return t(lang, "scoring.rule.choice", values=values)
+
+
+def _bands_text(bands: list[Band], lang: str | None) -> str:
+    return ", ".join(
+        t(lang, "scoring.fw.band", name=b.name.get(_lang(lang)), min=number(b.min, lang))
+        for b in bands
+    )
+
+
+def _indicator_lines(fw: Framework, items: Sequence[Any], lang: str | None) -> list[str]:
+    width = max(len(i.code) for i in items)
+    return [_indicator_line(fw, i, lang, width) for i in items]
+
+
+def _indicator_line(fw: Framework, item: Any, lang: str | None, width: int) -> str:
+    periods = ""
+    if isinstance(item, Indicator) and len(item.periods) < 3:
+        names = ", ".join(t(lang, f"scoring.period.{p}") for p in item.periods)
+        periods = t(lang, "scoring.fw.periods", periods=names)
+    return t(
+        lang,
+        "scoring.fw.indicator",
+        code=item.code.ljust(width),
+        points=number(item.points, lang),
+        name=item.name.get(_lang(lang)),
+        rule=rule_text(item.rule, fw.metric_spec(item.code).type, lang),
+        periods=periods,
+    )
+
+
+def framework_text(fw: Framework, lang: str | None) -> str:
+    """The active framework as a readable table (`cellbot framework show`)."""
+    lg = _lang(lang)
+    lines = [t(lang, "scoring.fw.header", name=fw.name.get(lg)), ""]
+    for index, criterion in enumerate(fw.criteria, start=1):
+        lines.append(
+            t(
+                lang,
+                "scoring.fw.criterion",
+                index=index,
+                name=criterion.name.get(lg),
+                code=criterion.code,
+                max=number(criterion.max_points, lang),
+                threshold=number(criterion.good_threshold, lang),
+            )
+        )
+        lines += _indicator_lines(fw, criterion.indicators, lang)
+    lines += ["", t(lang, "scoring.fw.four_good")]
+    lines.append(
+        t(lang, "scoring.fw.classification", bands=_bands_text(fw.classification.bands, lang))
+    )
+    cap = fw.classification.excellent_cap
+    if cap is not None:
+        names = {b.code: b.name.get(lg) for b in fw.classification.bands}
+        lines.append(
+            t(
+                lang,
+                "scoring.fw.cap",
+                share=value_text("ratio", cap.share, lang),
+                of=", ".join(names[b] for b in cap.of_bands),
+                band=names[cap.band],
+            )
+        )
+    lines += ["", t(lang, "scoring.fw.rubric")]
+    for section in fw.meeting_rubric.sections:
+        lines.append(
+            t(
+                lang,
+                "scoring.fw.section",
+                name=section.name.get(lg),
+                code=section.code,
+                max=number(section.max_points, lang),
+            )
+        )
+        lines += _indicator_lines(fw, section.items, lang)
+    lines.append(
+        t(lang, "scoring.fw.meeting_bands", bands=_bands_text(fw.meeting_rubric.bands, lang))
+    )
+    if fw.grassroots is not None:
+        lines += [
+            "",
+            t(lang, "scoring.fw.grassroots", min=number(fw.grassroots.four_good_min_score, lang)),
+        ]
+        lines += _indicator_lines(fw, fw.grassroots.indicators, lang)
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- JSON
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def report_json(report: ScoreReport) -> dict[str, Any]:
+    """A JSON-ready dict of the whole report (cells with metrics, scores, reasons)."""
+    data: dict[str, Any] = _plain(report)
+    for cell, score in zip(data["cells"], report.cells, strict=True):
+        if score.result.reasons:
+            cell["top_improvements"] = [r.indicator for r in top_improvements(score.result)]
+    return data

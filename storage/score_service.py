@@ -1,0 +1,160 @@
+"""Scoring as a service: what the CLI, the check-in handler and supervisor views call.
+
+It wires the SQL metrics (storage.metrics) to the pure scoring (storage.scoring): one pass of
+aggregate queries for a whole subtree, then Python over the rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.framework import Framework
+from storage.metrics import CellInfo, cells_in_scope, compute_metrics, meeting_facts
+from storage.models import OrgUnit, UnitKind
+from storage.periods import Period
+from storage.scoring import (
+    CellMetrics,
+    GrassrootsResult,
+    MeetingScore,
+    PeriodResult,
+    score_cell,
+    score_grassroots,
+    score_meeting,
+)
+
+
+class UnknownUnitError(LookupError):
+    """No unit has the given code."""
+
+
+@dataclass(frozen=True)
+class CellScore:
+    cell: CellInfo
+    period: str
+    metrics: CellMetrics
+    result: PeriodResult
+    # In the capped ("excellent") band while its grassroots committee has more such cells
+    # than the cap allows: for the committee to decide; the band is not changed.
+    cap_flag: bool = False
+
+
+@dataclass(frozen=True)
+class CommitteeScore:
+    unit_id: int | None
+    code: str | None
+    name: str | None
+    result: GrassrootsResult
+
+
+@dataclass(frozen=True)
+class ScoreReport:
+    unit_code: str
+    unit_name: str
+    unit_kind: str
+    period: str
+    as_of: dt.date
+    cells: list[CellScore] = field(default_factory=list)
+    committees: list[CommitteeScore] = field(default_factory=list)
+
+
+async def _unit(session: AsyncSession, code: str) -> OrgUnit:
+    unit = await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+    if unit is None:
+        raise UnknownUnitError(code)
+    return unit
+
+
+async def _committee_scope(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
+    """The unit whose subtree holds whole grassroots committees around `unit`.
+
+    The "excellent" cap is a share of a committee's cells, so scoring one cell still needs
+    its sibling cells (a few dozen at most).
+    """
+    if unit.kind != UnitKind.CELL.value:
+        return unit
+    ancestor_ids = [int(p) for p in unit.path.strip("/").split("/") if p][:-1]
+    if not ancestor_ids:
+        return unit
+    ancestors = {
+        a.id: a
+        for a in (await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ancestor_ids))))
+    }
+    for ancestor_id in reversed(ancestor_ids):
+        ancestor = ancestors.get(ancestor_id)
+        if ancestor is not None and ancestor.kind == UnitKind.GRASSROOTS.value:
+            return ancestor
+    return ancestors.get(ancestor_ids[-1], unit)
+
+
+async def score_tree(
+    session: AsyncSession,
+    framework: Framework,
+    unit_code: str,
+    period: Period,
+    *,
+    as_of: dt.date | None = None,
+) -> ScoreReport:
+    """Scores of every cell under `unit_code` (or of that cell) and of their committees."""
+    as_of = as_of or dt.date.today()
+    unit = await _unit(session, unit_code)
+    scope = await _committee_scope(session, unit)
+    cells = await cells_in_scope(session, scope)
+    metrics = await compute_metrics(
+        session, scope, period, standards=framework.standards, as_of=as_of, cells=cells
+    )
+    results = {c.id: score_cell(framework, metrics[c.id], period.kind) for c in cells}
+
+    by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
+    for cell in cells:
+        by_group[cell.group_id].append(cell)
+    committees: dict[int | None, CommitteeScore] = {}
+    for group_id, members in by_group.items():
+        aggregate = score_grassroots(framework, [results[c.id] for c in members])
+        first = members[0]
+        committees[group_id] = CommitteeScore(
+            group_id, first.group_code, first.group_name, aggregate
+        )
+
+    wanted = [c for c in cells if c.path.startswith(unit.path)]
+    cell_scores = []
+    for cell in wanted:
+        cap = committees[cell.group_id].result.cap
+        flagged = cap is not None and cap.exceeded and results[cell.id].band == cap.band
+        cell_scores.append(
+            CellScore(cell, period.label, metrics[cell.id], results[cell.id], flagged)
+        )
+    wanted_groups = list(dict.fromkeys(c.group_id for c in wanted))
+    return ScoreReport(
+        unit_code=unit.code,
+        unit_name=unit.name,
+        unit_kind=unit.kind,
+        period=period.label,
+        as_of=as_of,
+        cells=cell_scores,
+        committees=[committees[g] for g in wanted_groups],
+    )
+
+
+async def score_units(
+    session: AsyncSession,
+    framework: Framework,
+    unit_code: str,
+    period: Period,
+    *,
+    as_of: dt.date | None = None,
+) -> list[CellScore]:
+    """Scores of every cell under `unit_code` (or of that one cell), in tree order."""
+    return (await score_tree(session, framework, unit_code, period, as_of=as_of)).cells
+
+
+async def score_meeting_for_checkin(
+    session: AsyncSession, framework: Framework, checkin_id: int
+) -> MeetingScore | None:
+    """The rubric score of one check-in (None when it does not exist)."""
+    facts = await meeting_facts(session, checkin_id)
+    return None if facts is None else score_meeting(framework, facts)
