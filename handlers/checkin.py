@@ -1,9 +1,353 @@
-"""Placeholder replaced by the feature's own module; registers nothing yet."""
+"""/checkin: the monthly meeting report, one short question at a time, saved at every answer.
+
+The database draft is the record; the conversation only remembers which draft and question a
+typed answer is for (``user_data["ci"]``), and buttons carry the draft id and its version.
+So `/checkin` (or a reminder's ``ci:start:<cell>:<YYYY-MM>`` button) resumes at the first
+unanswered question after a restart, and a button from an old message is refused as stale.
+Every update is one transaction (``with_request``): the answer and the reply work together.
+"""
 
 from __future__ import annotations
 
-from telegram.ext import Application
+from telegram import Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.context import Ctx, Request, with_request
+from bot.conversation import END, fallbacks
+from bot.keyboards import int_arg, parse_cb
+from handlers.cells import allowed, cell_name, cell_picker, my_cells
+from handlers.checkin_attendance import (
+    finish_attendance,
+    toggle_absent,
+    toggle_pick,
+)
+from handlers.checkin_review import score_text
+from handlers.checkin_start import (
+    new_checkin,
+    open_cell,
+)
+from handlers.checkin_steps import (
+    Buttons,
+    Problem,
+    Result,
+    accepts_text,
+    apply_button,
+    apply_text,
+    next_question,
+)
+from handlers.checkin_view import (
+    ASKING,
+    CURSOR,
+    NEW_TYPES,
+    ROSTER_QUESTIONS,
+    ack,
+    alert,
+    allowed_months,
+    env_for,
+    framework,
+    get_cursor,
+    is_frozen,
+    month_label,
+    parse_month,
+    send,
+    show_question,
+    show_review,
+)
+from storage import checkins as store
+from storage.checkin_schema import SECTIONS, CheckinAnswers, applies, first_open
+from storage.models import Checkin, CheckinStatus
+
+
+@with_request
+async def checkin_command(update: Update, context: Ctx, req: Request) -> int:
+    cells = my_cells(req)
+    assert update.effective_message is not None
+    if not cells:
+        await update.effective_message.reply_text(req.t("common.not_secretary"))
+        return END
+    if len(cells) > 1:
+        await update.effective_message.reply_text(
+            req.t("common.pick_cell"), reply_markup=cell_picker(req, "ci:cell")
+        )
+        return END
+    return await open_cell(update, context, req, cells[0].unit_id, None)
+
+
+# ---------------------------------------------------------------- buttons
+
+
+@with_request
+async def on_button(update: Update, context: Ctx, req: Request) -> int:
+    """Every ``ci:`` button. Ids in callback data are re-checked: it can be forged."""
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    op = parts[1] if len(parts) > 1 else ""
+    if op in ("cell", "start", "new"):
+        cell_id = int_arg(parts, 2)
+        month = parse_month(parts[3]) if len(parts) > 3 else None
+        if not allowed(req, cell_id) or (op != "cell" and month not in allowed_months(req)):
+            return await stale(update, req)
+        assert cell_id is not None
+        if op == "new":
+            kind = parts[4] if len(parts) > 4 else ""
+            if kind not in NEW_TYPES or month is None:
+                return await stale(update, req)
+            return await new_checkin(update, context, req, cell_id, month, kind)
+        await query.answer()
+        return await open_cell(update, context, req, cell_id, month)
+
+    checkin_id, version = int_arg(parts, 2), int_arg(parts, 3)
+    checkin = None
+    if checkin_id is not None:
+        checkin = await store.get_checkin(req.session, checkin_id, for_update=True)
+    if checkin is None or not allowed(req, checkin.cell_id) or checkin.version != version:
+        return await stale(update, req)
+    a = store.answers_of(checkin)
+    if op == "r":
+        await query.answer()
+        return await show_review(update, context, req, checkin, a)
+    if op == "pg":
+        return await page(update, context, req, checkin, a, parts)
+    if await is_frozen(req, checkin):
+        await query.answer(req.t("checkin.locked"), show_alert=True)
+        return await show_review(update, context, req, checkin, a)
+    return await draft_button(update, context, req, checkin, a, op, parts)
+
+
+async def stale(update: Update, req: Request) -> int:
+    await alert(update, req, "common.stale_button")
+    return END
+
+
+async def page(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    checkin: Checkin,
+    a: CheckinAnswers,
+    parts: list[str],
+) -> int:
+    what, number = (parts[4] if len(parts) > 4 else ""), int_arg(parts, 5)
+    if what not in ("attendance", "commended", "criticised") or number is None:
+        return await stale(update, req)
+    await update.callback_query.answer()  # type: ignore[union-attr]
+    cursor = get_cursor(context)
+    edit = cursor.get("e") if cursor.get("d") == checkin.id else None
+    return await show_question(update, context, req, checkin, a, what, edit=edit, page=number)
+
+
+async def draft_button(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    checkin: Checkin,
+    a: CheckinAnswers,
+    op: str,
+    parts: list[str],
+) -> int:
+    query = update.callback_query
+    assert query is not None
+    cursor = get_cursor(context)
+    edit = cursor.get("e") if cursor.get("d") == checkin.id else None
+    arg = parts[4] if len(parts) > 4 else ""
+    if op == "c":
+        await query.answer()
+        return await show_question(update, context, req, checkin, a, first_open(a))
+    if op == "e" and arg in SECTIONS:
+        first = next((q for q in SECTIONS[arg] if applies(q, a)), None)
+        if first is None or (arg == "meeting" and a.meeting_type == "thematic"):
+            return await stale(update, req)
+        await query.answer()
+        return await show_question(update, context, req, checkin, a, first, edit=arg)
+    if op == "o" and accepts_text(arg) and applies(arg, a):
+        await query.answer()
+        return await show_question(
+            update, context, req, checkin, a, arg, edit=edit, notice=req.t("checkin.type_it")
+        )
+    if op == "s":
+        return await submit(update, context, req, checkin)
+    discardable = checkin.status == CheckinStatus.DRAFT.value and checkin.submitted_at is None
+    if op == "x" and discardable:
+        await query.answer()
+        keys = Buttons(checkin.id, checkin.version)
+        await send(
+            update,
+            req.t("checkin.confirm_discard", month=month_label(checkin.month)),
+            [
+                [
+                    keys.make(req.t("checkin.btn_discard_yes"), "xx"),
+                    keys.make(req.t("common.no"), "r"),
+                ]
+            ],
+        )
+        return ASKING
+    if op == "xx" and discardable:
+        await store.discard(req.session, checkin, actor_account_id=req.account.id)
+        context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
+        await query.answer()
+        await send(update, req.t("checkin.discarded"), [])
+        return END
+    if op in ("a", "t", "k"):
+        return await answer_button(update, context, req, checkin, a, op, parts, edit)
+    return await stale(update, req)
+
+
+async def answer_button(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    checkin: Checkin,
+    a: CheckinAnswers,
+    op: str,
+    parts: list[str],
+    edit: str | None,
+) -> int:
+    query = update.callback_query
+    assert query is not None
+    question = parts[4] if len(parts) > 4 else ""
+    if not applies(question if op != "t" else "attendance", a):
+        return await stale(update, req)
+    needs_roster = op in ("t", "k") or question in ROSTER_QUESTIONS
+    env, members = await env_for(req, checkin.cell_id, a, question, names=needs_roster)
+    member_ids = {m.id for m in members}
+    value = parts[5] if len(parts) > 5 else ""
+    result: Result
+    stay_page: int | None = None
+    if op == "t":
+        member_id = int_arg(parts, 4)
+        if member_id not in member_ids:
+            return await stale(update, req)
+        assert member_id is not None
+        result, question, stay_page = toggle_absent(a, member_id), "attendance", int_arg(parts, 5)
+    elif op == "k":
+        member_id = int_arg(parts, 5)
+        if question not in ("commended", "criticised") or member_id not in member_ids:
+            return await stale(update, req)
+        assert member_id is not None
+        result, stay_page = toggle_pick(a, question, member_id), int_arg(parts, 6)  # type: ignore[arg-type]
+    elif question == "attendance" and value in ("all", "done"):
+        result = finish_attendance(a, members, value == "all")
+    elif question == "matters" and value == "some":
+        await query.answer()
+        return await show_question(update, context, req, checkin, a, "candidates", edit=edit)
+    else:
+        result = apply_button(a, question, value, env)
+    if isinstance(result, Problem):
+        return await stale(update, req)
+    await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
+    await query.answer(req.t("checkin.saved"))
+    if stay_page is not None:
+        return await show_question(
+            update, context, req, checkin, result, question, edit=edit, page=stay_page
+        )
+    if question == "matters":
+        edit = None  # "none of these" answers the whole section
+    following = next_question(result, question, edit)
+    notice = ack(req, result, question, env.names)
+    return await show_question(
+        update, context, req, checkin, result, following, edit=edit, notice=notice
+    )
+
+
+async def submit(update: Update, context: Ctx, req: Request, checkin: Checkin) -> int:
+    query = update.callback_query
+    assert query is not None
+    missing = await store.submit(req.session, checkin, actor_account_id=req.account.id)
+    a = store.answers_of(checkin)
+    if missing:
+        await query.answer()
+        return await show_question(
+            update, context, req, checkin, a, missing[0], notice=req.t("checkin.not_complete")
+        )
+    await query.answer(req.t("checkin.saved"))
+    lines = [
+        req.t(
+            "checkin.submitted",
+            cell=cell_name(req, checkin.cell_id),
+            month=month_label(checkin.month),
+        )
+    ]
+    score = await score_text(req.session, framework(context), checkin.id, req.lang)
+    if score:
+        lines += ["", score]
+    lines += ["", req.t("checkin.edit_later")]
+    context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
+    keys = Buttons(checkin.id, checkin.version)
+    await send(update, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
+    return END
+
+
+# ---------------------------------------------------------------- typed answers
+
+
+@with_request
+async def on_text(update: Update, context: Ctx, req: Request) -> int:
+    message = update.effective_message
+    assert message is not None
+    cursor = get_cursor(context)
+    checkin_id = cursor.get("d")
+    checkin = None
+    if isinstance(checkin_id, int):
+        checkin = await store.get_checkin(req.session, checkin_id, for_update=True)
+    if checkin is None or not allowed(req, checkin.cell_id):
+        await message.reply_text(req.t("common.session_expired"))
+        return END
+    a = store.answers_of(checkin)
+    if await is_frozen(req, checkin):
+        return await show_review(update, context, req, checkin, a, notice=req.t("checkin.locked"))
+    question = cursor.get("q")
+    edit = cursor.get("e") if isinstance(cursor.get("e"), str) else None
+    if not isinstance(question, str) or not applies(question, a):
+        # On the review card, or the deputy changed the meeting meanwhile: ask what is open.
+        hint = req.t("checkin.err.use_buttons")
+        return await show_question(update, context, req, checkin, a, first_open(a), notice=hint)
+    env, _members = await env_for(req, checkin.cell_id, a, question)
+    result = apply_text(a, question, message.text or "", env)
+    if isinstance(result, Problem):
+        problem = "⚠️ " + req.t(result.key, **result.values)
+        return await show_question(
+            update, context, req, checkin, a, question, edit=edit, notice=problem
+        )
+    await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
+    following = next_question(result, question, edit)
+    notice = ack(req, result, question, env.names)
+    return await show_question(
+        update, context, req, checkin, result, following, edit=edit, notice=notice
+    )
+
+
+@with_request
+async def on_other(update: Update, context: Ctx, req: Request) -> int:
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(req.t("checkin.err.need_text"))
+    return ASKING
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]
-    return None
+    private = filters.ChatType.PRIVATE
+    conversation = ConversationHandler(
+        entry_points=[
+            CommandHandler("checkin", checkin_command, filters=private),
+            CallbackQueryHandler(on_button, pattern=r"^ci:"),
+        ],
+        states={
+            ASKING: [
+                MessageHandler(filters.TEXT & ~filters.COMMAND, on_text),
+                MessageHandler(~filters.COMMAND & ~filters.TEXT, on_other),
+                CallbackQueryHandler(on_button, pattern=r"^ci:"),
+            ],
+        },
+        fallbacks=[*fallbacks(), CallbackQueryHandler(on_button, pattern=r"^ci:")],
+        name="checkin",
+        persistent=True,
+        allow_reentry=True,
+    )
+    app.add_handler(conversation)

@@ -1,0 +1,129 @@
+"""Choosing the meeting to report: the cell's latest draft, or a month and a meeting type."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import InlineKeyboardButton, Update
+
+from bot.context import Ctx, Request
+from bot.conversation import END
+from bot.keyboards import button
+from handlers.cells import cell_name
+from handlers.checkin_view import (
+    ASKING,
+    CURSOR,
+    ack,
+    alert,
+    allowed_months,
+    month_label,
+    resume,
+    send,
+    show_question,
+)
+from storage import checkins as store
+from storage.checkin_schema import CheckinAnswers, first_open
+from storage.locks import is_locked
+from storage.models import CheckinStatus
+
+# ---------------------------------------------------------------- choosing the meeting
+
+
+async def open_cell(
+    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date | None
+) -> int:
+    if month is None:
+        draft = await store.latest_draft(req.session, cell_id)
+        if draft is not None:
+            return await resume(update, context, req, draft)
+        month = await default_month(req, cell_id)
+    else:
+        drafts = [
+            c
+            for c in await store.checkins_of_month(req.session, cell_id, month)
+            if c.status == CheckinStatus.DRAFT.value
+        ]
+        if drafts:
+            return await resume(update, context, req, drafts[0])
+    return await show_picker(update, context, req, cell_id, month)
+
+
+async def default_month(req: Request, cell_id: int) -> dt.date:
+    """The latest of this and last month without a submitted regular check-in."""
+    this, last = allowed_months(req)[:2]
+    for month in (this, last):
+        rows = await store.checkins_of_month(req.session, cell_id, month)
+        if not any(c.slot == "regular" and c.status == CheckinStatus.SUBMITTED.value for c in rows):
+            return month
+    return this
+
+
+async def show_picker(
+    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date
+) -> int:
+    rows = {c.slot: c for c in await store.checkins_of_month(req.session, cell_id, month)}
+    key = month.strftime("%Y-%m")
+    lines = [req.t("checkin.pick_meeting", cell=cell_name(req, cell_id), month=month_label(month))]
+    keyboard: list[list[InlineKeyboardButton]] = []
+    regular, thematic = rows.get("regular"), rows.get("thematic")
+    if regular is None:
+        keyboard.append(
+            [
+                button(req.t("checkin.type.regular"), "ci", "new", cell_id, key, "regular"),
+                button(req.t("checkin.type.combined"), "ci", "new", cell_id, key, "combined"),
+            ]
+        )
+    else:
+        lines.append(req.t("checkin.regular_exists"))
+        keyboard.append(
+            [button(req.t("checkin.btn_open_regular"), "ci", "r", regular.id, regular.version)]
+        )
+    if thematic is None:
+        keyboard.append(
+            [button(req.t("checkin.type.thematic"), "ci", "new", cell_id, key, "thematic")]
+        )
+    else:
+        keyboard.append(
+            [button(req.t("checkin.btn_open_thematic"), "ci", "r", thematic.id, thematic.version)]
+        )
+    if regular is None:
+        keyboard.append([button(req.t("checkin.type.none"), "ci", "new", cell_id, key, "none")])
+    this, last = allowed_months(req)[:2]
+    other = last if month == this else this
+    keyboard.append(
+        [
+            button(
+                req.t("checkin.btn_month", month=month_label(other)),
+                "ci",
+                "start",
+                cell_id,
+                other.strftime("%Y-%m"),
+            )
+        ]
+    )
+    context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
+    await send(update, "\n".join(lines), keyboard)
+    return ASKING
+
+
+async def new_checkin(
+    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date, kind: str
+) -> int:
+    if await is_locked(req.session, cell_id, month):
+        await alert(update, req, "checkin.locked")
+        return END
+    if kind == "none":
+        answers = CheckinAnswers(held=False)
+    else:
+        answers = CheckinAnswers.model_validate({"held": True, "meeting_type": kind})
+    checkin, created = await store.create_draft(
+        req.session, cell_id, month, answers, actor_account_id=req.account.id
+    )
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+    if not created:
+        return await resume(update, context, req, checkin, req.t("checkin.existing"))
+    notice = ack(req, answers, "type", {})
+    return await show_question(
+        update, context, req, checkin, answers, first_open(answers), notice=notice
+    )

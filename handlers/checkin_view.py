@@ -1,0 +1,243 @@
+"""How a check-in draft is shown: one question (with its buttons) or the review card, and
+the small helpers every check-in handler shares (today in the user's zone, the cursor that
+says which question a typed answer is for, replying by editing the tapped message)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from telegram import InlineKeyboardButton, Update
+from telegram.error import BadRequest
+
+from bot.context import Ctx, Request, services
+from bot.conversation import END
+from bot.keyboards import markup
+from handlers.cells import cell_name
+from handlers.checkin_attendance import (
+    attendance_view,
+    picker_view,
+)
+from handlers.checkin_review import answer_text, review_keyboard, review_text
+from handlers.checkin_steps import (
+    NUMBER_QUESTIONS,
+    ROSTER_BOUND,
+    Buttons,
+    Env,
+    progress,
+    question_keyboard,
+    question_text,
+)
+from storage import checkins as store
+from storage.checkin_schema import CheckinAnswers, first_open
+from storage.framework import Framework, load_framework
+from storage.members import ACTIVE_STATUSES, roster
+from storage.models import Checkin, CheckinStatus, Member
+from storage.periods import add_months, month_start
+
+log = logging.getLogger(__name__)
+
+ASKING = 0
+CURSOR = "ci"
+MONTHS_BACK = 2  # 62 days: this month and the two before
+ROSTER_QUESTIONS = ("attendance", "absence", "commended", "criticised")
+NEW_TYPES = ("regular", "combined", "thematic", "none")
+# Questions whose buttons offer common values and an "Other" button to type any value.
+OTHER_BUTTON = ("duration", *NUMBER_QUESTIONS)
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def today(req: Request) -> dt.date:
+    return dt.datetime.now(req.settings.tz).date()
+
+
+def month_label(month: dt.date) -> str:
+    return f"{month.month:02d}/{month.year}"
+
+
+def parse_month(text: str) -> dt.date | None:
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def allowed_months(req: Request) -> list[dt.date]:
+    this = month_start(today(req))
+    return [add_months(this, -i) for i in range(MONTHS_BACK + 1)]
+
+
+def framework(context: Ctx) -> Framework | None:
+    """Loaded once per application (the file is validated at load)."""
+    extras = services(context).extras
+    if "framework" not in extras:
+        try:
+            extras["framework"] = load_framework(services(context).settings.criteria_framework)
+        except Exception:
+            log.exception("criteria framework unavailable: check-ins confirm without a score")
+            extras["framework"] = None
+    fw = extras["framework"]
+    return fw if isinstance(fw, Framework) else None
+
+
+async def active_members(req: Request, cell_id: int) -> list[Member]:
+    return [m for m in await roster(req.session, cell_id) if m.status in ACTIVE_STATUSES]
+
+
+async def is_frozen(req: Request, checkin: Checkin) -> bool:
+    """`storage.locks.is_locked` or `Checkin.locked`, with the cell's ancestors taken from
+    the caller's grant (already loaded) to save a query on every answer."""
+    path = next((g.unit_path for g in req.grants if g.unit_id == checkin.cell_id), None)
+    if path is None:
+        return await store.is_frozen(req.session, checkin)
+    ancestors = [int(p) for p in path.strip("/").split("/") if p]
+    return checkin.locked or await store.period_locked(req.session, ancestors, checkin.month)
+
+
+async def env_for(
+    req: Request, cell_id: int, a: CheckinAnswers, question: str, *, names: bool = False
+) -> tuple[Env, list[Member]]:
+    """Load the roster only when the question shows names or needs its size."""
+    members: list[Member] = []
+    if names or question in ROSTER_QUESTIONS:
+        members = await active_members(req, cell_id)
+        size = len(members)
+    elif question in ROSTER_BOUND and a.expected_count is None:
+        size = await store.count_active_members(req.session, cell_id)
+    else:
+        size = a.expected_count or 0
+    names_by_id = {m.id: m.full_name for m in members}
+    return Env(req.lang, today(req), size, names_by_id), members
+
+
+def set_cursor(context: Ctx, checkin_id: int, question: str | None, edit: str | None) -> None:
+    context.user_data[CURSOR] = {"d": checkin_id, "q": question, "e": edit}  # type: ignore[index]
+
+
+def get_cursor(context: Ctx) -> dict[str, Any]:
+    cursor = (context.user_data or {}).get(CURSOR)
+    return cursor if isinstance(cursor, dict) else {}
+
+
+async def send(update: Update, text: str, keyboard: list[list[InlineKeyboardButton]]) -> None:
+    """Edit the message of the tapped button, or reply to a typed message."""
+    reply_markup = markup(*keyboard) if keyboard else None
+    query = update.callback_query
+    if query is not None:
+        try:
+            await query.edit_message_text(text, reply_markup=reply_markup)
+        except BadRequest as exc:
+            if "not modified" not in str(exc).lower():
+                raise
+        return
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(text, reply_markup=reply_markup)
+
+
+async def alert(update: Update, req: Request, key: str, **values: object) -> None:
+    query = update.callback_query
+    if query is not None:
+        await query.answer(req.t(key, **values), show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(req.t(key, **values))
+
+
+# ---------------------------------------------------------------- showing a draft
+
+
+def ack(req: Request, a: CheckinAnswers, question: str, names: dict[int, str]) -> str | None:
+    """What was just saved, shown above the next question (the toast says "Saved" anyway)."""
+    if question == "absence" and a.pending_absence() is not None:
+        return None
+    value = answer_text(a, question, req.lang, names)
+    if value is None:
+        return None
+    return req.t("checkin.ack", label=req.t(f"checkin.label.{question}"), value=value)
+
+
+def header(req: Request, checkin: Checkin) -> str:
+    return req.t(
+        "checkin.header",
+        cell=cell_name(req, checkin.cell_id),
+        month=month_label(checkin.month),
+    )
+
+
+async def show_question(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    checkin: Checkin,
+    a: CheckinAnswers,
+    question: str | None,
+    *,
+    edit: str | None = None,
+    notice: str | None = None,
+    page: int = 0,
+) -> int:
+    """Ask `question` (the review card when None) and remember it for typed answers."""
+    if question is None:
+        return await show_review(update, context, req, checkin, a, notice=notice)
+    keys = Buttons(checkin.id, checkin.version)
+    env, members = await env_for(req, checkin.cell_id, a, question)
+    if question == "attendance":
+        body, keyboard = attendance_view(a, members, page, keys, req.lang)
+    elif question in ("commended", "criticised"):
+        body, keyboard = picker_view(a, question, members, page, keys, req.lang)  # type: ignore[arg-type]
+    else:
+        body = question_text(a, question, env)
+        keyboard = question_keyboard(a, question, env, keys.answer(question))
+        if question in OTHER_BUTTON:
+            keyboard.append([keys.make(req.t("checkin.btn_other"), "o", question)])
+    n, total = progress(a, question)
+    lines = [header(req, checkin) + " · " + req.t("checkin.progress", n=n, total=total)]
+    if notice:
+        lines.append(notice)
+    lines.append(body)
+    current = answer_text(a, question, req.lang, env.names) if edit else None
+    if current is not None and question not in ("attendance", "commended", "criticised"):
+        lines.append(req.t("checkin.current", value=current))
+    keyboard.append([keys.make(req.t("checkin.btn_review"), "r")])
+    set_cursor(context, checkin.id, question, edit)
+    await send(update, "\n".join(lines), keyboard)
+    return ASKING
+
+
+async def show_review(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    checkin: Checkin,
+    a: CheckinAnswers,
+    *,
+    notice: str | None = None,
+) -> int:
+    frozen = await is_frozen(req, checkin)
+    members = await active_members(req, checkin.cell_id)
+    names = {m.id: m.full_name for m in members}
+    text = review_text(
+        a, checkin, req.t("checkin.review_title") + "\n" + header(req, checkin), req.lang, names
+    )
+    if notice:
+        text = notice + "\n\n" + text
+    if frozen:
+        text += "\n" + req.t("checkin.locked")
+    keyboard = review_keyboard(a, checkin, Buttons(checkin.id, checkin.version), req.lang, frozen)
+    set_cursor(context, checkin.id, None, None)
+    await send(update, text, keyboard)
+    return ASKING if keyboard else END
+
+
+async def resume(
+    update: Update, context: Ctx, req: Request, checkin: Checkin, notice: str | None = None
+) -> int:
+    a = store.answers_of(checkin)
+    if checkin.status == CheckinStatus.SUBMITTED.value:
+        return await show_review(update, context, req, checkin, a, notice=notice)
+    question = first_open(a)
+    if notice is None and question is not None and question != "not_held_reason":
+        notice = req.t("checkin.resuming", month=month_label(checkin.month))
+    return await show_question(update, context, req, checkin, a, question, notice=notice)

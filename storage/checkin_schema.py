@@ -1,0 +1,321 @@
+"""The answers of one meeting check-in: a versioned, validated record that scoring relies on.
+
+Stored as JSON in ``Checkin.answers`` with ``schema_version``; ``to_columns()`` gives the
+denormalised scalar columns of ``storage.models.Checkin`` that the SQL metrics aggregate.
+Every field is optional while the check-in is a draft (None = not answered yet);
+``missing()`` says what a submit still needs. A change of meaning needs a new
+``schema_version`` and a converter in ``parse_answers``, never a silent reinterpretation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+MAX_TEXT = 1000
+MIN_DURATION, MAX_DURATION = 15, 600
+MAX_COUNT = 10_000
+
+MeetingType = Literal["regular", "thematic", "combined"]
+DuesStatus = Literal["all", "some", "none"]
+ResolutionImpl = Literal["full", "mostly", "partly", "not"]
+Absence = Literal["excused", "unexcused"]
+MEETING_TYPES: tuple[MeetingType, ...] = ("regular", "thematic", "combined")
+DUES_STATUSES: tuple[DuesStatus, ...] = ("all", "some", "none")
+RESOLUTION_IMPL: tuple[ResolutionImpl, ...] = ("full", "mostly", "partly", "not")
+
+Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+# Fields that describe a held meeting; cleared when the meeting is reported as not held.
+MEETING_FIELDS = (
+    "meeting_date",
+    "start_time",
+    "duration_min",
+    "pre_meeting",
+    "content_prepared",
+    "draft_resolution",
+    "attendance_done",
+    "expected_ids",
+    "absences",
+    "dues_status",
+    "dues_paid",
+    "main_tasks",
+    "current_affairs",
+    "ho_chi_minh",
+    "thematic_topic",
+    "speakers",
+    "commended",
+    "criticised",
+    "lists_done",
+    "assessed",
+    "resolution_impl",
+    "resolution_adopted",
+    "resolution_text",
+    "minutes_complete",
+    "candidates",
+    "admitted",
+    "discipline",
+    "solidarity",
+)
+
+
+class CheckinAnswers(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    schema_version: Literal[1] = 1
+
+    # 1. which meeting
+    held: bool | None = None
+    meeting_type: MeetingType | None = None
+    not_held_reason: Text | None = None
+    # 2. when
+    meeting_date: dt.date | None = None
+    start_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
+    duration_min: Annotated[int, Field(ge=MIN_DURATION, le=MAX_DURATION)] | None = None
+    # 3. preparation
+    pre_meeting: bool | None = None
+    content_prepared: bool | None = None
+    draft_resolution: bool | None = None
+    # 4. attendance: the members expected (roster minus exempt, when the step was done) and
+    # the absent ones; a None reason is still to be asked.
+    attendance_done: bool = False
+    expected_ids: list[int] | None = None
+    absences: dict[int, Absence | None] = Field(default_factory=dict)
+    # 5. dues
+    dues_status: DuesStatus | None = None
+    dues_paid: Count | None = None
+    # 6. content
+    main_tasks: Text | None = None
+    current_affairs: bool | None = None
+    ho_chi_minh: bool | None = None
+    thematic_topic: Text | None = None
+    # 7. conduct
+    speakers: Count | None = None
+    commended: list[int] | None = None
+    criticised: list[int] | None = None
+    # Which of the two member lists the secretary confirmed ("Done" or "None"): while a list
+    # is being picked its members are saved one tap at a time but the question stays open.
+    lists_done: list[Literal["commended", "criticised"]] = Field(default_factory=list)
+    assessed: bool | None = None
+    # 8. results
+    resolution_impl: ResolutionImpl | None = None
+    resolution_adopted: bool | None = None
+    resolution_text: Text | None = None
+    minutes_complete: bool | None = None
+    # 9. member matters
+    candidates: Count | None = None
+    admitted: Count | None = None
+    discipline: Count | None = None
+    solidarity: Count | None = None
+
+    @field_validator("commended", "criticised", "expected_ids")
+    @classmethod
+    def _unique_ids(cls, value: list[int] | None) -> list[int] | None:
+        return None if value is None else sorted(set(value))
+
+    # ------------------------------------------------------------ derived facts
+
+    @property
+    def is_thematic(self) -> bool:
+        return self.meeting_type in ("thematic", "combined")
+
+    @property
+    def expected_count(self) -> int | None:
+        return None if self.expected_ids is None else len(self.expected_ids)
+
+    @property
+    def absent_ids(self) -> list[int]:
+        expected = set(self.expected_ids or [])
+        return sorted(m for m in self.absences if m in expected)
+
+    @property
+    def present_count(self) -> int | None:
+        if self.expected_ids is None or not self.attendance_done:
+            return None
+        return len(self.expected_ids) - len(self.absent_ids)
+
+    def absent_with(self, reason: Absence) -> int:
+        return sum(1 for m in self.absent_ids if self.absences.get(m) == reason)
+
+    def pending_absence(self) -> int | None:
+        """The first absent member whose reason is not answered yet."""
+        return next((m for m in self.absent_ids if self.absences.get(m) is None), None)
+
+    def slot(self) -> str:
+        return "thematic" if self.meeting_type == "thematic" else "regular"
+
+    def to_columns(self) -> dict[str, Any]:
+        """The denormalised ``Checkin`` columns (None while unanswered)."""
+        held = self.held
+        attendance = self.attendance_done and held is True
+        return {
+            "held": held,
+            "meeting_type": self.meeting_type if held else None,
+            "meeting_date": self.meeting_date,
+            "duration_min": self.duration_min,
+            "pre_meeting": self.pre_meeting,
+            "content_prepared": self.content_prepared,
+            "draft_resolution": self.draft_resolution,
+            "expected_count": self.expected_count if attendance else None,
+            "present_count": self.present_count if attendance else None,
+            "absent_excused": self.absent_with("excused") if attendance else None,
+            "absent_unexcused": self.absent_with("unexcused") if attendance else None,
+            "dues_status": self.dues_status,
+            "dues_paid": self._dues_paid(),
+            "current_affairs": self.current_affairs,
+            "ho_chi_minh": self.ho_chi_minh,
+            "speakers": self.speakers,
+            "commended": None if self.commended is None else len(self.commended),
+            "criticised": None if self.criticised is None else len(self.criticised),
+            "assessed": self.assessed,
+            "resolution_impl": self.resolution_impl,
+            "resolution_adopted": self.resolution_adopted,
+            "minutes_complete": self.minutes_complete,
+            "candidates": self.candidates,
+            "admitted": self.admitted,
+            "discipline": self.discipline,
+            "solidarity": self.solidarity,
+        }
+
+    def _dues_paid(self) -> int | None:
+        if self.dues_status == "some":
+            return self.dues_paid
+        if self.dues_status == "none":
+            return 0
+        if self.dues_status == "all":
+            return self.expected_count
+        return None
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+COLUMN_NAMES = tuple(CheckinAnswers().to_columns())
+
+
+def parse_answers(
+    data: dict[str, Any] | None, schema_version: int = SCHEMA_VERSION
+) -> CheckinAnswers:
+    """The stored JSON as a model; the one place where older schema versions would convert."""
+    if schema_version != SCHEMA_VERSION:
+        raise ValueError(f"unknown check-in schema version {schema_version}")
+    return CheckinAnswers.model_validate(data or {})
+
+
+# ---------------------------------------------------------------- the questions, in order
+
+QUESTIONS = (
+    "type",
+    "not_held_reason",
+    "date",
+    "time",
+    "duration",
+    "pre_meeting",
+    "content_prepared",
+    "draft_resolution",
+    "attendance",
+    "absence",
+    "dues",
+    "dues_paid",
+    "main_tasks",
+    "current_affairs",
+    "ho_chi_minh",
+    "thematic_topic",
+    "speakers",
+    "commended",
+    "criticised",
+    "assessed",
+    "resolution_impl",
+    "resolution_adopted",
+    "minutes_complete",
+    "matters",
+    "candidates",
+    "admitted",
+    "discipline",
+    "solidarity",
+)
+SECTIONS: dict[str, tuple[str, ...]] = {
+    "meeting": ("type", "not_held_reason"),
+    "when": ("date", "time", "duration"),
+    "prep": ("pre_meeting", "content_prepared", "draft_resolution"),
+    "attendance": ("attendance", "absence"),
+    "dues": ("dues", "dues_paid"),
+    "content": ("main_tasks", "current_affairs", "ho_chi_minh", "thematic_topic"),
+    "conduct": ("speakers", "commended", "criticised", "assessed"),
+    "results": ("resolution_impl", "resolution_adopted", "minutes_complete"),
+    "matters": ("matters", "candidates", "admitted", "discipline", "solidarity"),
+}
+SECTION_OF = {q: name for name, questions in SECTIONS.items() for q in questions}
+MATTERS = ("candidates", "admitted", "discipline", "solidarity")
+# Questions whose answer is the model field of the same name.
+SIMPLE_FIELDS = {
+    "pre_meeting": "pre_meeting",
+    "content_prepared": "content_prepared",
+    "draft_resolution": "draft_resolution",
+    "main_tasks": "main_tasks",
+    "current_affairs": "current_affairs",
+    "ho_chi_minh": "ho_chi_minh",
+    "thematic_topic": "thematic_topic",
+    "speakers": "speakers",
+    "assessed": "assessed",
+    "resolution_impl": "resolution_impl",
+    "resolution_adopted": "resolution_adopted",
+    "minutes_complete": "minutes_complete",
+    "candidates": "candidates",
+    "admitted": "admitted",
+    "discipline": "discipline",
+    "solidarity": "solidarity",
+    "dues_paid": "dues_paid",
+    "not_held_reason": "not_held_reason",
+    "duration": "duration_min",
+    "date": "meeting_date",
+    "time": "start_time",
+    "dues": "dues_status",
+}
+
+
+def applies(question: str, a: CheckinAnswers) -> bool:
+    """Whether `question` is asked at all, given the answers so far."""
+    if question == "type":
+        return True
+    if question == "not_held_reason":
+        return a.held is False
+    if a.held is not True:
+        return False
+    if question == "absence":
+        return a.attendance_done and bool(a.absent_ids)
+    if question == "dues_paid":
+        return a.dues_status == "some"
+    if question == "thematic_topic":
+        return a.is_thematic
+    return True
+
+
+def answered(question: str, a: CheckinAnswers) -> bool:
+    if question == "type":
+        return a.held is False or a.meeting_type is not None
+    if question == "attendance":
+        return a.attendance_done
+    if question == "absence":
+        return a.pending_absence() is None
+    if question in ("commended", "criticised"):
+        return getattr(a, question) is not None and question in a.lists_done
+    if question == "matters":
+        return any(getattr(a, m) is not None for m in MATTERS)
+    return getattr(a, SIMPLE_FIELDS[question]) is not None
+
+
+def open_questions(a: CheckinAnswers) -> list[str]:
+    return [q for q in QUESTIONS if applies(q, a) and not answered(q, a)]
+
+
+def first_open(a: CheckinAnswers) -> str | None:
+    return next(iter(open_questions(a)), None)
+
+
+def is_complete(a: CheckinAnswers) -> bool:
+    return not open_questions(a)

@@ -1,0 +1,358 @@
+"""Meeting check-ins: drafts saved one answer at a time, submit, edit after submit, discard.
+
+The caller owns the transaction (one per Telegram update). Answers are stored twice on every
+save, in the same UPDATE: the validated JSON (storage.checkin_schema) and the denormalised
+columns that the SQL metrics read. Edits after submit are audited with the fields that
+changed, before and after; attendance marks (absent members only) follow every submitted
+save.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import audit
+from storage.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
+from storage.locks import is_locked, periods_covering
+from storage.members import ACTIVE_STATUSES
+from storage.models import (
+    AttendanceMark,
+    Checkin,
+    CheckinStatus,
+    Member,
+    OrgUnit,
+    PeriodLock,
+    utcnow,
+)
+from storage.periods import Period, month_start
+
+ENTITY = "checkin"
+
+
+@dataclass(frozen=True)
+class CheckinRecord:
+    """A check-in with its answers parsed: what reports and scoring read."""
+
+    id: int
+    cell_id: int
+    month: dt.date
+    slot: str
+    status: str
+    locked: bool
+    submitted_at: dt.datetime | None
+    answers: CheckinAnswers
+
+    @classmethod
+    def of(cls, checkin: Checkin) -> CheckinRecord:
+        return cls(
+            id=checkin.id,
+            cell_id=checkin.cell_id,
+            month=checkin.month,
+            slot=checkin.slot,
+            status=checkin.status,
+            locked=checkin.locked,
+            submitted_at=checkin.submitted_at,
+            answers=answers_of(checkin),
+        )
+
+
+def answers_of(checkin: Checkin) -> CheckinAnswers:
+    return parse_answers(checkin.answers, checkin.schema_version)
+
+
+# ---------------------------------------------------------------- queries
+
+
+async def get_checkin(
+    session: AsyncSession, checkin_id: int, *, for_update: bool = False
+) -> Checkin | None:
+    """FOR UPDATE (PostgreSQL) serialises the read-modify-write of one answer, so that the
+    secretary and the deputy writing different answers at once both keep theirs."""
+    query = select(Checkin).where(Checkin.id == checkin_id)
+    if for_update:
+        query = query.with_for_update()
+    return await session.scalar(query.execution_options(populate_existing=True))
+
+
+async def checkins_of_month(session: AsyncSession, cell_id: int, month: dt.date) -> list[Checkin]:
+    """The cell's check-ins of one month (drafts too), regular slot first."""
+    rows = await session.scalars(
+        select(Checkin)
+        .where(Checkin.cell_id == cell_id, Checkin.month == month_start(month))
+        .order_by(Checkin.slot)
+    )
+    return list(rows.all())
+
+
+async def latest_draft(session: AsyncSession, cell_id: int) -> Checkin | None:
+    return await session.scalar(
+        select(Checkin)
+        .where(Checkin.cell_id == cell_id, Checkin.status == CheckinStatus.DRAFT.value)
+        .order_by(Checkin.updated_at.desc(), Checkin.id.desc())
+        .limit(1)
+    )
+
+
+async def records_for_cell_month(
+    session: AsyncSession, cell_id: int, month: dt.date, *, submitted_only: bool = True
+) -> list[CheckinRecord]:
+    rows = await checkins_of_month(session, cell_id, month)
+    return [
+        CheckinRecord.of(c)
+        for c in rows
+        if not submitted_only or c.status == CheckinStatus.SUBMITTED.value
+    ]
+
+
+async def records_in_subtree(
+    session: AsyncSession, unit: OrgUnit, period: Period, *, submitted_only: bool = True
+) -> list[CheckinRecord]:
+    """Check-ins of every cell under `unit` (a materialised-path prefix) in `period`."""
+    query = (
+        select(Checkin)
+        .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
+        .where(
+            OrgUnit.path.startswith(unit.path, autoescape=True),
+            Checkin.month >= period.start,
+            Checkin.month < period.end,
+        )
+        .order_by(OrgUnit.path, Checkin.month, Checkin.slot)
+    )
+    if submitted_only:
+        query = query.where(Checkin.status == CheckinStatus.SUBMITTED.value)
+    return [CheckinRecord.of(c) for c in (await session.scalars(query)).all()]
+
+
+async def absences_of(session: AsyncSession, checkin_id: int) -> dict[int, str]:
+    rows = await session.execute(
+        select(AttendanceMark.member_id, AttendanceMark.status).where(
+            AttendanceMark.checkin_id == checkin_id
+        )
+    )
+    return {int(m): str(s) for m, s in rows.all()}
+
+
+async def count_active_members(session: AsyncSession, cell_id: int) -> int:
+    """Members expected at meetings (official and probationary; exempt ones are not)."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.cell_id == cell_id, Member.status.in_(ACTIVE_STATUSES))
+    )
+    return total or 0
+
+
+async def period_locked(session: AsyncSession, unit_ids: list[int], month: dt.date) -> bool:
+    """Whether a lock on any of `unit_ids` (a cell and its ancestors) covers `month`."""
+    found = await session.scalar(
+        select(PeriodLock.id)
+        .where(PeriodLock.unit_id.in_(unit_ids), PeriodLock.period.in_(periods_covering(month)))
+        .limit(1)
+    )
+    return found is not None
+
+
+async def is_frozen(session: AsyncSession, checkin: Checkin) -> bool:
+    """Locked by a supervisor, on the check-in itself or on its period."""
+    return checkin.locked or await is_locked(session, checkin.cell_id, checkin.month)
+
+
+# ---------------------------------------------------------------- changes
+
+
+async def create_draft(
+    session: AsyncSession,
+    cell_id: int,
+    month: dt.date,
+    answers: CheckinAnswers,
+    *,
+    actor_account_id: int | None,
+) -> tuple[Checkin, bool]:
+    """A new draft for the answers' slot, or the existing check-in of that slot (created by
+    the deputy meanwhile, say). Returns (check-in, created)."""
+    month = month_start(month)
+    slot = answers.slot()
+    existing = await session.scalar(
+        select(Checkin).where(
+            Checkin.cell_id == cell_id, Checkin.month == month, Checkin.slot == slot
+        )
+    )
+    if existing is not None:
+        return existing, False
+    checkin = Checkin(
+        cell_id=cell_id,
+        month=month,
+        slot=slot,
+        status=CheckinStatus.DRAFT.value,
+        answers=answers.as_json(),
+        created_by=actor_account_id,
+        updated_by=actor_account_id,
+        version=1,
+        **answers.to_columns(),
+    )
+    try:
+        async with session.begin_nested():
+            session.add(checkin)
+    except IntegrityError:
+        # Someone created it between our SELECT and INSERT: theirs wins, we resume it.
+        again = await session.scalar(
+            select(Checkin).where(
+                Checkin.cell_id == cell_id, Checkin.month == month, Checkin.slot == slot
+            )
+        )
+        assert again is not None
+        return again, False
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity=ENTITY,
+        entity_id=checkin.id,
+        action="create",
+        after={"cell_id": cell_id, "month": month.isoformat(), "slot": slot},
+    )
+    return checkin, True
+
+
+def _changed(
+    before: dict[str, Any], after: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    keys = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
+
+
+async def save_answers(
+    session: AsyncSession,
+    checkin: Checkin,
+    answers: CheckinAnswers,
+    *,
+    actor_account_id: int | None,
+) -> bool:
+    """Store the answers and their columns. After a first submit: audit the change, rewrite
+    the attendance marks, go back to draft while the answers are incomplete and be submitted
+    again when they are complete. Returns False when nothing changed."""
+    new = answers.as_json()
+    old = dict(checkin.answers or {})
+    if new == old:
+        return False
+    checkin.answers = new
+    for column, value in answers.to_columns().items():
+        setattr(checkin, column, value)
+    checkin.version = (checkin.version or 0) + 1
+    checkin.updated_by = actor_account_id
+    checkin.updated_at = utcnow()
+    # `submitted_at` stays set when an edit reopens a check-in: it was submitted before.
+    if checkin.submitted_at is None:
+        return True
+    before, after = _changed(old, new)
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity=ENTITY,
+        entity_id=checkin.id,
+        action="edit",
+        before=before,
+        after=after,
+    )
+    complete = is_complete(answers)
+    if checkin.status == CheckinStatus.SUBMITTED.value and not complete:
+        # Mid-edit (an absent member's reason not given yet, a meeting first reported as not
+        # held): out of the scores until the answers are complete again.
+        await reopen(session, checkin, actor_account_id=actor_account_id)
+    elif checkin.status == CheckinStatus.DRAFT.value and complete:
+        checkin.status = CheckinStatus.SUBMITTED.value
+        audit.record(
+            session,
+            actor_account_id=actor_account_id,
+            entity=ENTITY,
+            entity_id=checkin.id,
+            action="resubmit",
+            after={"status": CheckinStatus.SUBMITTED.value},
+        )
+    if checkin.status == CheckinStatus.SUBMITTED.value:
+        await write_attendance(session, checkin, answers)
+    return True
+
+
+async def write_attendance(
+    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers
+) -> None:
+    await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    if answers.held is not True:
+        return
+    for member_id in answers.absent_ids:
+        reason = answers.absences.get(member_id)
+        if reason is not None:
+            session.add(AttendanceMark(checkin_id=checkin.id, member_id=member_id, status=reason))
+
+
+async def submit(
+    session: AsyncSession, checkin: Checkin, *, actor_account_id: int | None
+) -> list[str]:
+    """Submit a complete draft; returns the open questions instead when it is not complete."""
+    answers = answers_of(checkin)
+    missing = open_questions(answers)
+    if missing:
+        return missing
+    if checkin.status == CheckinStatus.SUBMITTED.value:
+        return []
+    checkin.status = CheckinStatus.SUBMITTED.value
+    checkin.submitted_at = utcnow()
+    checkin.version = (checkin.version or 0) + 1
+    checkin.updated_by = actor_account_id
+    await write_attendance(session, checkin, answers)
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity=ENTITY,
+        entity_id=checkin.id,
+        action="submit",
+        after={"answers": checkin.answers},
+    )
+    return []
+
+
+async def reopen(session: AsyncSession, checkin: Checkin, *, actor_account_id: int | None) -> None:
+    """Back to draft (its attendance marks go until it is submitted again). The next save
+    that completes the answers submits it again."""
+    if checkin.status != CheckinStatus.SUBMITTED.value:
+        return
+    checkin.status = CheckinStatus.DRAFT.value
+    await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity=ENTITY,
+        entity_id=checkin.id,
+        action="reopen",
+        before={"status": CheckinStatus.SUBMITTED.value},
+        after={"status": CheckinStatus.DRAFT.value},
+    )
+
+
+async def discard(session: AsyncSession, checkin: Checkin, *, actor_account_id: int | None) -> bool:
+    """Delete a draft (a submitted check-in is never discarded); the audit keeps its answers."""
+    if checkin.status != CheckinStatus.DRAFT.value or checkin.submitted_at is not None:
+        return False  # a check-in reopened by an edit was submitted once: it stays
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity=ENTITY,
+        entity_id=checkin.id,
+        action="discard",
+        before={
+            "cell_id": checkin.cell_id,
+            "month": checkin.month.isoformat(),
+            "slot": checkin.slot,
+            "answers": checkin.answers,
+        },
+    )
+    await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    await session.delete(checkin)
+    await session.flush()
+    return True

@@ -1,0 +1,168 @@
+"""Check-in storage on SQLite and PostgreSQL: drafts, columns, submit, edits, queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from storage import checkins as store
+from storage.checkin_schema import CheckinAnswers
+from storage.db import SessionFactory
+from storage.models import AttendanceMark, AuditEntry, Checkin, Member, PeriodLock
+from storage.orgs import get_unit_by_code
+from storage.periods import parse_period
+from tests.factories import small_org
+
+MAY = dt.date(2026, 5, 1)
+
+
+def full(member_ids: list[int], **overrides: object) -> CheckinAnswers:
+    data: dict[str, object] = {
+        "held": True,
+        "meeting_type": "regular",
+        "meeting_date": "2026-05-10",
+        "start_time": "19:00",
+        "duration_min": 120,
+        "pre_meeting": True,
+        "content_prepared": True,
+        "draft_resolution": True,
+        "attendance_done": True,
+        "expected_ids": member_ids,
+        "absences": {str(member_ids[0]): "excused", str(member_ids[1]): "unexcused"},
+        "dues_status": "all",
+        "main_tasks": "Thu hoạch",
+        "current_affairs": True,
+        "ho_chi_minh": True,
+        "speakers": 6,
+        "commended": [member_ids[2]],
+        "criticised": [],
+        "lists_done": ["commended", "criticised"],
+        "assessed": True,
+        "resolution_impl": "full",
+        "resolution_adopted": True,
+        "minutes_complete": True,
+        "candidates": 0,
+        "admitted": 0,
+        "discipline": 0,
+        "solidarity": 0,
+    }
+    data.update(overrides)
+    return CheckinAnswers.model_validate(data)
+
+
+async def _members(session_factory: SessionFactory, cell_id: int) -> list[int]:
+    async with session_factory() as session:
+        rows = await session.scalars(select(Member.id).where(Member.cell_id == cell_id))
+        return sorted(rows)
+
+
+async def test_draft_submit_edit_and_queries(session_factory: SessionFactory) -> None:
+    org = await small_org(session_factory, members_per_cell=5)
+    cell = org.cells["C01"]
+    ids = await _members(session_factory, cell)
+    async with session_factory.begin() as session:
+        draft, created = await store.create_draft(
+            session,
+            cell,
+            MAY,
+            CheckinAnswers(held=True, meeting_type="regular"),
+            actor_account_id=None,
+        )
+        assert created and draft.slot == "regular" and draft.version == 1
+        again, created_again = await store.create_draft(
+            session,
+            cell,
+            MAY + dt.timedelta(days=3),
+            CheckinAnswers(held=False),
+            actor_account_id=None,
+        )
+        assert again.id == draft.id and not created_again  # same cell, month, slot
+    async with session_factory.begin() as session:
+        draft = await store.get_checkin(session, draft.id, for_update=True)
+        assert draft is not None
+        assert "date" in await store.submit(session, draft, actor_account_id=None)
+        assert await store.save_answers(session, draft, full(ids), actor_account_id=None)
+        assert not await store.save_answers(session, draft, full(ids), actor_account_id=None)
+        assert draft.version == 2 and draft.status == "draft"
+        assert await store.submit(session, draft, actor_account_id=None) == []
+    async with session_factory() as session:
+        row = await session.get(Checkin, draft.id)
+        assert row is not None and row.status == "submitted" and row.submitted_at is not None
+        assert (row.expected_count, row.present_count, row.absent_excused) == (5, 3, 1)
+        assert (row.absent_unexcused, row.commended, row.dues_paid) == (1, 1, 5)
+        marks = {m.member_id: m.status for m in (await session.scalars(select(AttendanceMark)))}
+        assert marks == {ids[0]: "excused", ids[1]: "unexcused"}
+
+    # An edit after submit: audited with the changed fields, marks rewritten.
+    async with session_factory.begin() as session:
+        row = await store.get_checkin(session, draft.id, for_update=True)
+        assert row is not None
+        edited = full(ids, absences={str(ids[1]): "excused"})
+        await store.save_answers(session, row, edited, actor_account_id=None)
+        assert not await store.discard(session, row, actor_account_id=None)
+    async with session_factory() as session:
+        marks = {m.member_id: m.status for m in (await session.scalars(select(AttendanceMark)))}
+        assert marks == {ids[1]: "excused"}
+        audit = (await session.scalars(select(AuditEntry).where(AuditEntry.action == "edit"))).one()
+        assert audit.before == {"absences": {str(ids[0]): "excused", str(ids[1]): "unexcused"}}
+        assert audit.after == {"absences": {str(ids[1]): "excused"}}
+
+    # An edit that leaves the answers incomplete takes it out of the scores until complete.
+    async with session_factory.begin() as session:
+        row = await store.get_checkin(session, draft.id, for_update=True)
+        assert row is not None
+        await store.save_answers(
+            session, row, full(ids, absences={str(ids[3]): None}), actor_account_id=None
+        )
+        assert row.status == "draft"
+        await store.save_answers(
+            session, row, full(ids, absences={str(ids[3]): "unexcused"}), actor_account_id=None
+        )
+        assert row.status == "submitted"
+
+    async with session_factory() as session:
+        district = await get_unit_by_code(session, "QN-BL")
+        assert district is not None
+        subtree = await store.records_in_subtree(session, district, parse_period("2026-Q2"))
+        assert [(r.cell_id, r.month) for r in subtree] == [(cell, MAY)]
+        assert subtree[0].answers.absences == {ids[3]: "unexcused"}
+        assert await store.records_in_subtree(session, district, parse_period("2026-06")) == []
+        other = await get_unit_by_code(session, "QN-BL-DT")
+        assert other is not None
+        assert await store.records_in_subtree(session, other, parse_period("2026")) == []
+        month = await store.records_for_cell_month(session, cell, dt.date(2026, 5, 20))
+        assert [r.id for r in month] == [draft.id]
+
+
+async def test_thematic_slot_drafts_locks_and_discard(session_factory: SessionFactory) -> None:
+    org = await small_org(session_factory, members_per_cell=2)
+    cell = org.cells["C02"]
+    async with session_factory.begin() as session:
+        regular, _ = await store.create_draft(
+            session, cell, MAY, CheckinAnswers(held=False), actor_account_id=None
+        )
+        thematic, _ = await store.create_draft(
+            session,
+            cell,
+            MAY,
+            CheckinAnswers(held=True, meeting_type="thematic"),
+            actor_account_id=None,
+        )
+        assert (regular.slot, thematic.slot) == ("regular", "thematic")
+        assert (await store.latest_draft(session, cell)) is not None
+        assert not await store.is_frozen(session, regular)
+        session.add(PeriodLock(unit_id=org.district, period="2026"))
+        await session.flush()
+        assert await store.is_frozen(session, regular)
+        assert await store.period_locked(session, [org.province, org.district], MAY)
+        assert not await store.period_locked(session, [org.province], MAY)
+        assert await store.count_active_members(session, cell) == 2
+        assert await store.discard(session, thematic, actor_account_id=None)
+    async with session_factory() as session:
+        rows = await store.checkins_of_month(session, cell, MAY)
+        assert [r.slot for r in rows] == ["regular"]
+        discarded = (
+            await session.scalars(select(AuditEntry).where(AuditEntry.action == "discard"))
+        ).one()
+        assert discarded.before is not None and discarded.before["slot"] == "thematic"
