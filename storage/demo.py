@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.demo_initiatives import seed_demo_initiatives
 from storage.demo_names import VILLAGES, person_name
 from storage.members import add_members
 from storage.models import Member, MemberStatus
@@ -76,4 +77,5 @@ async def seed_demo(session: AsyncSession, seed: int = 2024) -> SeedReport:
                 elif roll < 0.10:
                     member.status = MemberStatus.EXEMPT.value
             added += len(new)
+    await seed_demo_initiatives(session, seed)
     return SeedReport(report, added)

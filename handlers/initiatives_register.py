@@ -1,0 +1,473 @@
+"""Registering an initiative for one or several members, one short question at a time.
+
+members (toggle list) → kind → title → description? → year → expected benefit? →
+amount? (parsed back for confirmation) → target date? → confirm. Every question can be left
+with /cancel; optional ones have a Skip button; a bad answer is explained and asked again.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+
+from bot.amounts import parse_amount
+from bot.context import Ctx, Request
+from bot.keyboards import button, int_arg, markup, pager_row, rows
+from handlers.initiatives_common import (
+    ASK_AMOUNT,
+    ASK_BENEFIT,
+    ASK_DESC,
+    ASK_TARGET,
+    ASK_TITLE,
+    BUTTONS,
+    KIND_CODES,
+    STAY,
+    P,
+    cancel_button,
+    drop_draft,
+    esc,
+    expired,
+    get_draft,
+    kind_label,
+    money,
+    new_draft,
+    parse_date,
+    refuse,
+    short,
+    show_date,
+    skip_button,
+    today,
+)
+from handlers.initiatives_views import menu_view
+from storage.initiatives import (
+    MAX_GROUP,
+    MAX_TEXT,
+    MAX_TITLE,
+    InitiativeError,
+    InitiativeKind,
+    NewInitiative,
+    clean_text,
+    clean_title,
+    member_coverage,
+    register,
+    registrable_members,
+)
+
+PICK_PAGE_SIZE = 10
+Row = list[InlineKeyboardButton]
+END_STATE = -1  # ConversationHandler.END
+
+
+async def send(
+    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None, *, edit: bool = True
+) -> None:
+    """Edit the message under a tapped button; reply to a typed answer."""
+    query = update.callback_query
+    if query is not None and edit:
+        await query.answer()
+        await query.edit_message_text(text, reply_markup=keyboard)
+        return
+    if query is not None:
+        await query.answer()
+    assert update.effective_message is not None
+    await update.effective_message.reply_text(text, reply_markup=keyboard)
+
+
+# ---------------------------------------------------------------- picking members
+
+
+async def start(
+    update: Update,
+    context: Ctx,
+    req: Request,
+    cell_id: int,
+    preselect: list[int],
+    year: int | None = None,
+) -> int:
+    draft = new_draft(context, mode="reg", cell=cell_id, sel=preselect[:MAX_GROUP], page=0)
+    if year is not None:
+        draft["year"] = year
+    return await show_picker(update, req, draft)
+
+
+async def show_picker(update: Update, req: Request, draft: dict[str, Any]) -> int:
+    cell_id = int(draft["cell"])
+    draft["step"] = "pick"
+    year = int(draft.get("year") or today(req).year)
+    everyone = await member_coverage(req.session, cell_id, year)
+    pages = max(1, -(-len(everyone) // PICK_PAGE_SIZE))
+    page = min(max(int(draft.get("page", 0)), 0), pages - 1)
+    selected = set(draft["sel"])
+    chunk = everyone[page * PICK_PAGE_SIZE : (page + 1) * PICK_PAGE_SIZE]
+    member_buttons = [
+        button(
+            short(
+                ("☑ " if m.member_id in selected else "☐ ")
+                + m.full_name
+                + (" ✓" if m.covered else ""),
+                40,
+            ),
+            P,
+            "tg",
+            cell_id,
+            m.member_id,
+            page,
+        )
+        for m in chunk
+    ]
+    text = req.t("initiatives.pick_members", year=year, count=len(selected))
+    keyboard = markup(
+        *rows(member_buttons, 2),
+        pager_row(f"{P}:pk", page, len(everyone), PICK_PAGE_SIZE, cell_id),
+        [button(req.t("initiatives.btn_next", count=len(selected)), P, "nx", cell_id)],
+        [cancel_button(req, cell_id)],
+    )
+    await send(update, text, keyboard)
+    return BUTTONS
+
+
+async def toggle(
+    update: Update, req: Request, draft: dict[str, Any], member_id: int | None, page: int
+) -> int | None:
+    cell_id = int(draft["cell"])
+    found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
+    if not found:  # another cell's member, a left one, or forged data
+        await refuse(update, req)
+        return STAY
+    selected: list[int] = list(draft["sel"])
+    if found[0].id in selected:
+        selected.remove(found[0].id)
+    elif len(selected) < MAX_GROUP:
+        selected.append(found[0].id)
+    draft["sel"], draft["page"] = selected, page
+    return await show_picker(update, req, draft)
+
+
+# ---------------------------------------------------------------- the questions
+
+
+# Typed questions: step → (question key, conversation state, optional).
+TYPED = {
+    "title": ("initiatives.ask_title", ASK_TITLE, False),
+    "desc": ("initiatives.ask_desc", ASK_DESC, True),
+    "benefit": ("initiatives.ask_benefit", ASK_BENEFIT, True),
+    "amount": ("initiatives.ask_amount", ASK_AMOUNT, True),
+    "target": ("initiatives.ask_target", ASK_TARGET, True),
+}
+
+
+def _question(req: Request, draft: dict[str, Any], step: str) -> tuple[str, list[Row], int]:
+    cell_id = int(draft["cell"])
+    if step in TYPED:
+        key, state, optional = TYPED[step]
+        keyboard = rows(_target_buttons(req, draft), 3) if step == "target" else []
+        if optional:
+            keyboard.append([skip_button(req, cell_id, step)])
+        return req.t(key, max=MAX_TITLE), keyboard, state
+    if step == "kind":
+        kinds = [
+            button(kind_label(req, k.value), P, "kd", cell_id, c) for c, k in KIND_CODES.items()
+        ]
+        return req.t("initiatives.ask_kind", count=len(draft["sel"])), rows(kinds, 1), BUTTONS
+    if step == "year":
+        year = today(req).year
+        this_year = req.t("initiatives.btn_this_year", year=year)
+        next_year = req.t("initiatives.btn_next_year", year=year + 1)
+        keyboard = [
+            [
+                button(this_year, P, "yr", cell_id, year),
+                button(next_year, P, "yr", cell_id, year + 1),
+            ]
+        ]
+        return req.t("initiatives.ask_year"), keyboard, BUTTONS
+    if step == "amount_ok":
+        amount = money(req, int(draft["pending_amount"]))
+        keyboard = [
+            [
+                button(req.t("common.yes"), P, "am", cell_id, "y"),
+                button(req.t("initiatives.btn_retype"), P, "am", cell_id, "n"),
+            ]
+        ]
+        return req.t("initiatives.confirm_amount", amount=amount), keyboard, ASK_AMOUNT
+    text = summary(req, draft) + "\n\n" + req.t("initiatives.ask_confirm")  # confirm
+    return text, [[button(req.t("initiatives.btn_save"), P, "ok", cell_id)]], BUTTONS
+
+
+async def ask(
+    update: Update,
+    req: Request,
+    draft: dict[str, Any],
+    step: str,
+    *,
+    edit: bool = True,
+    prefix: str = "",
+) -> int:
+    """Put question `step` (with `prefix`, e.g. an error, above it); return its state."""
+    draft["step"] = step
+    text, keyboard, state = _question(req, draft, step)
+    keyboard.append([cancel_button(req, int(draft["cell"]))])
+    await send(update, (prefix + "\n\n" if prefix else "") + text, markup(*keyboard), edit=edit)
+    return state
+
+
+def _target_buttons(req: Request, draft: dict[str, Any]) -> list[InlineKeyboardButton]:
+    """Quarter ends of the chosen year that are still ahead: the usual deadlines."""
+    year, now = int(draft["year"]), today(req)
+    ends = [dt.date(year, 3, 31), dt.date(year, 6, 30), dt.date(year, 9, 30), dt.date(year, 12, 31)]
+    return [
+        button(show_date(day), P, "td", int(draft["cell"]), day.strftime("%Y%m%d"))
+        for day in ends
+        if day >= now
+    ]
+
+
+def summary(req: Request, draft: dict[str, Any]) -> str:
+    lines = [
+        req.t("initiatives.summary_title", title=esc(draft.get("title"))),
+        req.t(
+            "initiatives.summary_members",
+            count=len(draft["sel"]),
+            names=esc(draft.get("names", "")),
+        ),
+        req.t(
+            "initiatives.summary_kind",
+            kind=kind_label(req, str(draft.get("kind"))),
+            year=draft.get("year"),
+        ),
+    ]
+    if draft.get("desc"):
+        lines.append(req.t("initiatives.item_description", value=esc(draft["desc"])))
+    if draft.get("benefit"):
+        lines.append(req.t("initiatives.item_benefit", value=esc(draft["benefit"])))
+    if draft.get("amount") is not None:
+        lines.append(req.t("initiatives.item_amount", value=money(req, int(draft["amount"]))))
+    if draft.get("target"):
+        lines.append(
+            req.t(
+                "initiatives.item_target", value=show_date(dt.date.fromisoformat(draft["target"]))
+            )
+        )
+    return "\n".join(lines)
+
+
+async def _after_amount(
+    update: Update, req: Request, draft: dict[str, Any], *, edit: bool = True
+) -> int:
+    return await ask(update, req, draft, "target", edit=edit)
+
+
+async def _confirm(
+    update: Update, req: Request, draft: dict[str, Any], *, edit: bool = True
+) -> int:
+    members = await registrable_members(req.session, int(draft["cell"]), list(draft["sel"]))
+    draft["names"] = short(", ".join(m.full_name for m in members), 600)
+    return await ask(update, req, draft, "confirm", edit=edit)
+
+
+# ---------------------------------------------------------------- buttons
+
+
+async def on_button(
+    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
+) -> int | None:
+    """The registration buttons (after the dispatcher checked the cell)."""
+    if action == "reg":
+        return await start(update, context, req, cell_id, [])
+    if action == "regm":
+        member_id = int_arg(parts, 3)
+        found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
+        if not found:
+            await refuse(update, req)
+            return STAY
+        return await start(update, context, req, cell_id, [found[0].id])
+    if action == "regu":
+        year = int_arg(parts, 3) or today(req).year
+        if year not in (today(req).year, today(req).year + 1):
+            year = today(req).year
+        uncovered = [
+            m.member_id
+            for m in await member_coverage(req.session, cell_id, year)
+            if m.active and not m.covered
+        ]
+        return await start(update, context, req, cell_id, uncovered, year)
+
+    draft = get_draft(context, req, cell_id)
+    if draft is None or draft.get("mode") != "reg":
+        await expired(update, req)
+        return END_STATE
+    step = draft.get("step")
+    if action == "tg" and step == "pick":
+        return await toggle(update, req, draft, int_arg(parts, 3), int_arg(parts, 4) or 0)
+    if action == "pk" and step == "pick":
+        draft["page"] = int_arg(parts, 3) or 0
+        return await show_picker(update, req, draft)
+    if action == "nx" and step == "pick":
+        if not draft["sel"]:
+            assert update.callback_query is not None
+            await update.callback_query.answer(req.t("initiatives.pick_none"), show_alert=True)
+            return BUTTONS
+        return await ask(update, req, draft, "kind")
+    if action == "kd" and step == "kind" and len(parts) > 3 and parts[3] in KIND_CODES:
+        draft["kind"] = KIND_CODES[parts[3]].value
+        return await ask(update, req, draft, "title")
+    if action == "sk" and len(parts) > 3 and parts[3] == step:
+        return await _skip(update, req, draft, str(step))
+    if action == "yr" and step == "year":
+        chosen = int_arg(parts, 3)
+        if chosen not in (today(req).year, today(req).year + 1):
+            await refuse(update, req)
+            return STAY
+        draft["year"] = chosen
+        return await ask(update, req, draft, "benefit")
+    if action == "am" and step == "amount_ok" and len(parts) > 3:
+        if parts[3] == "y":
+            draft["amount"] = draft.pop("pending_amount")
+            return await _after_amount(update, req, draft)
+        draft.pop("pending_amount", None)
+        return await ask(update, req, draft, "amount")
+    if action == "td" and step == "target" and len(parts) > 3:
+        try:
+            day = dt.datetime.strptime(parts[3], "%Y%m%d").date()
+        except ValueError:
+            day = None
+        if day is None or day < today(req):
+            await refuse(update, req)
+            return STAY
+        draft["target"] = day.isoformat()
+        return await _confirm(update, req, draft)
+    if action == "ok" and step == "confirm":
+        return await _save(update, context, req, draft)
+    await refuse(update, req)
+    return STAY
+
+
+async def _skip(update: Update, req: Request, draft: dict[str, Any], step: str) -> int | None:
+    if step == "desc":
+        draft["desc"] = None
+        return await ask(update, req, draft, "year")
+    if step == "benefit":
+        draft["benefit"] = None
+        return await ask(update, req, draft, "amount")
+    if step == "amount":
+        draft["amount"] = None
+        return await _after_amount(update, req, draft)
+    if step == "target":
+        draft["target"] = None
+        return await _confirm(update, req, draft)
+    await refuse(update, req)
+    return STAY
+
+
+async def _save(update: Update, context: Ctx, req: Request, draft: dict[str, Any]) -> int:
+    cell_id = int(draft["cell"])
+    data = NewInitiative(
+        kind=InitiativeKind(draft["kind"]),
+        title=str(draft["title"]),
+        year=int(draft["year"]),
+        description=draft.get("desc"),
+        expected_benefit=draft.get("benefit"),
+        expected_amount_vnd=draft.get("amount"),
+        target_date=dt.date.fromisoformat(draft["target"]) if draft.get("target") else None,
+    )
+    try:
+        created = await register(
+            req.session, cell_id, list(draft["sel"]), data, actor_account_id=req.account.id
+        )
+    except InitiativeError:
+        # A member left or moved since they were picked: start the pick again.
+        drop_draft(context)
+        await expired(update, req)
+        return END_STATE
+    drop_draft(context)
+    text, keyboard = await menu_view(req, cell_id)
+    done = req.t("initiatives.saved", title=html.escape(created[0].title), count=len(created))
+    await send(update, done + "\n\n" + text, keyboard)
+    return END_STATE
+
+
+# ---------------------------------------------------------------- typed answers
+
+
+async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int:
+    message = update.effective_message
+    assert message is not None and message.text is not None
+    draft = get_draft(context, req)
+    if draft is None or draft.get("mode") != "reg":
+        await expired(update, req)
+        return END_STATE
+    text, step = message.text, draft.get("step")
+    if state == ASK_TITLE and step == "title":
+        title = clean_title(text)
+        if title is None:
+            key = "initiatives.title_too_long" if text.strip() else "initiatives.title_empty"
+            return await ask(
+                update,
+                req,
+                draft,
+                "title",
+                edit=False,
+                prefix=req.t(key, max=MAX_TITLE, length=len(" ".join(text.split()))),
+            )
+        draft["title"] = title
+        return await ask(update, req, draft, "desc", edit=False)
+    if state == ASK_DESC and step == "desc":
+        value = clean_text(text)
+        if value is None:
+            return await ask(
+                update,
+                req,
+                draft,
+                "desc",
+                edit=False,
+                prefix=req.t("initiatives.text_too_long", max=MAX_TEXT),
+            )
+        draft["desc"] = value
+        return await ask(update, req, draft, "year", edit=False)
+    if state == ASK_BENEFIT and step == "benefit":
+        value = clean_text(text)
+        if value is None:
+            return await ask(
+                update,
+                req,
+                draft,
+                "benefit",
+                edit=False,
+                prefix=req.t("initiatives.text_too_long", max=MAX_TEXT),
+            )
+        draft["benefit"] = value
+        return await ask(update, req, draft, "amount", edit=False)
+    if state == ASK_AMOUNT and step in ("amount", "amount_ok"):
+        amount = parse_amount(text)
+        if amount is None or amount <= 0:
+            return await ask(
+                update,
+                req,
+                draft,
+                "amount",
+                edit=False,
+                prefix=req.t("initiatives.bad_amount", text=esc(short(text, 40))),
+            )
+        draft["pending_amount"] = amount
+        return await ask(update, req, draft, "amount_ok", edit=False)
+    if state == ASK_TARGET and step == "target":
+        day = parse_date(text, int(draft["year"]))
+        if day is None:
+            return await ask(
+                update, req, draft, "target", edit=False, prefix=req.t("initiatives.bad_date")
+            )
+        if day < today(req):
+            return await ask(
+                update,
+                req,
+                draft,
+                "target",
+                edit=False,
+                prefix=req.t("initiatives.past_date", date=show_date(day)),
+            )
+        draft["target"] = day.isoformat()
+        return await _confirm(update, req, draft, edit=False)
+    await expired(update, req)
+    return END_STATE
