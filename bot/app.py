@@ -14,6 +14,7 @@ from bot.context import Services
 from bot.conversation import register_command_guard
 from bot.settings import Settings
 from handlers import checkin, common, initiatives, onboarding, roster, schedule, supervisor
+from schedules import jobs
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.persistence import SQLPersistence
 
@@ -66,6 +67,7 @@ def build_application(
         feature.register(app)
     common.register_fallbacks(app)
     app.add_error_handler(common.error_handler)
+    jobs.install(app)
     return app
 
 

@@ -40,6 +40,18 @@ class Settings(BaseSettings):
     reminder_horizon_days: int = Field(default=40, ge=1, le=400)
     dispatch_interval_seconds: float = Field(default=30.0, gt=0)
     messages_per_second: float = Field(default=30.0, gt=0)
+    # Reminder offsets and dispatcher limits (schedules/; documented in docs/reminders.md).
+    reminder_premeeting_days: int = Field(default=3, ge=1, le=14)
+    reminder_morning_hour: int = Field(default=8, ge=0, le=23)
+    reminder_eve_hour: int = Field(default=18, ge=0, le=23)
+    reminder_soon_hours: float = Field(default=2.0, gt=0, le=24)
+    reminder_checkin_after_hours: float = Field(default=2.0, gt=0, le=24)
+    reminder_overdue_first_days: int = Field(default=3, ge=1, le=30)
+    reminder_overdue_second_days: int = Field(default=7, ge=2, le=60)
+    reminder_plan_interval_minutes: int = Field(default=60, ge=1, le=1440)
+    dispatch_batch_size: int = Field(default=100, ge=1, le=1000)
+    dispatch_max_attempts: int = Field(default=5, ge=1, le=50)
+    dispatch_claim_timeout_seconds: int = Field(default=300, ge=30)
 
     @field_validator("admin_telegram_ids", mode="before")
     @classmethod

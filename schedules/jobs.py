@@ -1,0 +1,79 @@
+"""The ONE repeating JobQueue job: re-plan now and then, dispatch every tick.
+
+Jobs are not persisted (PTB's JobQueue is in-memory APScheduler 3); nothing is lost by that
+because reminders are outbox rows. A generous `misfire_grace_time` keeps a late tick (busy
+event loop, suspended laptop) from being skipped; `coalesce` runs missed ticks once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from telegram.ext import Application, ContextTypes
+
+from bot.context import services
+from schedules.dispatcher import DispatchConfig, DispatchReport, dispatch_due
+from schedules.plan_service import PlanReport, plan_all
+
+log = logging.getLogger(__name__)
+
+JOB_NAME = "reminders"
+LAST_PLAN = "reminders_last_plan"
+
+
+async def tick(
+    app: Application[Any, Any, Any, Any, Any, Any], now: dt.datetime
+) -> tuple[PlanReport | None, DispatchReport]:
+    """Plan when the last plan is older than the plan interval, then dispatch what is due."""
+    svc = services(app)
+    settings = svc.settings
+    plan_report = None
+    last = svc.extras.get(LAST_PLAN)
+    if not isinstance(last, dt.datetime) or now - last >= dt.timedelta(
+        minutes=settings.reminder_plan_interval_minutes
+    ):
+        plan_report = await plan_all(svc.sessions, now, settings)
+        svc.extras[LAST_PLAN] = now
+    report = await dispatch_due(
+        app,
+        svc.sessions,
+        now,
+        settings.dispatch_batch_size,
+        config=DispatchConfig.from_settings(settings),
+    )
+    return plan_report, report
+
+
+async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    try:
+        # The one place the wall clock enters the reminder logic.
+        plan, report = await tick(context.application, dt.datetime.now(dt.UTC))
+    except Exception:
+        log.exception("reminder tick failed; the next tick retries")
+        return
+    if plan is not None:
+        log.info("reminders planned: %s", plan)
+    if report.claimed or report.expired or report.requeued:
+        log.info("reminders dispatched: %s", report)
+
+
+def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Add the reminder job (runs once the application is started)."""
+    queue = app.job_queue
+    if queue is None:  # PTB installed without the job-queue extra
+        log.warning("no JobQueue: reminders will not be sent")
+        return
+    interval = services(app).settings.dispatch_interval_seconds
+    queue.run_repeating(
+        _job,
+        interval=interval,
+        first=min(5.0, interval),
+        name=JOB_NAME,
+        job_kwargs={
+            "misfire_grace_time": int(max(300, 10 * interval)),
+            "coalesce": True,
+            "max_instances": 1,
+        },
+    )
