@@ -201,6 +201,18 @@ def _bot_username(settings: Settings) -> str | None:
 
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
+    if args.scale == "province":
+        from storage.province_seed import ProvinceReport, seed_province
+
+        if not 1 <= args.months <= 120:
+            return _fail(f"--months {args.months}: between 1 and 120")
+
+        async def seed_big(session: object) -> ProvinceReport:
+            return await seed_province(session, months=args.months, seed=args.seed)  # type: ignore[arg-type]
+
+        print(_with_db(_settings(), seed_big).summary())
+        return 0
+
     from storage.demo import SeedReport, seed_demo
 
     async def work(session: object) -> SeedReport:
@@ -258,6 +270,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     seed = demo.add_parser("seed", help="create a demo province, district, communes and cells")
     seed.add_argument("--seed", type=int, default=2024)
+    seed.add_argument(
+        "--scale",
+        choices=["demo", "province"],
+        default="demo",
+        help="demo: two communes; province: a Quảng Ninh-sized province with history",
+    )
+    seed.add_argument(
+        "--months", type=int, default=36, help="months of check-in history (province scale)"
+    )
     seed.set_defaults(func=cmd_demo_seed)
 
     for register in _feature_registrars():
@@ -270,7 +291,12 @@ if TYPE_CHECKING:
 
 
 def _feature_registrars() -> list[Callable[[Subparsers, Subparsers], None]]:
-    return []
+    from bot import cli_reminders, cli_report
+
+    return [
+        lambda sub, demo: cli_reminders.register(sub),
+        lambda sub, demo: cli_report.register(sub),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

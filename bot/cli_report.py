@@ -1,0 +1,133 @@
+"""`cellbot report --unit CODE --period P [--format text|json|csv|xlsx] [--output FILE]`:
+the figures of /summary for admins and automation (cron jobs, spreadsheets).
+
+text and json go to stdout unless --output is given; csv is the /summary table; xlsx is the
+full /export workbook and needs --output (a binary file on a terminal helps nobody).
+Exit codes: 0 fine, 1 unknown unit or database problem, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import datetime as dt
+import html
+import json
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.i18n import LANGUAGES, t
+from bot.render_scores import reason_text
+from bot.settings import Settings, SettingsError, load_settings
+from storage.framework import Framework, FrameworkError, load_framework
+from storage.periods import Period, parse_period
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+FORMATS = ("text", "json", "csv", "xlsx")
+TAGS = re.compile(r"<[^>]+>")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """The CLI's reader: a language, as `handlers.supervisor_common.Reader` expects."""
+
+    lang: str
+
+    def t(self, key: str, /, **values: object) -> str:
+        return t(self.lang, key, **values)
+
+
+def plain(text: str) -> str:
+    """Catalog HTML as terminal text."""
+    return html.unescape(TAGS.sub("", text))
+
+
+async def build(
+    settings: Settings, fw: Framework, code: str, period: Period, fmt: str, lang: str
+) -> bytes | None:
+    """The report's bytes, or None when no unit has that code."""
+    from handlers.supervisor_summary import summary_text
+    from storage.db import create_engine, create_session_factory
+    from storage.export import Labels, collect, csv_bytes, summary_table, workbook_bytes
+    from storage.models import OrgUnit
+    from storage.supervision import UnitRef, summary
+
+    engine = create_engine(settings.database_url)
+    try:
+        async with create_session_factory(engine)() as session:
+            unit = await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
+            if unit is None:
+                return None
+            ref = UnitRef.of(unit)
+            as_of = dt.datetime.now(settings.tz).date()
+            labels = Labels(lang, lambda key: t(lang, key), lambda r: reason_text(fw, r, lang))
+            if fmt == "xlsx":
+                data = await collect(session, fw, ref, period, as_of, settings.tz)
+                return workbook_bytes(fw, labels, data)
+            result = await summary(session, fw, ref, period, as_of)
+    finally:
+        await engine.dispose()
+    if fmt == "csv":
+        return csv_bytes(labels, summary_table(fw, labels, result))
+    if fmt == "json":
+        body = {
+            "unit": dataclasses.asdict(result.unit),
+            "period": period.label,
+            "as_of": as_of.isoformat(),
+            "total": dataclasses.asdict(result.total),
+            "children": [dataclasses.asdict(r) for r in result.rows],
+        }
+        return (json.dumps(body, ensure_ascii=False, indent=2) + "\n").encode()
+    return (plain(summary_text(Reader(lang), fw, result, None)) + "\n").encode()
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    try:
+        period = parse_period(args.period)
+    except ValueError as exc:
+        print(f"cellbot report: --period: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.format == "xlsx" and not args.output:
+        print("cellbot report: --format xlsx needs --output FILE.xlsx", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        settings = load_settings()
+        fw = load_framework(settings.criteria_framework)
+    except (SettingsError, FrameworkError) as exc:
+        print(f"cellbot report: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    lang = args.lang or settings.default_language
+    try:
+        content = asyncio.run(build(settings, fw, args.unit, period, args.format, lang))
+    except (SQLAlchemyError, OSError) as exc:
+        print(f"cellbot report: database: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    if content is None:
+        print(f"cellbot report: no unit with code {args.unit}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.output:
+        Path(args.output).write_bytes(content)
+        print(f"wrote {args.output} ({len(content)} bytes)", file=sys.stderr)
+    else:
+        sys.stdout.write(content.decode("utf-8-sig"))
+    return EXIT_OK
+
+
+def register(sub: Any) -> None:
+    parser = sub.add_parser("report", help="the /summary figures of a unit for a period")
+    parser.add_argument("--unit", required=True, help="unit code, e.g. QN-BL")
+    parser.add_argument("--period", required=True, help="2026, 2026-Q2 or 2026-05")
+    parser.add_argument("--format", choices=FORMATS, default="text")
+    parser.add_argument("--output", help="write to this file instead of stdout")
+    parser.add_argument("--lang", choices=LANGUAGES, help="language of the texts")
+    parser.set_defaults(func=cmd_report)
+
+
+__all__ = ["Reader", "build", "cmd_report", "register"]

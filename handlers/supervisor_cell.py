@@ -1,0 +1,168 @@
+"""/cell <code or part of a name>: one cell in the supervisor's scope — the last 12 months
+(held? score, band), criteria scores with reasons, initiative coverage, members at risk.
+
+Callback data: ``sv:cell:<cell id>:<period>``. A search only looks inside the caller's
+scope, so "not found" is the same answer for a cell elsewhere and for no cell at all.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import Ctx, Request, with_request
+from bot.keyboards import button, int_arg, markup, parse_cb
+from bot.render_scores import period_text
+from handlers.supervisor_common import (
+    PREFIX,
+    band_name,
+    cb_period,
+    esc,
+    framework,
+    not_supervisor,
+    num,
+    pct,
+    period_name,
+    refuse,
+    reply,
+    roots,
+    show,
+    today,
+)
+from storage.framework import Framework
+from storage.metrics import members_at_risk
+from storage.models import OrgUnit, UnitKind
+from storage.periods import Period
+from storage.score_service import score_tree
+from storage.scoring import band_for
+from storage.supervision import (
+    MonthLine,
+    UnitRef,
+    cell_history,
+    find_cells,
+    is_supervisor,
+    visible_unit,
+)
+
+ACTION = "cell"
+MAX_AT_RISK = 10
+REASONS = 5
+
+
+def _month_line(req: Request, fw: Framework, line: MonthLine) -> str:
+    label = f"{line.month.month:02d}/{line.month.year}"
+    extra = req.t("sv.cell.thematic_mark") if line.thematic else ""
+    if not line.reported:
+        return req.t("sv.cell.month_missing", month=label) + extra
+    if not line.held:
+        return req.t("sv.cell.month_not_held", month=label) + extra
+    band = band_for(fw.meeting_rubric.bands, line.score)
+    text = req.t(
+        "sv.cell.month_held",
+        month=label,
+        score=num(req, line.score),
+        band=band_name(req, fw, band, meeting=True),
+    )
+    return text + extra
+
+
+async def cell_view(
+    req: Request, fw: Framework, cell: UnitRef, period: Period
+) -> tuple[str, InlineKeyboardMarkup]:
+    as_of = today(req)
+    history = await cell_history(req.session, fw, cell.id, min(period.last_day, as_of))
+    report = await score_tree(req.session, fw, cell.code, period, as_of=as_of)
+    score = report.cells[0] if report.cells else None
+    parent = await req.session.get(OrgUnit, cell.parent_id) if cell.parent_id else None
+    parts = [
+        req.t(
+            "sv.cell.header",
+            name=esc(cell.name),
+            code=esc(cell.code),
+            parent=esc(parent.name if parent else ""),
+        ),
+        "",
+        req.t("sv.cell.months"),
+        *[_month_line(req, fw, line) for line in history],
+        "",
+        req.t("sv.cell.period", period=period_name(req, period)),
+    ]
+    if score is not None:
+        # Scores and reasons are rendered by the scoring feature (bot/render_scores.py).
+        parts.append(period_text(fw, score.result, req.lang, reasons=REASONS))
+        if score.cap_flag:
+            parts.append(req.t("sv.cell.cap_flag"))
+        m = score.metrics
+        parts += [
+            "",
+            req.t(
+                "sv.cell.initiatives",
+                year=period.year,
+                covered=m.initiative_members,
+                active=m.active_members,
+                coverage=pct(req, m.initiative_coverage),
+                completed=m.initiative_completed_members,
+                completion=pct(req, m.initiative_completion),
+            ),
+        ]
+    unit = await req.session.get(OrgUnit, cell.id)
+    assert unit is not None
+    at_risk = await members_at_risk(req.session, unit, as_of=as_of, standards=fw.standards)
+    if at_risk:
+        parts.append(req.t("sv.cell.at_risk", count=len(at_risk)))
+        parts += [
+            req.t("sv.cell.at_risk_line", name=esc(m.full_name), months=m.months)
+            for m in at_risk[:MAX_AT_RISK]
+        ]
+    else:
+        parts.append(req.t("sv.cell.at_risk_none"))
+    keyboard = []
+    scope = await roots(req)
+    if cell.parent_id is not None and await visible_unit(req.session, scope, cell.parent_id):
+        keyboard.append(
+            [button(req.t("sv.btn_up"), PREFIX, "sum", cell.parent_id, period.label, 0)]
+        )
+    return "\n".join(parts), markup(*keyboard)
+
+
+@with_request
+async def cell_command(update: Update, context: Ctx, req: Request) -> None:
+    if not is_supervisor(req.grants, req.is_admin):
+        await not_supervisor(update, req)
+        return
+    text = " ".join(context.args or []).strip()
+    if not text:
+        await reply(update, req.t("sv.cell.usage"))
+        return
+    found = await find_cells(req.session, await roots(req), text)
+    period = Period.of("year", today(req))
+    if not found:
+        await reply(update, req.t("sv.cell.not_found", text=esc(text[:60])))
+        return
+    if len(found) > 1:
+        buttons = [
+            [button(f"{c.name} ({c.code})", PREFIX, ACTION, c.id, period.label)] for c in found
+        ]
+        await reply(update, req.t("sv.cell.pick", count=len(found)), reply_markup=markup(*buttons))
+        return
+    view, keyboard = await cell_view(req, framework(context), found[0], period)
+    await reply(update, view, reply_markup=keyboard)
+
+
+@with_request
+async def cell_button(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    cell = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    period = cb_period(parts, 3)
+    if cell is None or period is None or cell.kind != UnitKind.CELL.value:
+        await refuse(update, req)
+        return
+    text, keyboard = await cell_view(req, framework(context), cell, period)
+    await show(update, text, reply_markup=keyboard)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("cell", cell_command, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(cell_button, pattern=rf"^{PREFIX}:{ACTION}:"))

@@ -1,0 +1,198 @@
+"""Helpers shared by the supervisor commands: scope, unit picker, periods, refusals, numbers.
+
+Every supervisor callback carries unit/check-in ids only and re-checks them with
+`storage.supervision.visible_unit` (callback data can be forged). A refusal never says
+whether the unit exists: the same `common.stale_button` alert for "not yours" and "gone".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import logging
+from typing import Protocol
+
+from babel.numbers import format_decimal, format_percent
+from telegram import InlineKeyboardButton, Update
+
+from bot.context import Ctx, Request, services
+from bot.keyboards import button, markup, rows
+from storage.framework import Framework, load_framework
+from storage.periods import Period, add_months, month_start, parse_period
+from storage.supervision import UnitRef, is_supervisor, scope_roots
+
+log = logging.getLogger(__name__)
+
+PREFIX = "sv"
+
+
+class Reader(Protocol):
+    """Who a text is for: a Request, or the CLI's stand-in (bot/cli_report.py)."""
+
+    @property
+    def lang(self) -> str: ...
+
+    def t(self, key: str, /, **values: object) -> str: ...
+
+
+PAGE_SIZE = 10
+
+
+def today(req: Request) -> dt.date:
+    return dt.datetime.now(req.settings.tz).date()
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def framework(context: Ctx) -> Framework:
+    """The criteria framework, loaded once per application (shared with the check-in)."""
+    extras = services(context).extras
+    fw = extras.get("framework")
+    if not isinstance(fw, Framework):
+        fw = load_framework(services(context).settings.criteria_framework)
+        extras["framework"] = fw
+    return fw
+
+
+async def roots(req: Request) -> list[UnitRef]:
+    return await scope_roots(req.session, req.grants, req.is_admin)
+
+
+# ---------------------------------------------------------------- replies
+
+
+async def reply(update: Update, text: str, **kwargs: object) -> None:
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
+
+
+async def refuse(update: Update, req: Request) -> None:
+    """The one refusal for forged, stale or out-of-scope buttons: reveals nothing."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer(req.t("common.stale_button"), show_alert=True)
+    else:
+        await reply(update, req.t("common.stale_button"))
+
+
+async def not_supervisor(update: Update, req: Request) -> None:
+    await reply(update, req.t("sv.not_supervisor"))
+
+
+async def show(update: Update, text: str, **kwargs: object) -> None:
+    """Edit the message a button belongs to, or send a new one for a command."""
+    query = update.callback_query
+    if query is not None:
+        await query.answer()
+        await query.edit_message_text(text, **kwargs)  # type: ignore[arg-type]
+    else:
+        await reply(update, text, **kwargs)
+
+
+async def single_root_or_pick(
+    update: Update, req: Request, action: str, *extra: object
+) -> UnitRef | None:
+    """The caller's only unit; or a picker (buttons ``sv:<action>:<unit>:<extra…>``); or a
+    refusal for a non-supervisor. None means "already answered"."""
+    if not is_supervisor(req.grants, req.is_admin):
+        await not_supervisor(update, req)
+        return None
+    units = await roots(req)
+    if not units:
+        await not_supervisor(update, req)
+        return None
+    if len(units) == 1:
+        return units[0]
+    buttons = [button(u.name, PREFIX, action, u.id, *extra) for u in units[:40]]
+    await reply(update, req.t("sv.pick_unit"), reply_markup=markup(*rows(buttons, 1)))
+    return None
+
+
+# ---------------------------------------------------------------- periods
+
+
+def parse_period_arg(text: str | None, default: Period) -> Period | None:
+    if not text:
+        return default
+    try:
+        return parse_period(text)
+    except ValueError:
+        return None
+
+
+def this_month(req: Request) -> Period:
+    return Period.of("month", today(req))
+
+
+def period_choices(req: Request) -> list[tuple[str, Period]]:
+    day = today(req)
+    return [
+        (req.t("sv.period.this_month"), Period.of("month", day)),
+        (req.t("sv.period.last_month"), Period.of("month", add_months(month_start(day), -1))),
+        (req.t("sv.period.this_quarter"), Period.of("quarter", day)),
+        (req.t("sv.period.this_year"), Period.of("year", day)),
+    ]
+
+
+def period_row(
+    req: Request, action: str, unit_id: int, current: Period, *extra: object
+) -> list[InlineKeyboardButton]:
+    """This month / last month / this quarter / this year; the current one marked."""
+    return [
+        button(("• " if p == current else "") + label, PREFIX, action, unit_id, p.label, *extra)
+        for label, p in period_choices(req)
+    ]
+
+
+def period_name(req: Reader, period: Period) -> str:
+    if period.kind == "month":
+        return req.t("sv.period.month", month=f"{period.index:02d}", year=period.year)
+    if period.kind == "quarter":
+        return req.t("sv.period.quarter", quarter=period.index, year=period.year)
+    return req.t("sv.period.year", year=period.year)
+
+
+def cb_period(parts: list[str], index: int) -> Period | None:
+    """A period from callback data; None when missing or forged."""
+    try:
+        return parse_period(parts[index])
+    except (IndexError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------- numbers and names
+
+
+def num(req: Reader, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return format_decimal(value, format="#,##0.0", locale=req.lang)
+
+
+def pct(req: Reader, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return format_percent(value, format="#,##0%", locale=req.lang)
+
+
+def vnd(req: Reader, value: int) -> str:
+    return format_decimal(value, format="#,##0", locale=req.lang) + " đ"
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "")
+
+
+def band_name(req: Reader, fw: Framework, code: str | None, meeting: bool = False) -> str:
+    if code is None:
+        return "—"
+    bands = fw.meeting_rubric.bands if meeting else fw.classification.bands
+    return next((b.name.get(req.lang) for b in bands if b.code == code), code)
+
+
+def criterion_short(index: int) -> str:
+    """Criteria are numbered on a phone (their names are long): TC1, TC2…"""
+    return f"{index + 1}"

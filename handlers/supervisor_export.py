@@ -1,0 +1,196 @@
+"""/export [period] [csv] and /chart [period]: files and pictures for a unit's period.
+
+The data is read in the update's transaction; the file is written in a worker thread
+(openpyxl and matplotlib are CPU work) so other users are not kept waiting.
+
+Callback data: ``sv:exp:<unit id>:<period>:<x|c>`` and ``sv:cht:<unit id>:<period>``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from functools import partial
+
+from telegram import InputFile, Update
+from telegram.constants import ChatAction
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import Ctx, Request, with_request
+from bot.keyboards import int_arg, parse_cb
+from bot.render_scores import reason_text
+from handlers.supervisor_common import (
+    PREFIX,
+    cb_period,
+    esc,
+    framework,
+    parse_period_arg,
+    period_name,
+    refuse,
+    reply,
+    roots,
+    single_root_or_pick,
+    this_month,
+    today,
+)
+from storage.charts import criteria_chart, trend_chart
+from storage.export import Labels, collect, csv_bytes, file_name, scores_table, workbook_bytes
+from storage.framework import Framework
+from storage.periods import Period, add_months
+from storage.supervision import UnitRef, monthly_trend, summary, visible_unit
+
+EXPORT, CHART = "exp", "cht"
+FORMATS = {"x": "xlsx", "c": "csv"}
+
+
+def labels(req: Request, fw: Framework) -> Labels:
+    return Labels(req.lang, req.t, lambda r: reason_text(fw, r, req.lang))
+
+
+def _args(req: Request, args: list[str]) -> tuple[Period | None, str]:
+    fmt = "x"
+    rest = []
+    for arg in args:
+        if arg.lower() in ("csv", "xlsx", "excel"):
+            fmt = "c" if arg.lower() == "csv" else "x"
+        else:
+            rest.append(arg)
+    return parse_period_arg(" ".join(rest), this_month(req)), fmt
+
+
+# ---------------------------------------------------------------- export
+
+
+async def send_export(
+    update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period, fmt: str
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    fw = framework(context)
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    data = await collect(req.session, fw, unit, period, today(req), req.settings.tz)
+    texts = labels(req, fw)
+    if fmt == "c":
+        content = await asyncio.to_thread(csv_bytes, texts, scores_table(fw, texts, data))
+    else:
+        content = await asyncio.to_thread(partial(workbook_bytes, fw, texts, data))
+    name = file_name(unit, period, FORMATS[fmt])
+    caption = req.t(
+        "sv.exp.caption",
+        unit=esc(unit.name),
+        period=period_name(req, period),
+        cells=len(data.summary.cells),
+        checkins=len(data.checkins),
+    )
+    await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption)
+
+
+@with_request
+async def export_command(update: Update, context: Ctx, req: Request) -> None:
+    period, fmt = _args(req, list(context.args or []))
+    if period is None:
+        await reply(update, req.t("sv.bad_period"))
+        return
+    unit = await single_root_or_pick(update, req, EXPORT, period.label, fmt)
+    if unit is None:
+        return
+    await send_export(update, context, req, unit, period, fmt)
+
+
+@with_request
+async def export_button(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    period = cb_period(parts, 3)
+    fmt = parts[4] if len(parts) > 4 else "x"
+    if unit is None or period is None or fmt not in FORMATS:
+        await refuse(update, req)
+        return
+    await query.answer()
+    await send_export(update, context, req, unit, period, fmt)
+
+
+# ---------------------------------------------------------------- charts
+
+
+async def send_charts(
+    update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period
+) -> None:
+    chat = update.effective_chat
+    assert chat is not None
+    fw = framework(context)
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
+    data = await summary(req.session, fw, unit, period, today(req))
+    end = period.end
+    start = period.start if period.kind == "year" else add_months(end, -12)
+    trend = await monthly_trend(req.session, fw, unit, start, end)
+    rows = data.rows or [data.total]
+    bars = await asyncio.to_thread(
+        partial(
+            criteria_chart,
+            req.t("sv.chart.criteria_title", unit=unit.name, period=period_name(req, period)),
+            [r.name for r in rows],
+            [c.name.get(req.lang) for c in fw.criteria],
+            [[r.criteria.get(c.code) for c in fw.criteria] for r in rows],
+            [c.max_points for c in fw.criteria],
+            ylabel=req.t("sv.chart.percent_of_max"),
+        )
+    )
+    lines = await asyncio.to_thread(
+        partial(
+            trend_chart,
+            req.t("sv.chart.trend_title", unit=unit.name),
+            [p.month for p in trend],
+            [p.meeting_score for p in trend],
+            [p.attendance for p in trend],
+            score_label=req.t("sv.chart.score_label"),
+            attendance_label=req.t("sv.chart.attendance_label"),
+        )
+    )
+    await context.bot.send_photo(
+        chat.id,
+        InputFile(bars, filename="criteria.png"),
+        caption=req.t(
+            "sv.chart.criteria_caption", unit=esc(unit.name), period=period_name(req, period)
+        ),
+    )
+    await context.bot.send_photo(
+        chat.id,
+        InputFile(lines, filename="trend.png"),
+        caption=req.t("sv.chart.trend_caption", unit=esc(unit.name)),
+    )
+
+
+@with_request
+async def chart_command(update: Update, context: Ctx, req: Request) -> None:
+    period = parse_period_arg(" ".join(context.args or []), this_month(req))
+    if period is None:
+        await reply(update, req.t("sv.bad_period"))
+        return
+    unit = await single_root_or_pick(update, req, CHART, period.label)
+    if unit is None:
+        return
+    await send_charts(update, context, req, unit, period)
+
+
+@with_request
+async def chart_button(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    period = cb_period(parts, 3)
+    if unit is None or period is None:
+        await refuse(update, req)
+        return
+    await query.answer()
+    await send_charts(update, context, req, unit, period)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    private = filters.ChatType.PRIVATE
+    app.add_handler(CommandHandler("export", export_command, filters=private))
+    app.add_handler(CommandHandler("chart", chart_command, filters=private))
+    app.add_handler(CallbackQueryHandler(export_button, pattern=rf"^{PREFIX}:{EXPORT}:"))
+    app.add_handler(CallbackQueryHandler(chart_button, pattern=rf"^{PREFIX}:{CHART}:"))

@@ -1,0 +1,142 @@
+"""/missing [month]: cells without a submitted check-in for the month, with the secretary's
+name and whether their reminders were delivered; "Remind them now" queues one message per
+cell secretary through the outbox (the dispatcher sends it, rate-limited), at most once per
+cell per day.
+
+Callback data: ``sv:mis:<unit id>:<YYYY-MM>:<page>``, ``sv:nudge:<unit id>:<YYYY-MM>``.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import Ctx, Request, with_request
+from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from handlers.supervisor_common import (
+    PAGE_SIZE,
+    PREFIX,
+    cb_period,
+    esc,
+    now_utc,
+    parse_period_arg,
+    period_name,
+    refuse,
+    reply,
+    roots,
+    show,
+    single_root_or_pick,
+    this_month,
+    today,
+)
+from storage.periods import Period, add_months
+from storage.supervision import UnitRef, missing_cells, remind_missing, visible_unit
+
+ACTION = "mis"
+NUDGE = "nudge"
+
+
+async def missing_view(
+    req: Request, unit: UnitRef, period: Period, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    cells = await missing_cells(req.session, unit, period.start)
+    pages = max(1, -(-len(cells) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    parts = [
+        req.t(
+            "sv.mis.header",
+            unit=esc(unit.name),
+            period=period_name(req, period),
+            count=len(cells),
+        )
+    ]
+    if not cells:
+        parts.append(req.t("sv.mis.none"))
+    for cell in cells[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]:
+        secretaries = ", ".join(esc(n) for n in cell.secretaries) or req.t("sv.mis.no_secretary")
+        parts.append(
+            req.t(
+                "sv.mis.line",
+                name=esc(cell.name),
+                group=esc(cell.group_name or ""),
+                secretaries=secretaries,
+                reminder=req.t(f"sv.mis.reminder.{cell.reminder_state}"),
+            )
+        )
+    this = this_month(req)
+    last = Period.of("month", add_months(this.start, -1))
+    keyboard = [
+        pager_row(f"{PREFIX}:{ACTION}", page, len(cells), PAGE_SIZE, unit.id, period.label),
+        [
+            button(("• " if p == period else "") + req.t(key), PREFIX, ACTION, unit.id, p.label, 0)
+            for key, p in (("sv.period.this_month", this), ("sv.period.last_month", last))
+        ],
+    ]
+    if cells:
+        keyboard.insert(
+            0, [button(req.t("sv.mis.btn_nudge"), PREFIX, NUDGE, unit.id, period.label)]
+        )
+    return "\n".join(parts), markup(*keyboard)
+
+
+@with_request
+async def missing_command(update: Update, context: Ctx, req: Request) -> None:
+    period = parse_period_arg(" ".join(context.args or []), this_month(req))
+    if period is None or period.kind != "month":
+        await reply(update, req.t("sv.mis.bad_month"))
+        return
+    unit = await single_root_or_pick(update, req, ACTION, period.label, 0)
+    if unit is None:
+        return
+    text, keyboard = await missing_view(req, unit, period, 0)
+    await reply(update, text, reply_markup=keyboard)
+
+
+async def _target(update: Update, req: Request) -> tuple[UnitRef, Period, list[str]] | None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    period = cb_period(parts, 3)
+    if unit is None or period is None or period.kind != "month":
+        await refuse(update, req)
+        return None
+    return unit, period, parts
+
+
+@with_request
+async def missing_button(update: Update, context: Ctx, req: Request) -> None:
+    target = await _target(update, req)
+    if target is None:
+        return
+    unit, period, parts = target
+    text, keyboard = await missing_view(req, unit, period, int_arg(parts, 4) or 0)
+    await show(update, text, reply_markup=keyboard)
+
+
+@with_request
+async def nudge_button(update: Update, context: Ctx, req: Request) -> None:
+    target = await _target(update, req)
+    if target is None:
+        return
+    unit, period, _ = target
+    cells, queued = await remind_missing(
+        req.session,
+        unit,
+        period.start,
+        now=now_utc(),
+        local_day=today(req),
+        actor_account_id=req.account.id,
+    )
+    query = update.callback_query
+    assert query is not None
+    if queued:
+        await query.answer(req.t("sv.mis.nudged", cells=cells, messages=queued), show_alert=True)
+    else:
+        await query.answer(req.t("sv.mis.nudged_already"), show_alert=True)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("missing", missing_command, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(missing_button, pattern=rf"^{PREFIX}:{ACTION}:"))
+    app.add_handler(CallbackQueryHandler(nudge_button, pattern=rf"^{PREFIX}:{NUDGE}:"))

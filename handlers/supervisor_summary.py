@@ -1,0 +1,183 @@
+"""/summary [period]: totals of the supervisor's unit first, then one line per child unit
+(10 a page), drill down by tapping a child, back up with a button.
+
+Callback data: ``sv:sum:<unit id>:<period>:<page>``.
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardMarkup, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.context import Ctx, Request, with_request
+from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from handlers import supervisor_cell
+from handlers.supervisor_common import (
+    PAGE_SIZE,
+    PREFIX,
+    Reader,
+    band_name,
+    cb_period,
+    esc,
+    framework,
+    num,
+    parse_period_arg,
+    pct,
+    period_name,
+    period_row,
+    refuse,
+    reply,
+    roots,
+    show,
+    single_root_or_pick,
+    this_month,
+    today,
+)
+from storage.framework import Framework
+from storage.models import UnitKind
+from storage.periods import Period
+from storage.supervision import Summary, UnitRef, UnitSummary, summary, visible_unit
+
+ACTION = "sum"
+
+
+def _verdict(req: Reader, line: UnitSummary) -> str:
+    if line.kind == UnitKind.CELL.value:
+        if line.four_good is None:
+            return req.t("sv.sum.four_good_none")
+        return req.t("sv.sum.four_good_yes" if line.four_good else "sv.sum.four_good_no")
+    return req.t("sv.sum.four_good_count", count=line.four_good_cells, total=line.cells_with_data)
+
+
+def _criteria(req: Reader, line: UnitSummary) -> str:
+    return " | ".join(num(req, score) for score in line.criteria.values())
+
+
+def _line(req: Reader, fw: Framework, line: UnitSummary) -> str:
+    return req.t(
+        "sv.sum.child",
+        name=esc(line.name),
+        submitted=line.submitted,
+        expected=line.expected,
+        meeting=num(req, line.meeting_score),
+        total=num(req, line.total),
+        band=band_name(req, fw, line.band),
+        verdict=_verdict(req, line),
+        criteria=_criteria(req, line),
+    )
+
+
+def summary_text(req: Reader, fw: Framework, data: Summary, page: int | None) -> str:
+    """The /summary message; `page=None` lists every child unit (the CLI report)."""
+    total = data.total
+    parts = [
+        req.t(
+            "sv.sum.header",
+            unit=esc(data.unit.name),
+            period=period_name(req, data.period),
+            as_of=data.as_of.strftime("%d/%m/%Y"),
+        ),
+        req.t(
+            "sv.sum.totals",
+            submitted=total.submitted,
+            expected=total.expected,
+            cells=total.cells,
+            meeting=num(req, total.meeting_score),
+            attendance=pct(req, total.attendance),
+        ),
+        req.t(
+            "sv.sum.total_score",
+            total=num(req, total.total),
+            band=band_name(req, fw, total.band),
+            verdict=_verdict(req, total),
+        ),
+    ]
+    for index, criterion in enumerate(fw.criteria):
+        parts.append(
+            req.t(
+                "sv.sum.criterion",
+                n=index + 1,
+                name=esc(criterion.name.get(req.lang)),
+                score=num(req, total.criteria.get(criterion.code)),
+                max=num(req, criterion.max_points),
+            )
+        )
+    if data.rows:
+        parts.append("")
+        parts.append(req.t("sv.sum.children", count=len(data.rows)))
+        shown = data.rows if page is None else data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+        for line in shown:
+            parts.append(_line(req, fw, line))
+        parts.append(req.t("sv.sum.legend"))
+    return "\n".join(parts)
+
+
+async def summary_view(
+    req: Request, fw: Framework, unit: UnitRef, period: Period, page: int
+) -> tuple[str, InlineKeyboardMarkup]:
+    data = await summary(req.session, fw, unit, period, today(req))
+    pages = max(1, -(-len(data.rows) // PAGE_SIZE))
+    page = min(max(page, 0), pages - 1)
+    shown = data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
+    drill = [
+        button(
+            line.name,
+            PREFIX,
+            "cell" if line.kind == UnitKind.CELL.value else ACTION,
+            line.unit_id,
+            period.label,
+            *([] if line.kind == UnitKind.CELL.value else [0]),
+        )
+        for line in shown
+    ]
+    keyboard = [
+        *rows(drill, 2),
+        pager_row(f"{PREFIX}:{ACTION}", page, len(data.rows), PAGE_SIZE, unit.id, period.label),
+        period_row(req, ACTION, unit.id, period, 0),
+    ]
+    scope = await roots(req)
+    if unit.parent_id is not None and await visible_unit(req.session, scope, unit.parent_id):
+        keyboard.append(
+            [button(req.t("sv.btn_up"), PREFIX, ACTION, unit.parent_id, period.label, 0)]
+        )
+    return summary_text(req, fw, data, page), markup(*keyboard)
+
+
+@with_request
+async def summary_command(update: Update, context: Ctx, req: Request) -> None:
+    period = parse_period_arg(" ".join(context.args or []), this_month(req))
+    if period is None:
+        await reply(update, req.t("sv.bad_period"))
+        return
+    unit = await single_root_or_pick(update, req, ACTION, period.label, 0)
+    if unit is None:
+        return
+    await _open(update, context, req, unit, period, 0)
+
+
+async def _open(
+    update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period, page: int
+) -> None:
+    if unit.kind == UnitKind.CELL.value:
+        text, keyboard = await supervisor_cell.cell_view(req, framework(context), unit, period)
+    else:
+        text, keyboard = await summary_view(req, framework(context), unit, period, page)
+    await show(update, text, reply_markup=keyboard)
+
+
+@with_request
+async def summary_button(update: Update, context: Ctx, req: Request) -> None:
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    period = cb_period(parts, 3)
+    if unit is None or period is None:
+        await refuse(update, req)
+        return
+    await _open(update, context, req, unit, period, int_arg(parts, 4) or 0)
+
+
+def register(app: Application) -> None:  # type: ignore[type-arg]
+    app.add_handler(CommandHandler("summary", summary_command, filters=filters.ChatType.PRIVATE))
+    app.add_handler(CallbackQueryHandler(summary_button, pattern=rf"^{PREFIX}:{ACTION}:"))

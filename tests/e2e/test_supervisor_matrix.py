@@ -1,0 +1,269 @@
+"""The authorization matrix: every supervisor command and every ``sv:`` callback, pressed by
+{stranger, secretary of a cell inside, secretary elsewhere, supervisor of the unit,
+supervisor of a sibling unit, supervisor above, admin}. The target is the commune QN-BL-LH.
+
+Refusals must reveal nothing: forged callbacks get the same alert as a button for a unit
+that does not exist, and change nothing in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.i18n import t
+from storage.accounts import add_grant, ensure_account
+from storage.models import AuditEntry, Broadcast, Checkin, OutboxMessage, PeriodLock
+from tests.e2e.test_supervisor_views import (
+    ADMIN,
+    SEC_IN,
+    SEC_OUT,
+    STRANGER,
+    SUP_ABOVE,
+    SUP_SIBLING,
+    SUP_UNIT,
+    World,
+    label,
+    sv_driver,
+    world,
+)
+from tests.harness import ApiCall, Driver, TgUser, texts
+
+__all__ = ["sv_driver"]  # the fixture, re-exported for pytest
+
+REFUSED = t("en", "common.stale_button")
+NOT_SUPERVISOR = t("en", "sv.not_supervisor")
+ACTORS: dict[str, TgUser] = {
+    "stranger": STRANGER,
+    "secretary inside": SEC_IN,
+    "secretary elsewhere": SEC_OUT,
+    "supervisor of the unit": SUP_UNIT,
+    "supervisor of a sibling": SUP_SIBLING,
+    "supervisor above": SUP_ABOVE,
+    "admin": ADMIN,
+}
+ALLOWED = {"supervisor of the unit", "supervisor above", "admin"}
+NON_SUPERVISORS = {"stranger", "secretary inside", "secretary elsewhere"}
+INSIDE_NAMES = ("Lục Hồn", "Bản Pắt", "Khe Tiền")
+
+
+TINY_PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(autouse=True)
+def quick_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Drawing is tested in test_supervisor_views; here only who may ask for it matters."""
+    from handlers import supervisor_export
+
+    monkeypatch.setattr(supervisor_export, "criteria_chart", lambda *a, **k: TINY_PNG)
+    monkeypatch.setattr(supervisor_export, "trend_chart", lambda *a, **k: TINY_PNG)
+
+
+@dataclass
+class Ids:
+    w: World
+    broadcast: int
+    lock: int
+
+
+async def setup(driver: Driver) -> Ids:
+    """The world, with roles granted directly (faster than seven invitations)."""
+    w = await world(driver, onboard_all=False, members=2)
+    grants = [
+        (SEC_IN, w.org.cells["C01"], "secretary"),
+        (SEC_OUT, w.org.cells["DT1"], "secretary"),
+        (SUP_UNIT, w.org.grassroots["LH"], "supervisor"),
+        (SUP_SIBLING, w.org.grassroots["DT"], "supervisor"),
+        (SUP_ABOVE, w.org.district, "supervisor"),
+    ]
+    async with driver.sessions.begin() as s:
+        await ensure_account(s, STRANGER.id, "Stranger")
+        await ensure_account(s, ADMIN.id, "Admin")
+        for user, unit_id, role in grants:
+            account = await ensure_account(s, user.id, f"{user.first_name} {user.last_name}")
+            await add_grant(s, account.id, unit_id, role)
+        item = Broadcast(unit_id=w.org.grassroots["LH"], text="x", recipients=0)
+        s.add(item)
+        await s.flush()
+        lock_id = await _new_lock(s, w)
+    return Ids(w, item.id, lock_id)
+
+
+async def _new_lock(session: object, w: World, back: int = 5) -> int:
+    lock = PeriodLock(unit_id=w.org.grassroots["LH"], period=str(w.this.year - back))
+    session.add(lock)  # type: ignore[attr-defined]
+    await session.flush()  # type: ignore[attr-defined]
+    return lock.id
+
+
+async def state(driver: Driver) -> tuple[int, ...]:
+    """Everything a supervisor callback may change."""
+    async with driver.sessions() as s:
+        return (
+            int(await s.scalar(select(func.count()).select_from(OutboxMessage)) or 0),
+            int(await s.scalar(select(func.count()).select_from(Broadcast)) or 0),
+            int(await s.scalar(select(func.count()).select_from(PeriodLock)) or 0),
+            int(
+                await s.scalar(
+                    select(func.count())
+                    .select_from(Checkin)
+                    .where(Checkin.review_status.is_not(None))
+                )
+                or 0
+            ),
+            int(await s.scalar(select(func.count()).select_from(AuditEntry)) or 0),
+        )
+
+
+def refused(calls: list[ApiCall]) -> bool:
+    return [c.method for c in calls] == ["answerCallbackQuery"] and calls[0].params.get(
+        "text"
+    ) == REFUSED
+
+
+def leaks(calls: list[ApiCall]) -> bool:
+    return any(c.method in ("sendDocument", "sendPhoto") for c in calls) or any(
+        name in texts(calls) for name in INSIDE_NAMES
+    )
+
+
+# ---------------------------------------------------------------- callbacks
+
+Data = Callable[[Ids], str]
+CALLBACKS: dict[str, Data] = {
+    "summary": lambda i: f"sv:sum:{i.w.org.grassroots['LH']}:{label(i.w.this)}:0",
+    "summary page": lambda i: f"sv:sum:{i.w.org.grassroots['LH']}:{i.w.this.year}:1",
+    "cell": lambda i: f"sv:cell:{i.w.org.cells['C01']}:{i.w.this.year}",
+    "ranking": lambda i: f"sv:rank:{i.w.org.grassroots['LH']}:{label(i.w.this)}:c:0",
+    "ranking units": lambda i: f"sv:rank:{i.w.org.grassroots['LH']}:{label(i.w.this)}:u:0",
+    "missing": lambda i: f"sv:mis:{i.w.org.grassroots['LH']}:{label(i.w.last)}:0",
+    "remind now": lambda i: f"sv:nudge:{i.w.org.grassroots['LH']}:{label(i.w.last)}",
+    "export": lambda i: f"sv:exp:{i.w.org.grassroots['LH']}:{label(i.w.this)}:x",
+    "export csv": lambda i: f"sv:exp:{i.w.org.grassroots['LH']}:{label(i.w.this)}:c",
+    "chart": lambda i: f"sv:cht:{i.w.org.grassroots['LH']}:{label(i.w.this)}",
+    "broadcast start": lambda i: f"sv:bc:{i.w.org.grassroots['LH']}",
+    "broadcast send": lambda i: f"sv:bcok:{i.w.org.grassroots['LH']}",
+    "broadcast report": lambda i: f"sv:bcr:{i.broadcast}",
+    "review queue": lambda i: f"sv:rvq:{i.w.org.grassroots['LH']}:0",
+    "review open": lambda i: f"sv:rv:{i.w.org.grassroots['LH']}:{i.w.checkins['c01_this']}",
+    "review approve": lambda i: f"sv:rva:{i.w.org.grassroots['LH']}:{i.w.checkins['c01_this']}",
+    "review issues": lambda i: f"sv:rvi:{i.w.org.grassroots['LH']}:{i.w.checkins['c01_this']}",
+    "lock confirm": lambda i: f"sv:lock:{i.w.org.grassroots['LH']}:{i.w.this.year}",
+    "lock": lambda i: f"sv:lockok:{i.w.org.grassroots['LH']}:{i.w.this.year}",
+    "unlock": lambda i: f"sv:unl:{i.lock}",
+    "initiatives": lambda i: f"sv:ini:{i.w.org.grassroots['LH']}:{i.w.this.year}",
+}
+
+
+@pytest.mark.parametrize("name", list(CALLBACKS))
+async def test_callback_matrix(sv_driver: Driver, name: str) -> None:
+    ids = await setup(sv_driver)
+    for back, (actor, user) in enumerate(ACTORS.items(), start=6):
+        if name == "unlock" and actor in ALLOWED:
+            async with sv_driver.sessions.begin() as s:
+                ids.lock = await _new_lock(s, ids.w, back)
+        data = CALLBACKS[name](ids)
+        before = await state(sv_driver)
+        calls = await sv_driver.press(user, data)
+        if actor in ALLOWED:
+            assert not refused(calls), f"{actor} was refused {data}"
+            assert calls, f"{actor} got no answer to {data}"
+        else:
+            assert refused(calls), f"{actor} was not refused {data}: {texts(calls)}"
+            assert await state(sv_driver) == before, f"{actor} changed something with {data}"
+
+
+@pytest.mark.parametrize("name", list(CALLBACKS))
+async def test_forged_ids_get_the_same_refusal(sv_driver: Driver, name: str) -> None:
+    """A unit/check-in/lock id that does not exist looks exactly like one that is not yours."""
+    ids = await setup(sv_driver)
+    missing = 987_654
+    ids.w.org.grassroots["LH"] = missing
+    ids.w.org.cells["C01"] = missing
+    ids.w.checkins["c01_this"] = missing
+    ids.broadcast = ids.lock = missing
+    calls = await sv_driver.press(SUP_ABOVE, CALLBACKS[name](ids))
+    assert refused(calls)
+    garbage = await sv_driver.press(SUP_ABOVE, CALLBACKS[name](ids).replace(str(missing), "x;DROP"))
+    assert refused(garbage)
+
+
+# ---------------------------------------------------------------- commands
+
+COMMANDS = [
+    "/summary",
+    "/missing",
+    "/cell Bản Pắt",
+    "/ranking",
+    "/export",
+    "/export csv",
+    "/chart",
+    "/broadcast",
+    "/review",
+    "/lock 2020",
+    "/unlock",
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+async def test_command_matrix(sv_driver: Driver, command: str) -> None:
+    await setup(sv_driver)
+    for actor, user in ACTORS.items():
+        before = await state(sv_driver)
+        calls = await sv_driver.send(user, command)
+        await sv_driver.send(user, "/cancel")  # leave /broadcast's question
+        # The searched words echo back in "no cell matching …": not a leak.
+        text = (
+            texts(calls).replace(command.partition(" ")[2], "")
+            if "/cell" in command
+            else texts(calls)
+        )
+        if actor in NON_SUPERVISORS:
+            assert text == NOT_SUPERVISOR, f"{actor}: {text}"
+            assert not leaks(calls)
+        elif actor == "supervisor of a sibling":
+            assert NOT_SUPERVISOR not in text
+            assert not any(name in text for name in INSIDE_NAMES), f"{actor} saw: {text}"
+        else:
+            assert NOT_SUPERVISOR not in text and calls, f"{actor}: {text}"
+        # Commands never change anything by themselves (locks need a confirming tap).
+        assert await state(sv_driver) == before, f"{actor} changed something with {command}"
+
+
+async def test_cell_search_inside_scope_only(sv_driver: Driver) -> None:
+    await setup(sv_driver)
+    for actor, user in ACTORS.items():
+        text = texts(await sv_driver.send(user, "/cell Bản Pắt"))
+        if actor in ALLOWED:
+            assert "The last 12 months" in text, actor
+        else:
+            assert "The last 12 months" not in text and "QN-BL-LH-C01" not in text, actor
+
+
+def test_every_sv_callback_in_the_matrix() -> None:
+    """New supervisor buttons must be added to the matrix: compare with the handlers."""
+    import re
+    from pathlib import Path
+
+    actions: set[str] = set()
+    for path in Path("handlers").glob("supervisor_*.py"):
+        source = path.read_text(encoding="utf-8")
+        actions |= set(re.findall(r'pattern=rf"\^\{PREFIX\}:([a-z]+)', source))
+        actions |= set(
+            re.findall(r'pattern=rf"\^\{PREFIX\}:\{(ACTION|NUDGE|EXPORT|CHART)\}', source)
+        )
+    covered = {CALLBACKS[name](_fake()).split(":")[1] for name in CALLBACKS}
+    constants = {"ACTION", "NUDGE", "EXPORT", "CHART"}
+    assert (actions - constants) <= covered | {"bc"}, actions - covered
+
+
+def _fake() -> Ids:
+    from tests.factories import Org
+
+    org = Org(1, 2, {"LH": 3, "DT": 4}, {"C01": 5, "C02": 6, "DT1": 7})
+    month = dt.date(2026, 5, 1)
+    return Ids(World(org, month, month, {"c01_this": 8}), 9, 10)
