@@ -1,0 +1,1 @@
+"""Benchmarks at province scale (`make bench`, `make bench-quick`); never part of pytest."""

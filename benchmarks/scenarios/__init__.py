@@ -1,0 +1,1 @@
+"""One module per scenario; `base` holds what they share (databases, figures, the request)."""

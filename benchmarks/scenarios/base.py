@@ -1,0 +1,394 @@
+"""What the scenarios share: figures, database targets, a lean offline request, memory.
+
+Numbers here are measurements of one run on one machine; a scenario that cannot run (its
+feature missing or broken) reports a figure with no value and the reason, never a guess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import shutil
+import statistics
+import tempfile
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from multiprocessing import get_context
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application
+from telegram.request import BaseRequest, RequestData
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+BOT_USER = {
+    "id": 123456789,
+    "is_bot": True,
+    "first_name": "Cellbot",
+    "username": "cellbot_bench_bot",
+}
+
+
+# ---------------------------------------------------------------- figures
+
+
+@dataclass
+class Figure:
+    scenario: str
+    database: str  # sqlite | postgres | "-" (no database)
+    figure: str
+    value: float | None  # None: not available (see note)
+    unit: str
+    target: str = ""
+    met: bool | None = None
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def not_available(scenario: str, database: str, figure: str, unit: str, why: str) -> Figure:
+    return Figure(scenario, database, figure, None, unit, note=f"not available: {why}")
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0..100) by nearest rank on sorted data."""
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    rank = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
+
+
+@dataclass
+class Latencies:
+    """Per-update latencies (seconds) and the wall time the run took."""
+
+    samples: list[float] = field(default_factory=list)
+    wall: float = 0.0
+
+    @property
+    def per_second(self) -> float:
+        return len(self.samples) / self.wall if self.wall else 0.0
+
+    def ms(self, p: float) -> float:
+        return percentile(self.samples, p) * 1000
+
+    def mean_ms(self) -> float:
+        return statistics.fmean(self.samples) * 1000 if self.samples else float("nan")
+
+
+# ---------------------------------------------------------------- databases
+
+
+@dataclass
+class Database:
+    """A throwaway database per purpose: a SQLite file in WAL mode, or a PostgreSQL database
+    created next to the test database (never the test database itself, which the test suite
+    truncates)."""
+
+    kind: str  # sqlite | postgres
+    base_url: str | None = None  # PostgreSQL server URL (any database on it)
+    workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="cellbot-bench-"))
+    created: list[str] = field(default_factory=list)
+
+    def url(self, tag: str) -> str:
+        if self.kind == "sqlite":
+            return f"sqlite+aiosqlite:///{self.workdir}/{tag}.db"
+        assert self.base_url is not None
+        return (
+            make_url(self.base_url)
+            .set(database=f"cellbot_bench_{tag}")
+            .render_as_string(hide_password=False)
+        )
+
+    async def fresh(self, tag: str) -> str:
+        """An empty database for `tag` (dropped and created again on PostgreSQL)."""
+        url = self.url(tag)
+        if self.kind == "sqlite":
+            path = url.split(":///", 1)[1]
+            for suffix in ("", "-wal", "-shm"):
+                if os.path.exists(path + suffix):
+                    os.remove(path + suffix)
+            return url
+        name = make_url(url).database
+        admin = create_async_engine(
+            make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with admin.connect() as conn:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        finally:
+            await admin.dispose()
+        self.created.append(name or "")
+        return url
+
+    async def cleanup(self) -> None:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.kind != "postgres" or not self.created:
+            return
+        assert self.base_url is not None
+        admin = create_async_engine(
+            make_url(self.base_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+        )
+        try:
+            async with admin.connect() as conn:
+                for name in self.created:
+                    await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        finally:
+            await admin.dispose()
+
+
+def _seed_in_child(url: str, months: int, seed: int, shape: Any) -> str:
+    """Migrate and seed in a separate process, so the seed's memory never counts as ours."""
+    from storage.db import create_engine, create_session_factory, upgrade_to_head
+    from storage.province_seed import seed_province
+
+    upgrade_to_head(url)
+
+    async def work() -> str:
+        engine = create_engine(url)
+        try:
+            async with create_session_factory(engine).begin() as session:
+                report = await seed_province(session, months=months, seed=seed, shape=shape)
+            if url.startswith("postgresql"):
+                async with engine.connect() as conn:  # fresh planner statistics
+                    await conn.execute(text("COMMIT"))
+                    await conn.execute(text("ANALYZE"))
+            else:
+                async with engine.begin() as conn:
+                    await conn.execute(text("ANALYZE"))
+            return report.summary()
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())
+
+
+async def seed_database(url: str, *, months: int, seed: int, shape: Any) -> str:
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
+        future = pool.submit(_seed_in_child, url, months, seed, shape)
+        return await asyncio.wrap_future(future)
+
+
+async def migrate(url: str) -> None:
+    from storage.db import upgrade_to_head_async
+
+    await upgrade_to_head_async(url)
+
+
+# ---------------------------------------------------------------- the offline request
+
+
+@dataclass
+class Call:
+    method: str
+    params: dict[str, Any]
+
+    def buttons(self) -> list[tuple[str, str]]:
+        markup = self.params.get("reply_markup")
+        if isinstance(markup, str):
+            markup = json.loads(markup)
+        if not isinstance(markup, dict):
+            return []
+        return [
+            (b["text"], b.get("callback_data") or b.get("url") or "")
+            for row in markup.get("inline_keyboard", [])
+            for b in row
+        ]
+
+
+class BenchRequest(BaseRequest):
+    """Answers Bot API calls like Telegram, keeping only what a driver needs: the calls since
+    the last `take()` and a count and timestamps per method (bounded memory)."""
+
+    def __init__(self, keep_times: bool = False) -> None:
+        self.pending: list[Call] = []
+        self.counts: dict[str, int] = {}
+        self.times: list[float] = []
+        self.keep_times = keep_times
+        self._ids = itertools.count(1000)
+
+    def take(self) -> list[Call]:
+        calls, self.pending = self.pending, []
+        return calls
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+    @property
+    def read_timeout(self) -> float | None:
+        return 5.0
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = None,
+        write_timeout: Any = None,
+        connect_timeout: Any = None,
+        pool_timeout: Any = None,
+    ) -> tuple[int, bytes]:
+        api = url.rsplit("/", 1)[-1]
+        params: dict[str, Any] = dict(request_data.parameters) if request_data is not None else {}
+        self.counts[api] = self.counts.get(api, 0) + 1
+        if self.keep_times and api == "sendMessage":
+            self.times.append(time.perf_counter())
+        self.pending.append(Call(api, params))
+        if api == "getMe":
+            result: Any = BOT_USER
+        elif api in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
+            result = {
+                "message_id": int(params.get("message_id") or next(self._ids)),
+                "date": int(time.time()),
+                "chat": {"id": int(params.get("chat_id") or 0), "type": "private"},
+                "from": BOT_USER,
+                "text": str(params.get("text") or ""),
+            }
+            if api == "sendDocument":
+                result["document"] = {"file_id": "doc", "file_unique_id": "doc"}
+        else:
+            result = True
+        return 200, json.dumps({"ok": True, "result": result}).encode()
+
+
+def lifted_limiter() -> AIORateLimiter:
+    """The production limiter class with its limits off: its code path runs, nothing waits."""
+    return AIORateLimiter(overall_max_rate=0, group_max_rate=0, max_retries=0)
+
+
+# ---------------------------------------------------------------- updates
+
+
+class Updates:
+    """Telegram updates as the Bot API would deliver them (private chats)."""
+
+    def __init__(self) -> None:
+        self._update_ids = itertools.count(1)
+        self._message_ids = itertools.count(1)
+
+    @staticmethod
+    def user(user_id: int) -> dict[str, Any]:
+        return {"id": user_id, "is_bot": False, "first_name": "Bí thư", "language_code": "vi"}
+
+    def message(self, user_id: int, text_: str) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user_id, "type": "private", "first_name": "Bí thư"},
+            "from": self.user(user_id),
+            "text": text_,
+        }
+        if text_.startswith("/"):
+            length = len(text_.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"update_id": next(self._update_ids), "message": message}
+
+    def press(self, user_id: int, data: str) -> dict[str, Any]:
+        return {
+            "update_id": next(self._update_ids),
+            "callback_query": {
+                "id": str(next(self._update_ids)),
+                "from": self.user(user_id),
+                "chat_instance": str(user_id),
+                "data": data,
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user_id, "type": "private"},
+                    "from": BOT_USER,
+                    "text": "…",
+                },
+            },
+        }
+
+
+async def drain() -> None:
+    """Wait for updates the handlers re-dispatched (as tests/harness.py does)."""
+    for _ in range(10):
+        pending = [
+            t
+            for t in asyncio.all_tasks()
+            if t is not asyncio.current_task()
+            and not t.done()
+            and "process_update" in repr(t.get_coro())
+        ]
+        if not pending:
+            return
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def timed_update(
+    app: Application[Any, Any, Any, Any, Any, Any], data: dict[str, Any]
+) -> float:
+    update = Update.de_json(data, app.bot)
+    started = time.perf_counter()
+    await app.process_update(update)
+    await drain()
+    return time.perf_counter() - started
+
+
+# ---------------------------------------------------------------- memory
+
+
+class PeakRSS:
+    """Samples this process's resident set size in a thread while a block runs."""
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.start_mb = 0.0
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @staticmethod
+    def rss_mb() -> float:
+        try:
+            import psutil  # type: ignore[import-untyped]
+        except ImportError:  # without the dev extra: Linux /proc
+            with open("/proc/self/statm") as statm:
+                pages = int(statm.read().split()[1])
+            return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+        return float(psutil.Process().memory_info().rss) / 2**20
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            self.peak_mb = max(self.peak_mb, self.rss_mb())
+
+    def __enter__(self) -> PeakRSS:
+        self.start_mb = self.peak_mb = self.rss_mb()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        self.peak_mb = max(self.peak_mb, self.rss_mb())
+
+
+async def safely(
+    scenario: str, database: str, what: str, work: Callable[[], Awaitable[list[Figure]]]
+) -> list[Figure]:
+    """Run one part of a scenario; a failure becomes an honest "not available" figure."""
+    try:
+        return await work()
+    except Exception as exc:  # report, never invent
+        import traceback
+
+        traceback.print_exc()
+        return [not_available(scenario, database, what, "", f"{type(exc).__name__}: {exc}")]
