@@ -50,7 +50,10 @@ def _with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.require_token()
+    from bot.cli_score import load_framework_or_exit
     from bot.runner import run_polling  # heavy imports only once the settings are sound
+
+    load_framework_or_exit(settings.criteria_framework)  # a bad file stops start-up, exit 2
 
     return run_polling(settings)
 

@@ -37,6 +37,7 @@ SUPERVISOR_COMMANDS = (
     "broadcast",
     "review",
     "lock",
+    "unlock",
 )
 EVERYONE_COMMANDS = ("help", "language", "whoami", "cancel")
 

@@ -16,6 +16,7 @@ form is tested against `storage.scoring.score_meeting` on both databases.
 from __future__ import annotations
 
 import datetime as dt
+import html
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -710,7 +711,11 @@ async def remind_missing(
             account_id=int(account_id),
             payload={
                 "key": "sv.nudge.text",
-                "values": {"cell": names[int(cell_id)], "month": f"{month.month:02d}/{month.year}"},
+                # Catalog texts are HTML and the dispatcher sends values as they are.
+                "values": {
+                    "cell": html.escape(names[int(cell_id)]),
+                    "month": f"{month.month:02d}/{month.year}",
+                },
                 "buttons": [[["sv.nudge.btn_start", f"ci:start:{cell_id}:{label}"]]],
             },
         )
@@ -916,8 +921,12 @@ async def set_review(
     for account_id, telegram_id in recipients:
         payload: dict[str, Any] = {
             "key": key,
-            # Catalog texts are HTML: the comment is escaped by the caller.
-            "values": {"cell": cell.name, "month": month, "comment": comment or ""},
+            # Catalog texts are HTML and the dispatcher sends values as they are.
+            "values": {
+                "cell": html.escape(cell.name),
+                "month": month,
+                "comment": html.escape(comment or ""),
+            },
         }
         if buttons:
             payload["buttons"] = buttons

@@ -351,7 +351,7 @@ async def test_review_notifies_secretaries(session_factory: SessionFactory) -> N
         await s.flush()
         cell = await unit(s, org.cells["C01"])
         queued = await set_review(
-            s, item, cell, "has_issues", "Thiếu biên bản", actor_account_id=sup.id, now=NOW
+            s, item, cell, "has_issues", "Thiếu biên bản <b> & ký", actor_account_id=sup.id, now=NOW
         )
         assert queued == 2
     async with session_factory() as s:
@@ -359,12 +359,14 @@ async def test_review_notifies_secretaries(session_factory: SessionFactory) -> N
         assert stored is not None
         assert (stored.review_status, stored.review_comment, stored.reviewed_by) == (
             "has_issues",
-            "Thiếu biên bản",
+            "Thiếu biên bản <b> & ký",
             sup.id,
         )
         rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "review"))).all()
         assert sorted(r.chat_id for r in rows) == [701, 702]
         assert rows[0].payload["key"] == "sv.review.notify_issues"
+        # Stored as typed; escaped in the payload because catalog texts are sent as HTML.
+        assert rows[0].payload["values"]["comment"] == "Thiếu biên bản &lt;b&gt; &amp; ký"
 
 
 async def test_broadcast_rows_and_report(session_factory: SessionFactory) -> None:
