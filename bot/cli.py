@@ -213,7 +213,11 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         async def seed_big(session: object) -> ProvinceReport:
             return await seed_province(session, months=args.months, seed=args.seed)  # type: ignore[arg-type]
 
-        print(_with_db(_settings(), seed_big).summary())
+        from storage.db import analyze
+
+        settings = _settings()
+        print(_with_db(settings, seed_big).summary())
+        analyze(settings.database_url)
         return 0
 
     from storage.demo import SeedReport, seed_demo

@@ -77,3 +77,18 @@ async def upgrade_to_head_async(url: str) -> None:
 
 def downgrade_to_base(url: str) -> None:
     command.downgrade(alembic_config(url), "base")
+
+
+def analyze(url: str) -> None:
+    """Refresh planner statistics after a bulk load (without them PostgreSQL may choose
+    nested loops that turn a 0.1 s query into minutes)."""
+
+    async def run() -> None:
+        engine = create_engine(url)
+        try:
+            async with engine.begin() as conn:
+                await conn.exec_driver_sql("ANALYZE")
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
