@@ -6,7 +6,7 @@
 
 PostgreSQL runs when CELLBOT_TEST_DATABASE_URL is set (or with --db postgres): the benchmark
 creates its own databases `cellbot_bench_*` on that server and drops them at the end; it
-never touches the test database itself. See docs/performance.md.
+never touches the test database itself. See the README section "Performance".
 """
 
 from __future__ import annotations

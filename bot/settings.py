@@ -40,7 +40,7 @@ class Settings(BaseSettings):
     reminder_horizon_days: int = Field(default=40, ge=1, le=400)
     dispatch_interval_seconds: float = Field(default=30.0, gt=0)
     messages_per_second: float = Field(default=30.0, gt=0)
-    # Reminder offsets and dispatcher limits (schedules/; documented in docs/reminders.md).
+    # Reminder offsets and dispatcher limits (schedules/; documented in README "Reminders").
     reminder_premeeting_days: int = Field(default=3, ge=1, le=14)
     reminder_morning_hour: int = Field(default=8, ge=0, le=23)
     reminder_eve_hour: int = Field(default=18, ge=0, le=23)

@@ -194,7 +194,7 @@ async def collect(
         )
     ).all()
     # One row per cell (coverage), not per initiative: a province registers ~100,000
-    # initiatives a year, and openpyxl writes ~10 µs a cell (see docs/supervisor.md).
+    # initiatives a year, and openpyxl writes ~10 µs a cell (see README "Supervisor views").
     coverage = await coverage_by_cell(session, unit.id, period.year)
     initiatives = [(cell, coverage.get(cell.cell.id)) for cell in data.cells]
     return ExportData(data, groups, list(checkins), list(attendance), initiatives, tz)
