@@ -420,7 +420,7 @@ def _check_indicator(
     spec = registry.get(indicator.metric)
     if spec is None:
         close = difflib.get_close_matches(indicator.metric, list(registry), n=3)
-        hint = f"did you mean {', '.join(close)}?" if close else "see the README section Scoring for names"
+        hint = f"did you mean {', '.join(close)}?" if close else "see README, Scoring"
         return [f"{where}.metric: unknown metric '{indicator.metric}' ({hint})"]
     errors = _check_rule(where, indicator.rule, spec, indicator.metric)
     if isinstance(indicator, Indicator):
