@@ -286,6 +286,22 @@ def _zone(row: OutboxMessage, config: DispatchConfig) -> ZoneInfo:
         return config.default_tz
 
 
+def _earliest_month(rows: list[OutboxMessage]) -> dt.date | None:
+    """The first month any row's reason refers to (a quarter counts from its first month);
+    None when a row carries neither, so that nothing is filtered out wrongly."""
+    months: list[dt.date] = []
+    for row in rows:
+        payload = row.payload or {}
+        label = payload.get("month") if row.kind in MONTH_KINDS else payload.get("quarter")
+        try:
+            year, rest = str(label).split("-")
+            month = (int(rest[1:]) - 1) * 3 + 1 if rest.startswith("Q") else int(rest)
+            months.append(dt.date(int(year), month, 1))
+        except ValueError:
+            return None
+    return min(months) if months else None
+
+
 async def _unwanted(session: AsyncSession, rows: list[OutboxMessage]) -> set[int]:
     """Rows whose reason went away since planning: check-in submitted, thematic held, muted."""
     cell_rows = [r for r in rows if r.cell_id is not None and r.kind in (*MONTH_KINDS, THEMATIC)]
@@ -294,13 +310,14 @@ async def _unwanted(session: AsyncSession, rows: list[OutboxMessage]) -> set[int
     cell_ids = {r.cell_id for r in cell_rows}
     submitted: set[tuple[int, str]] = set()
     thematic: set[tuple[int, str]] = set()
-    for cell_id, month, slot, meeting_type in (
-        await session.execute(
-            select(Checkin.cell_id, Checkin.month, Checkin.slot, Checkin.meeting_type).where(
-                Checkin.cell_id.in_(cell_ids), Checkin.status == CheckinStatus.SUBMITTED.value
-            )
-        )
-    ).all():
+    query = select(Checkin.cell_id, Checkin.month, Checkin.slot, Checkin.meeting_type).where(
+        Checkin.cell_id.in_(cell_ids), Checkin.status == CheckinStatus.SUBMITTED.value
+    )
+    earliest = _earliest_month(cell_rows)
+    if earliest is not None:
+        # Only the months these rows are about: the cost must not grow with years of history.
+        query = query.where(Checkin.month >= earliest)
+    for cell_id, month, slot, meeting_type in (await session.execute(query)).all():
         if slot == "regular":
             submitted.add((cell_id, f"{month.year:04d}-{month.month:02d}"))
         if meeting_type in ("thematic", "combined") or slot == "thematic":
