@@ -59,26 +59,26 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         yield str(path)
 
 
+def empty_pg_database(url: str) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    _pg_admin(url, f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+
+
 @pytest.fixture
 def db_url(migrated_template: str, tmp_path: Path) -> str:
+    """An empty migrated database for this test (PostgreSQL: emptied here, so that tests
+    which only take the URL, e.g. CLI subprocess tests, start clean too)."""
     if PG_URL:
+        empty_pg_database(migrated_template)
         return migrated_template
     target = tmp_path / "cellbot.db"
     shutil.copyfile(migrated_template, target)
     return f"sqlite+aiosqlite:///{target}"
 
 
-async def _truncate_all(engine: AsyncEngine) -> None:
-    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-
-
 @pytest.fixture
 async def engine(db_url: str) -> AsyncIterator[AsyncEngine]:
     eng = create_engine(db_url, pool_size=5)
-    if PG_URL:
-        await _truncate_all(eng)
     yield eng
     await eng.dispose()
 

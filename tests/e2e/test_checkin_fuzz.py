@@ -23,7 +23,7 @@ from sqlalchemy import select
 
 from storage.db import create_engine, create_session_factory
 from storage.models import Checkin
-from tests.conftest import PG_URL, _truncate_all
+from tests.conftest import PG_URL, empty_pg_database
 from tests.e2e.checkin_helpers import Secretary
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, make_settings, start_driver, stop_driver, texts
@@ -69,6 +69,7 @@ def world(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> I
     runner = asyncio.Runner()
     if PG_URL:
         db_url = migrated_template  # the run's own migrated PostgreSQL database
+        empty_pg_database(db_url)
     else:
         target = Path(tmp_path_factory.mktemp("fuzz")) / "cellbot.db"
         shutil.copyfile(migrated_template, target)
@@ -76,8 +77,6 @@ def world(migrated_template: str, tmp_path_factory: pytest.TempPathFactory) -> I
     engine = create_engine(db_url)
 
     async def setup() -> World:
-        if PG_URL:
-            await _truncate_all(engine)
         sessions = create_session_factory(engine)
         driver = await start_driver(make_settings(db_url), sessions)
         await small_org(sessions)
