@@ -29,7 +29,7 @@ from storage.members import (
     set_status,
     valid_name,
 )
-from storage.models import MemberStatus
+from storage.models import Member, MemberStatus
 
 PAGE_SIZE = 10
 MAX_PASTE = 200
@@ -100,6 +100,15 @@ def member_actions(req: Request, cell_id: int, member_id: int, status: str) -> I
     )
 
 
+def member_card(req: Request, cell_id: int, member: Member) -> tuple[str, InlineKeyboardMarkup]:
+    text = req.t(
+        "roster.member",
+        name=html.escape(member.full_name),
+        status=req.t(f"member_status.{member.status}"),
+    )
+    return text, member_actions(req, cell_id, member.id, member.status)
+
+
 @with_request
 async def roster_button(update: Update, context: Ctx, req: Request) -> int:
     """Every roster button; ids in callback data are checked against the caller's cells."""
@@ -138,28 +147,16 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         return END
     if action == "show":
         await query.answer()
-        await query.edit_message_text(
-            req.t(
-                "roster.member",
-                name=html.escape(member.full_name),
-                status=req.t(f"member_status.{member.status}"),
-            ),
-            reply_markup=member_actions(req, cell_id, member.id, member.status),
-        )
+        text, keyboard = member_card(req, cell_id, member)
+        await query.edit_message_text(text, reply_markup=keyboard)
         return END
     if action == "st" and len(parts) > 4 and parts[4] in {"official", "probationary", "exempt"}:
         await set_status(
             req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id
         )
         await query.answer(req.t("roster.status_set"))
-        await query.edit_message_text(
-            req.t(
-                "roster.member",
-                name=html.escape(member.full_name),
-                status=req.t(f"member_status.{member.status}"),
-            ),
-            reply_markup=member_actions(req, cell_id, member.id, member.status),
-        )
+        text, keyboard = member_card(req, cell_id, member)
+        await query.edit_message_text(text, reply_markup=keyboard)
         return END
     if action == "left":
         await query.answer()
