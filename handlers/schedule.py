@@ -26,7 +26,7 @@ from telegram.ext import (
 from bot.context import Ctx, Request, services, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, parse_cb, rows
-from handlers.cells import allowed, my_cells
+from handlers.cells import allowed, cell_picker, my_cells
 from schedules.plan_service import effective_schedules, replan_unit, rule_of
 from schedules.planner import (
     CELL_KINDS,
@@ -630,7 +630,7 @@ async def reminders_command(update: Update, context: Ctx, req: Request) -> int:
     if len(cells) > 1:
         await message.reply_text(
             req.t("common.pick_cell"),
-            reply_markup=markup(*[[button(g.unit_name, "rm", "list", g.unit_id)] for g in cells]),
+            reply_markup=cell_picker(req, "rm:list"),
         )
         return END
     text, keyboard = await reminders_view(req, cells[0].unit_id, now_of(context))
