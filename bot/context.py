@@ -18,7 +18,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.i18n import normalize_language, t
 from bot.settings import Settings
-from storage.accounts import Grant, ensure_account, grants_of
+from storage.accounts import Grant, load_caller
 from storage.db import SessionFactory
 from storage.models import Account
 
@@ -47,6 +47,9 @@ class Request:
     lang: str
     grants: list[Grant]
     settings: Settings
+    # Facts already read in this update's transaction (say, whether a check-in is frozen),
+    # so that a second helper asking the same does not cost another statement.
+    memo: dict[Any, Any] = field(default_factory=dict)
 
     def t(self, key: str, /, **values: object) -> str:
         return t(self.lang, key, **values)
@@ -82,9 +85,8 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         user = update.effective_user
         assert user is not None, "handlers using with_request need a user"
         async with svc.sessions.begin() as session:
-            account = await ensure_account(session, user.id, display_name(update))
+            account, grants = await load_caller(session, user.id, display_name(update))
             lang = language_of(account, update, svc.settings.default_language)
-            grants = await grants_of(session, account.id)
             request = Request(session, account, lang, grants, svc.settings)
             return await func(update, context, request)
 

@@ -54,6 +54,7 @@ from handlers.checkin_view import (
     framework,
     get_cursor,
     is_frozen,
+    load_checkin,
     month_label,
     parse_month,
     send,
@@ -107,7 +108,7 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int:
     checkin_id, version = int_arg(parts, 2), int_arg(parts, 3)
     checkin = None
     if checkin_id is not None:
-        checkin = await store.get_checkin(req.session, checkin_id, for_update=True)
+        checkin = await load_checkin(req, checkin_id)
     if checkin is None or not allowed(req, checkin.cell_id) or checkin.version != version:
         return await stale(update, req)
     a = store.answers_of(checkin)
@@ -296,7 +297,7 @@ async def on_text(update: Update, context: Ctx, req: Request) -> int:
     checkin_id = cursor.get("d")
     checkin = None
     if isinstance(checkin_id, int):
-        checkin = await store.get_checkin(req.session, checkin_id, for_update=True)
+        checkin = await load_checkin(req, checkin_id)
     if checkin is None or not allowed(req, checkin.cell_id):
         await message.reply_text(req.t("common.session_expired"))
         return END

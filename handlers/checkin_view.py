@@ -84,17 +84,49 @@ def framework(context: Ctx) -> Framework | None:
 
 
 async def active_members(req: Request, cell_id: int) -> list[Member]:
-    return [m for m in await roster(req.session, cell_id) if m.status in ACTIVE_STATUSES]
+    """Read once per update: saving an answer and showing the next question both need it."""
+    key = ("active_members", cell_id)
+    if key not in req.memo:
+        members = await roster(req.session, cell_id)
+        req.memo[key] = [m for m in members if m.status in ACTIVE_STATUSES]
+    return list(req.memo[key])
+
+
+def cell_ancestors(req: Request, cell_id: int) -> list[int] | None:
+    """The cell and its ancestors, from the caller's grant (already loaded): no query."""
+    path = next((g.unit_path for g in req.grants if g.unit_id == cell_id), None)
+    return None if path is None else [int(p) for p in path.strip("/").split("/") if p]
+
+
+async def load_checkin(req: Request, checkin_id: int) -> Checkin | None:
+    """The check-in to answer, locked for update, with whether it is frozen remembered for
+    the rest of the update (one statement, as every answer pays it)."""
+    ancestors = next(
+        (cell_ancestors(req, g.unit_id) for g in req.grants if g.unit_kind == "cell"), None
+    )
+    if ancestors is None:
+        return await store.get_checkin(req.session, checkin_id, for_update=True)
+    loaded = await store.get_checkin_to_answer(req.session, checkin_id, ancestors)
+    if loaded is None:
+        return None
+    checkin, frozen = loaded
+    if cell_ancestors(req, checkin.cell_id) == ancestors:
+        req.memo[("frozen", checkin.id)] = frozen
+    return checkin
 
 
 async def is_frozen(req: Request, checkin: Checkin) -> bool:
-    """`storage.locks.is_locked` or `Checkin.locked`, with the cell's ancestors taken from
-    the caller's grant (already loaded) to save a query on every answer."""
-    path = next((g.unit_path for g in req.grants if g.unit_id == checkin.cell_id), None)
-    if path is None:
-        return await store.is_frozen(req.session, checkin)
-    ancestors = [int(p) for p in path.strip("/").split("/") if p]
-    return checkin.locked or await store.period_locked(req.session, ancestors, checkin.month)
+    """`storage.locks.is_locked` or `Checkin.locked`."""
+    key = ("frozen", checkin.id)
+    if key not in req.memo:
+        ancestors = cell_ancestors(req, checkin.cell_id)
+        if ancestors is None:
+            req.memo[key] = await store.is_frozen(req.session, checkin)
+        else:
+            req.memo[key] = checkin.locked or await store.period_locked(
+                req.session, ancestors, checkin.month
+            )
+    return bool(req.memo[key])
 
 
 async def env_for(

@@ -10,16 +10,17 @@ save.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
 from storage.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
-from storage.locks import is_locked, periods_covering
+from storage.locks import is_locked, month_locked, periods_covering
 from storage.members import ACTIVE_STATUSES
 from storage.models import (
     AttendanceMark,
@@ -78,6 +79,31 @@ async def get_checkin(
     if for_update:
         query = query.with_for_update()
     return await session.scalar(query.execution_options(populate_existing=True))
+
+
+@functools.cache
+def _to_answer(dialect: str) -> Select[Checkin, bool]:
+    """Built once per dialect: constructing it (and its cache key) cost more than running it."""
+    return (
+        select(Checkin, month_locked(Checkin.month, bindparam("unit_ids", expanding=True), dialect))
+        .where(Checkin.id == bindparam("checkin_id"))
+        .with_for_update(of=Checkin)
+        .execution_options(populate_existing=True)
+    )
+
+
+async def get_checkin_to_answer(
+    session: AsyncSession, checkin_id: int, unit_ids: list[int]
+) -> tuple[Checkin, bool] | None:
+    """`get_checkin(for_update=True)` and whether it is frozen (`is_frozen`, with the cell and
+    its ancestors given as `unit_ids`), in one statement: this runs for every answer."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    params = {"checkin_id": checkin_id, "unit_ids": unit_ids}
+    row = (await session.execute(_to_answer(dialect), params)).first()
+    if row is None:
+        return None
+    checkin, period_locked = row
+    return checkin, bool(checkin.locked or period_locked)
 
 
 async def checkins_of_month(session: AsyncSession, cell_id: int, month: dt.date) -> list[Checkin]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import audit
@@ -29,13 +29,21 @@ def valid_name(name: str) -> bool:
     return 0 < len(cleaned) <= MAX_NAME and any(ch.isalpha() for ch in cleaned)
 
 
+# Built once: the check-in reads a roster on many answers, and building a statement costs
+# more than running it on SQLite.
+_ROSTER = (
+    select(Member)
+    .where(Member.cell_id == bindparam("cell_id"))
+    .order_by(Member.full_name, Member.id)
+)
+_ROSTER_PRESENT = _ROSTER.where(Member.status != MemberStatus.LEFT.value)
+
+
 async def roster(
     session: AsyncSession, cell_id: int, *, include_left: bool = False
 ) -> list[Member]:
-    query = select(Member).where(Member.cell_id == cell_id)
-    if not include_left:
-        query = query.where(Member.status != MemberStatus.LEFT.value)
-    return list((await session.scalars(query.order_by(Member.full_name, Member.id))).all())
+    query = _ROSTER if include_left else _ROSTER_PRESENT
+    return list((await session.scalars(query, {"cell_id": cell_id})).all())
 
 
 async def count_members(session: AsyncSession, cell_id: int) -> int:

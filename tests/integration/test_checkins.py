@@ -166,3 +166,35 @@ async def test_thematic_slot_drafts_locks_and_discard(session_factory: SessionFa
             await session.scalars(select(AuditEntry).where(AuditEntry.action == "discard"))
         ).one()
         assert discarded.before is not None and discarded.before["slot"] == "thematic"
+
+
+async def test_lock_check_in_sql_agrees_with_python(session_factory: SessionFactory) -> None:
+    """`get_checkin_to_answer` decides "frozen" in SQL: for every month of a year and every
+    kind of lock (year, quarter, month; on the cell or an ancestor) it must agree with
+    `periods_covering`, on SQLite and PostgreSQL alike."""
+    org = await small_org(session_factory, members_per_cell=2)
+    cell = org.cells["C01"]
+    ancestors = [org.province, org.district, cell]
+    months = [dt.date(2026, m, 1) for m in range(1, 13)]
+    async with session_factory.begin() as session:
+        ids = []
+        for month in months:
+            draft, _ = await store.create_draft(
+                session, cell, month, CheckinAnswers(held=False), actor_account_id=None
+            )
+            ids.append(draft.id)
+    locks = [(org.district, "2026-Q2"), (cell, "2026-09"), (org.province, "2025")]
+    async with session_factory.begin() as session:
+        session.add_all(PeriodLock(unit_id=u, period=p) for u, p in locks)
+    async with session_factory() as session:
+        frozen = []
+        for checkin_id in ids:
+            loaded = await store.get_checkin_to_answer(session, checkin_id, ancestors)
+            assert loaded is not None
+            frozen.append(loaded[1])
+        expected = [await store.period_locked(session, ancestors, m) for m in months]
+        assert frozen == expected == [m.month in (4, 5, 6, 9) for m in months]
+        # Locks on units that are not the cell's ancestors do not count.
+        other = await store.get_checkin_to_answer(session, ids[3], [org.province])
+        assert other is not None and other[1] is False
+        assert await store.get_checkin_to_answer(session, -1, ancestors) is None
