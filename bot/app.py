@@ -13,9 +13,11 @@ from telegram.request import BaseRequest
 from bot.context import Services
 from bot.conversation import register_command_guard
 from bot.settings import Settings
+from bot.update_processor import ChatOrderedUpdateProcessor, concurrency_for
 from handlers import checkin, common, initiatives, onboarding, roster, schedule, supervisor
 from schedules import jobs
 from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.framework import FrameworkError, load_framework
 from storage.persistence import SQLPersistence
 
 log = logging.getLogger(__name__)
@@ -53,6 +55,11 @@ def build_application(
             or AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=3)
         )
         .post_init(_post_init)
+        .concurrent_updates(
+            ChatOrderedUpdateProcessor(
+                concurrency_for(settings.database_url, settings.concurrent_updates)
+            )
+        )
     )
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)
@@ -61,7 +68,13 @@ def build_application(
     if updates_request is not None:
         builder = builder.get_updates_request(updates_request)
     app = builder.build()
-    app.bot_data["services"] = Services(settings=settings, sessions=session_factory)
+    services = Services(settings=settings, sessions=session_factory)
+    app.bot_data["services"] = services
+    try:
+        # Parsed here, not by the first check-in submitted (0.3 s of YAML and validation).
+        services.extras["framework"] = load_framework(settings.criteria_framework)
+    except FrameworkError:
+        log.exception("criteria framework unavailable: check-ins confirm without a score")
     register_command_guard(app)
     for feature in FEATURES:
         feature.register(app)

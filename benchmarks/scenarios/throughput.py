@@ -299,7 +299,7 @@ async def submitted_now(sessions: Any, cell_ids: list[int]) -> int:
 
 
 def real_app(
-    url: str, sessions: Any
+    url: str, sessions: Any, concurrency: int = 1
 ) -> tuple[Application[Any, Any, Any, Any, Any, Any], BenchRequest]:
     from bot.app import build_application
     from bot.settings import Settings
@@ -310,6 +310,7 @@ def real_app(
         database_url=url,
         admin_telegram_ids=[],
         default_language="vi",
+        concurrent_updates=concurrency,
     )
     request = BenchRequest()
     app = build_application(
@@ -327,7 +328,7 @@ async def run_checkins(
     url: str, sessions: Any, secretaries: list[SecretaryRun], concurrency: int = 1
 ) -> tuple[Latencies, int]:
     """Every secretary completes a check-in; returns latencies and the failures."""
-    app, request = real_app(url, sessions)
+    app, request = real_app(url, sessions, concurrency)
     updates = Updates()
     result = Latencies()
     await app.initialize()
@@ -375,12 +376,14 @@ async def _concurrent(
     result: Latencies,
     batch: list[tuple[SecretaryRun, dict[str, Any]]],
 ) -> None:
-    """One update of each chat in `batch` at the same time (distinct chats: order kept)."""
+    """One update of each chat in `batch` started at once, through the application's own
+    update processor (`bot.update_processor`: chats overlap, each chat keeps its order), as
+    PTB's update fetcher starts them."""
 
     async def one(data: dict[str, Any]) -> None:
         update = Update.de_json(data, app.bot)
         began = time.perf_counter()
-        await app.process_update(update)
+        await app.update_processor.process_update(update, app.process_update(update))
         result.samples.append(time.perf_counter() - began)
 
     await asyncio.gather(*(one(data) for _sec, data in batch))
