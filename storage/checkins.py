@@ -14,9 +14,10 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, bindparam, delete, func, select
+from sqlalchemy import Select, Table, Update, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage import audit
 from storage.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
@@ -252,6 +253,27 @@ def _changed(
     return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}
 
 
+@functools.lru_cache(maxsize=256)
+def _update_statement(columns: tuple[str, ...]) -> Update:
+    """Built once per set of changed columns (a question changes one or two)."""
+    table = Checkin.__table__
+    assert isinstance(table, Table)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values({name: bindparam(f"v_{name}", type_=table.c[name].type) for name in columns})
+    )
+
+
+async def _save_draft(session: AsyncSession, checkin: Checkin, values: dict[str, Any]) -> None:
+    """A draft's answer as one prebuilt UPDATE rather than through the ORM's unit of work
+    (which costs more than the statement itself); the loaded object is told the new values."""
+    params = {f"v_{name}": value for name, value in values.items()}
+    await session.execute(_update_statement(tuple(values)), {"b_id": checkin.id, **params})
+    for name, value in values.items():
+        set_committed_value(checkin, name, value)
+
+
 async def save_answers(
     session: AsyncSession,
     checkin: Checkin,
@@ -266,15 +288,21 @@ async def save_answers(
     old = dict(checkin.answers or {})
     if new == old:
         return False
-    checkin.answers = new
-    for column, value in answers.to_columns().items():
-        setattr(checkin, column, value)
-    checkin.version = (checkin.version or 0) + 1
-    checkin.updated_by = actor_account_id
-    checkin.updated_at = utcnow()
+    values: dict[str, Any] = {"answers": new}
+    values.update(
+        (column, value)
+        for column, value in answers.to_columns().items()
+        if getattr(checkin, column) != value
+    )
+    values["version"] = (checkin.version or 0) + 1
+    values["updated_by"] = actor_account_id
+    values["updated_at"] = utcnow()
     # `submitted_at` stays set when an edit reopens a check-in: it was submitted before.
     if checkin.submitted_at is None:
+        await _save_draft(session, checkin, values)
         return True
+    for column, value in values.items():
+        setattr(checkin, column, value)
     before, after = _changed(old, new)
     audit.record(
         session,

@@ -282,17 +282,11 @@ def _earned_sql(rule: Rule, value: Any, points: float) -> ColumnElement[Any]:
     raise TypeError(rule)
 
 
-def meeting_score_sql(fw: Framework, metrics: Any) -> ColumnElement[Any]:
-    """The rubric score (0..100, NULL when not held or nothing answered) of one check-in.
-
-    `metrics` is a selectable with a `held` column (0/1) and one column per meeting metric,
-    as `meeting_scores_subquery` builds. Mirrors `score_meeting`: an item without data is
-    left out and its section scaled over the items that remain; the total is scaled over
-    the sections with data. Only rounding differs (Python rounds sections to 0.1).
-    """
-    numerator: list[ColumnElement[Any]] = []
-    denominator: list[ColumnElement[Any]] = []
-    for section in fw.meeting_rubric.sections:
+def _section_sums(fw: Framework, metrics: Any) -> list[ColumnElement[Any]]:
+    """Per rubric section, the points of the items with data (``a<i>``) and the points they
+    earned (``e<i>``), for one check-in of `metrics` (a selectable of meeting metrics)."""
+    columns: list[ColumnElement[Any]] = []
+    for index, section in enumerate(fw.meeting_rubric.sections):
         earned: list[ColumnElement[Any]] = []
         applicable: list[ColumnElement[Any]] = []
         for item in section.items:
@@ -300,16 +294,42 @@ def meeting_score_sql(fw: Framework, metrics: Any) -> ColumnElement[Any]:
             known = value.is_not(None)
             earned.append(case((known, _earned_sql(item.rule, value, item.points)), else_=_num(0)))
             applicable.append(case((known, _num(item.points)), else_=_num(0)))
-        earned_sum = sum(earned[1:], earned[0])
-        applicable_sum = sum(applicable[1:], applicable[0])
-        has_data = applicable_sum > 0
+        columns.append(sum(applicable[1:], applicable[0]).label(f"a{index}"))
+        columns.append(sum(earned[1:], earned[0]).label(f"e{index}"))
+    return columns
+
+
+def meeting_score_sql(fw: Framework, sums: Any) -> ColumnElement[Any]:
+    """The rubric score (0..100, NULL when not held or nothing answered) of one check-in.
+
+    `sums` is a selectable with a `held` column (0/1) and the section sums `a<i>`, `e<i>` of
+    `_section_sums`, as `meeting_rows_query` builds. Mirrors `score_meeting`: an item without
+    data is left out and its section scaled over the items that remain; the total is scaled
+    over the sections with data. Only rounding differs (Python rounds sections to 0.1).
+    """
+    numerator: list[ColumnElement[Any]] = []
+    denominator: list[ColumnElement[Any]] = []
+    for index, section in enumerate(fw.meeting_rubric.sections):
+        applicable, earned = sums.c[f"a{index}"], sums.c[f"e{index}"]
+        # NULLIF: a section without data contributes nothing (x / NULL is NULL).
         numerator.append(
-            case((has_data, earned_sum * _num(section.max_points) / applicable_sum), else_=0)
+            func.coalesce(earned * _num(section.max_points) / func.nullif(applicable, 0), 0)
         )
-        denominator.append(case((has_data, _num(section.max_points)), else_=_num(0)))
+        denominator.append(case((applicable > 0, _num(section.max_points)), else_=_num(0)))
     top = sum(numerator[1:], numerator[0])
     bottom = sum(denominator[1:], denominator[0])
-    return case((and_(metrics.c.held == 1, bottom > 0), top * _num(100) / bottom))
+    return case((sums.c.held == 1, top * _num(100) / func.nullif(bottom, 0)))
+
+
+def _barrier(query: Any) -> Any:
+    """Keep a subquery from being merged into the query around it.
+
+    Both databases inline a simple subquery's expressions wherever the outer query names its
+    columns, so the score (which names each section sum several times, each naming each
+    metric several times) grew to thousands of nodes evaluated per check-in. An OFFSET makes
+    PostgreSQL and SQLite evaluate the subquery's columns once per row instead.
+    """
+    return query.offset(0)
 
 
 def meeting_rows_query(fw: Framework, *where: ColumnElement[bool]) -> Any:
@@ -323,7 +343,8 @@ def meeting_rows_query(fw: Framework, *where: ColumnElement[bool]) -> Any:
     attendance_known = and_(
         c.held.is_(True), c.expected_count.is_not(None), c.present_count.is_not(None)
     )
-    inner = (
+    plain = ("id", "cell_id", "month", "slot", "held", "present", "expected")
+    metrics = _barrier(
         select(
             c.id.label("id"),
             c.cell_id.label("cell_id"),
@@ -336,17 +357,13 @@ def meeting_rows_query(fw: Framework, *where: ColumnElement[bool]) -> Any:
         )
         .join(OrgUnit, OrgUnit.id == c.cell_id)
         .where(c.status == CheckinStatus.SUBMITTED.value, *where)
-        .subquery("m")
-    )
+    ).subquery("m")
+    sums = _barrier(
+        select(*[metrics.c[name] for name in plain], *_section_sums(fw, metrics))
+    ).subquery("t")
     return select(
-        inner.c.id,
-        inner.c.cell_id,
-        inner.c.month,
-        inner.c.slot,
-        inner.c.held,
-        inner.c.present,
-        inner.c.expected,
-        meeting_score_sql(fw, inner).label("score"),
+        *[sums.c[name] for name in plain],
+        meeting_score_sql(fw, sums).label("score"),
     ).subquery("s")
 
 
