@@ -38,8 +38,15 @@ from storage.models import (
     UnitKind,
 )
 from storage.periods import Period
-from storage.scoring import Reason, band_for
-from storage.supervision import Summary, UnitRef, UnitSummary, meeting_rows_query, summary
+from storage.scoring import Reason, band_for, criterion_scores
+from storage.supervision import (
+    Summary,
+    UnitRef,
+    UnitSummary,
+    checkins_under,
+    meeting_rows_query,
+    summary,
+)
 
 # Column kinds decide the cell's type and number format.
 TEXT, INT, NUM, PCT, DATE, MONTH, STAMP, BOOL = (
@@ -150,7 +157,9 @@ async def collect(
             )
         ).all()
     )
-    s = meeting_rows_query(fw, subtree, Checkin.month >= period.start, Checkin.month < period.end)
+    s = meeting_rows_query(
+        fw, checkins_under(unit.path), Checkin.month >= period.start, Checkin.month < period.end
+    )
     checkins = (
         await session.execute(
             select(
@@ -285,7 +294,7 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
     for cell in sorted(data.summary.cells, key=lambda c: c.cell.code):
         act = data.summary.activity.get(cell.cell.id)
         result = cell.result
-        scores = {g.code: g.score for g in result.criteria}
+        scores = dict(criterion_scores(result))
         rows.append(
             [
                 cell.cell.code,

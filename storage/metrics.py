@@ -21,8 +21,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, and_, case, cast, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.framework import Standards
 from storage.models import (
@@ -54,7 +55,7 @@ BOOL_FACTS = (
 FACT_COLUMNS = tuple(MeetingFacts.__dataclass_fields__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellInfo:
     id: int
     code: str
@@ -76,11 +77,11 @@ class MemberAtRisk:
 
 
 def _count(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.count().filter(cond)
+    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
 
 def _sum(cond: ColumnElement[bool], value: Any) -> ColumnElement[int]:
-    return func.coalesce(func.sum(value).filter(cond), 0)
+    return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
 
 
 def _ratio(numerator: int, denominator: int) -> float | None:
@@ -89,6 +90,21 @@ def _ratio(numerator: int, denominator: int) -> float | None:
 
 def _in_subtree(path: str) -> ColumnElement[bool]:
     return OrgUnit.path.startswith(path, autoescape=True)
+
+
+def _cell_in_subtree(cell_id: InstrumentedAttribute[int], path: str) -> ColumnElement[bool]:
+    """`cell_id` lies under `path`, as ``IN (SELECT id …)`` rather than a join: SQLite then
+    walks the (cell_id, …) index in cell order and groups by cell without a sort, which was
+    half the cost of the check-in aggregate; PostgreSQL plans it as the same hash join."""
+    return cell_id.in_(select(OrgUnit.id).where(_in_subtree(path)).scalar_subquery())
+
+
+def _active_member(member_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
+    """The member is active, as "not among the few inactive members": the databases then
+    look up ~5,000 ids instead of reading (or hashing) all ~100,000 members. The same rows
+    as joining `members` on an active status: `member_id` is a foreign key, never NULL here."""
+    inactive = select(Member.id).where(Member.status.not_in(ACTIVE_STATUSES))
+    return member_id.not_in(inactive.scalar_subquery())
 
 
 def _as_of_month(as_of: dt.date) -> dt.date:
@@ -114,145 +130,114 @@ async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]
             )
         )
     ).all()
-    by_id = {row.id: row for row in rows}
+    by_id = {row[0]: row for row in rows}
+    # Siblings share their committee: look it up once per parent path.
+    groups: dict[str, Any] = {}
     cells = []
-    for row in rows:
-        if row.kind != UnitKind.CELL.value:
+    for unit_id, code, name, kind, path in rows:
+        if kind != UnitKind.CELL.value:
             continue
-        chain = [int(p) for p in row.path.strip("/").split("/") if p][:-1]
-        group = next(
-            (by_id[i] for i in reversed(chain) if i in by_id and by_id[i].kind == "grassroots"),
-            by_id.get(chain[-1]) if chain else None,
-        )
+        parent_path = path[: path.rindex("/", 0, len(path) - 1) + 1]
+        if parent_path not in groups:
+            groups[parent_path] = _committee(by_id, parent_path)
+        group = groups[parent_path]
         cells.append(
             CellInfo(
-                id=row.id,
-                code=row.code,
-                name=row.name,
-                path=row.path,
-                group_id=group.id if group else None,
-                group_code=group.code if group else None,
-                group_name=group.name if group else None,
+                id=unit_id,
+                code=code,
+                name=name,
+                path=path,
+                group_id=group[0] if group else None,
+                group_code=group[1] if group else None,
+                group_name=group[2] if group else None,
             )
         )
     cells.sort(key=lambda c: c.path)
     return cells
 
 
+def _committee(by_id: Mapping[int, Any], parent_path: str) -> Any:
+    """The nearest grassroots unit on `parent_path` (the parent itself when there is none)."""
+    chain = [int(p) for p in parent_path.strip("/").split("/") if p]
+    return next(
+        (by_id[i] for i in reversed(chain) if i in by_id and by_id[i][3] == "grassroots"),
+        by_id.get(chain[-1]) if chain else None,
+    )
+
+
 # ---------------------------------------------------------------- the aggregate queries
-
-
-def _flag(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 when `cond` holds, 0 when not, NULL when unknown: SUM counts it, COUNT knows it."""
-    return cast(cond, Integer)
-
-
-def _when_known(value: Any, *other: Any) -> ColumnElement[int]:
-    """`value`, or NULL when any of `other` is NULL (``x + 0 * y``: SUM then skips the row)."""
-    expr = value
-    for column in other:
-        expr = expr + 0 * column
-    return expr  # type: ignore[no-any-return]
 
 
 def _checkin_query(
     root_path: str, period: Period, as_of: dt.date, standards: Standards
 ) -> tuple[RowsQuery, list[Period]]:
-    """Per cell AND per value of `held` (true, false, unanswered): sums and counts.
-
-    Grouping by `held` instead of testing it in every aggregate, and counting with plain
-    SUM/COUNT over 0/1/NULL expressions instead of ``SUM(CASE …)``, makes this 3-4x cheaper
-    on SQLite (a CASE per aggregate per row was most of the cost). `_merge_held` folds the
-    rows back into one per cell: the meeting facts count only in the held row.
-    """
     c = Checkin
+    held = c.held.is_(True)
+    thematic = and_(held, c.meeting_type.in_(THEMATIC_TYPES))
     quarters = period.quarters() if period.kind != "month" else []
-    thematic = c.meeting_type.in_(THEMATIC_TYPES)
-    # NULL for an unknown level: SUM adds the points, COUNT counts the known answers.
     impl_points = case(
-        *[(c.resolution_impl == k, v) for k, v in standards.resolution_impl_percent.items()]
+        *[(c.resolution_impl == k, v) for k, v in standards.resolution_impl_percent.items()],
+        else_=0,
     )
-    minimum = case(
-        (c.meeting_type == "combined", standards.min_duration_combined_min),
-        else_=standards.min_duration_min,
+    duration_ok = or_(
+        and_(c.meeting_type == "combined", c.duration_min >= standards.min_duration_combined_min),
+        and_(
+            or_(c.meeting_type.is_(None), c.meeting_type != "combined"),
+            c.duration_min >= standards.min_duration_min,
+        ),
     )
-    columns: list[ColumnElement[Any]] = [
-        func.count().label("checkins"),
-        func.sum(_flag(c.slot == "regular")).label("regular"),
-        func.sum(_flag(and_(c.slot == "regular", c.month == _as_of_month(as_of)))).label(
-            "current_rows"
+    attendance_known = and_(held, c.expected_count.is_not(None), c.present_count.is_not(None))
+    speakers_known = and_(held, c.expected_count.is_not(None), c.speakers.is_not(None))
+    columns: list[ColumnElement[int]] = [
+        func.count(c.id).label("checkins"),
+        _count(and_(c.slot == "regular", held)).label("regular_held"),
+        _count(and_(c.slot == "regular", c.month == _as_of_month(as_of))).label("current_rows"),
+        _count(held).label("held"),
+        _count(thematic).label("thematic"),
+        _sum(attendance_known, c.expected_count).label("expected"),
+        _sum(attendance_known, c.present_count).label("present"),
+        _sum(held, func.coalesce(c.absent_unexcused, 0)).label("unexcused"),
+        _count(and_(held, c.absent_unexcused == 0)).label("no_unexcused_yes"),
+        _count(and_(held, c.absent_unexcused.is_not(None))).label("no_unexcused_known"),
+        _count(and_(held, c.duration_min.is_not(None), duration_ok)).label("duration_yes"),
+        _count(and_(held, c.duration_min.is_not(None))).label("duration_known"),
+        _sum(speakers_known, c.speakers).label("speakers"),
+        _sum(speakers_known, c.expected_count).label("speakers_expected"),
+        _count(
+            and_(held, func.coalesce(c.commended, 0) + func.coalesce(c.criticised, 0) > 0)
+        ).label("commend_yes"),
+        _count(and_(held, or_(c.commended.is_not(None), c.criticised.is_not(None)))).label(
+            "commend_known"
         ),
-        func.sum(_flag(thematic)).label("thematic"),
-        func.sum(_when_known(c.expected_count, c.present_count)).label("expected"),
-        func.sum(_when_known(c.present_count, c.expected_count)).label("present"),
-        func.sum(c.absent_unexcused).label("unexcused"),
-        func.sum(_flag(c.absent_unexcused == 0)).label("no_unexcused_yes"),
-        func.count(c.absent_unexcused).label("no_unexcused_known"),
-        func.sum(_flag(c.duration_min >= minimum)).label("duration_yes"),
-        func.count(c.duration_min).label("duration_known"),
-        func.sum(_when_known(c.speakers, c.expected_count)).label("speakers"),
-        func.sum(_when_known(c.expected_count, c.speakers)).label("speakers_expected"),
-        func.sum(_flag(func.coalesce(c.commended, 0) + func.coalesce(c.criticised, 0) > 0)).label(
-            "commend_yes"
+        _sum(held, impl_points).label("impl_points"),
+        _count(and_(held, c.resolution_impl.in_(list(standards.resolution_impl_percent)))).label(
+            "impl_known"
         ),
-        func.count(func.coalesce(c.commended, c.criticised)).label("commend_known"),
-        func.sum(impl_points).label("impl_points"),
-        func.count(impl_points).label("impl_known"),
-        func.sum(_flag(c.dues_status == "all")).label("dues_yes"),
-        func.count(c.dues_status).label("dues_known"),
-        func.sum(c.discipline).label("discipline"),
-        func.sum(c.solidarity).label("solidarity"),
-        func.sum(c.candidates).label("candidates"),
-        func.sum(c.admitted).label("admitted"),
+        _count(and_(held, c.dues_status == "all")).label("dues_yes"),
+        _count(and_(held, c.dues_status.is_not(None))).label("dues_known"),
+        _sum(c.id.is_not(None), func.coalesce(c.discipline, 0)).label("discipline"),
+        _sum(c.id.is_not(None), func.coalesce(c.solidarity, 0)).label("solidarity"),
+        _sum(c.id.is_not(None), func.coalesce(c.candidates, 0)).label("candidates"),
+        _sum(c.id.is_not(None), func.coalesce(c.admitted, 0)).label("admitted"),
     ]
     for name in BOOL_FACTS:
         column = getattr(c, name)
-        columns.append(func.sum(cast(column, Integer)).label(f"{name}_yes"))
-        columns.append(func.count(column).label(f"{name}_known"))
+        columns.append(_count(and_(held, column.is_(True))).label(f"{name}_yes"))
+        columns.append(_count(and_(held, column.is_not(None))).label(f"{name}_known"))
     for i, quarter in enumerate(quarters):
         in_quarter = and_(thematic, c.month >= quarter.start, c.month < quarter.end)
-        columns.append(func.sum(_flag(in_quarter)).label(f"thematic_q{i}"))
+        columns.append(_count(in_quarter).label(f"thematic_q{i}"))
     query = (
-        select(c.cell_id, c.held, *columns)
-        .join(OrgUnit, OrgUnit.id == c.cell_id)
+        select(c.cell_id, *columns)
         .where(
-            _in_subtree(root_path),
+            _cell_in_subtree(c.cell_id, root_path),
             c.status == CheckinStatus.SUBMITTED.value,
             c.month >= period.start,
             c.month < period.end,
         )
-        .group_by(c.cell_id, c.held)
+        .group_by(c.cell_id)
     )
     return query, quarters
-
-
-# Sums over every submitted check-in, held or not; everything else counts held meetings only.
-_ALL_ROWS = ("checkins", "current_rows", "discipline", "solidarity", "candidates", "admitted")
-
-
-def _merge_held(rows: Sequence[Any]) -> dict[int, dict[str, int]]:
-    """One dict of integer sums per cell from `_checkin_query`'s rows (one per held value)."""
-    merged: dict[int, dict[str, int]] = {}
-    for row in rows:
-        values = row._mapping
-        cell_id = int(values["cell_id"])
-        held = values["held"] is True
-        target = merged.get(cell_id)
-        if target is None:
-            target = merged[cell_id] = {"held": 0, "regular_held": 0}
-        for name, value in values.items():
-            if name in ("cell_id", "held"):
-                continue
-            if name in _ALL_ROWS:
-                target[name] = target.get(name, 0) + int(value or 0)
-            elif held:
-                target[name] = int(value or 0)
-            else:
-                target.setdefault(name, 0)
-        if held:
-            target["held"] = int(values["checkins"])
-            target["regular_held"] = int(values["regular"] or 0)
-    return merged
 
 
 async def compute_metrics(
@@ -272,14 +257,19 @@ async def compute_metrics(
     if cells is None:
         cells = await cells_in_scope(session, root)
     query, quarters = _checkin_query(root.path, period, as_of, standards)
-    checkin_rows = _merge_held((await session.execute(query)).all())
+    checkin_result = await session.execute(query)
+    names = list(checkin_result.keys())
+    # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
+    # cost more than the scoring itself.
+    checkin_rows = {
+        int(row[0]): dict(zip(names, map(int, row), strict=True)) for row in checkin_result.all()
+    }
 
     member_rows: dict[int, int] = {
         int(cell_id): int(active)
         for cell_id, active in await session.execute(
             select(Member.cell_id, _count(Member.status.in_(ACTIVE_STATUSES)))
-            .join(OrgUnit, OrgUnit.id == Member.cell_id)
-            .where(_in_subtree(root.path))
+            .where(_cell_in_subtree(Member.cell_id, root.path))
             .group_by(Member.cell_id)
         )
     }
@@ -298,12 +288,10 @@ async def compute_metrics(
                     func.count(func.distinct(case((completed, i.member_id)))).label("completed"),
                     _sum(completed, func.coalesce(i.realised_amount_vnd, 0)).label("realised"),
                 )
-                .join(OrgUnit, OrgUnit.id == i.cell_id)
-                .join(Member, Member.id == i.member_id)
                 .where(
-                    _in_subtree(root.path),
+                    _cell_in_subtree(i.cell_id, root.path),
                     i.year == period.year,
-                    Member.status.in_(ACTIVE_STATUSES),
+                    _active_member(i.member_id),
                 )
                 .group_by(i.cell_id)
             )
@@ -325,94 +313,96 @@ async def compute_metrics(
         row = checkin_rows.get(cell.id)
         active = int(member_rows.get(cell.id, 0))
         ini = initiative_rows.get(cell.id)
-        covered = int(ini.covered) if ini else 0
-        completed_members = int(ini.completed) if ini else 0
-        initiative_fields: dict[str, Any] = {
+        covered, completed_members = (int(ini[2]), int(ini[3])) if ini else (0, 0)
+        fields: dict[str, Any] = {
+            "cell_id": cell.id,
             "active_members": active,
-            "initiatives": int(ini.initiatives) if ini else 0,
+            "initiatives": int(ini[1]) if ini else 0,
             "initiative_members": covered,
             "initiative_completed_members": completed_members,
             "initiative_coverage": _ratio(covered, active),
             "initiative_completion": _ratio(completed_members, active),
-            "initiative_realised_vnd": int(ini.realised) if ini else 0,
+            "initiative_realised_vnd": int(ini[4]) if ini else 0,
             "members_at_risk": int(at_risk_rows.get(cell.id, 0)),
         }
-        if row is None:
-            result[cell.id] = CellMetrics(cell_id=cell.id, **initiative_fields)
-            continue
-        result[cell.id] = _cell_metrics(
-            cell.id,
-            row,
-            initiative_fields,
-            months_required=len(ended_months)
-            + (1 if current_in_period and row["current_rows"] else 0),
-            quarters_ended=quarters_ended,
-        )
+        if row is not None:
+            months_required = len(ended_months) + (
+                1 if current_in_period and row["current_rows"] else 0
+            )
+            _add_checkin_metrics(fields, row, months_required, quarters_ended)
+        result[cell.id] = CellMetrics(**fields)
     return result
 
 
-def _cell_metrics(
-    cell_id: int,
+# (metric, aggregate): the metric is the aggregate's `_yes` count over its `_known` count.
+_RATES = tuple(
+    (metric, f"{name}_yes", f"{name}_known")
+    for metric, name in (
+        ("no_unexcused_rate", "no_unexcused"),
+        ("pre_meeting_rate", "pre_meeting"),
+        ("content_prepared_rate", "content_prepared"),
+        ("draft_resolution_rate", "draft_resolution"),
+        ("duration_ok_rate", "duration"),
+        ("current_affairs_rate", "current_affairs"),
+        ("ho_chi_minh_rate", "ho_chi_minh"),
+        ("assessed_rate", "assessed"),
+        ("commend_criticise_rate", "commend"),
+        ("resolution_adopted_rate", "resolution_adopted"),
+        ("minutes_complete_rate", "minutes_complete"),
+        ("dues_full_rate", "dues"),
+    )
+)
+
+
+def _add_checkin_metrics(
+    fields: dict[str, Any],
     row: Mapping[str, int],
-    extra: Mapping[str, Any],
-    *,
     months_required: int,
-    quarters_ended: list[bool],
-) -> CellMetrics:
-    v = row.__getitem__
-
-    def rate(name: str) -> float | None:
-        return _ratio(v(f"{name}_yes"), v(f"{name}_known"))
-
+    quarters_ended: Sequence[bool],
+) -> None:
+    """The check-in metrics of one cell, from its row of `_checkin_query`, into `fields`."""
     # A quarter is due when it has ended, or earlier if its thematic meeting is already held.
-    quarter_due = [ended or v(f"thematic_q{i}") > 0 for i, ended in enumerate(quarters_ended)]
+    thematic = [row[f"thematic_q{i}"] for i in range(len(quarters_ended))]
+    quarter_due = [ended or held > 0 for ended, held in zip(quarters_ended, thematic, strict=True)]
     quarters_required = sum(quarter_due)
-    quarters_held = sum(1 for i, due in enumerate(quarter_due) if due and v(f"thematic_q{i}") > 0)
-    held_regular = v("regular_held")
-    return CellMetrics(
-        cell_id=cell_id,
-        checkins=v("checkins"),
+    quarters_held = sum(
+        1 for due, held in zip(quarter_due, thematic, strict=True) if due and held > 0
+    )
+    held_regular = row["regular_held"]
+    for metric, yes, known in _RATES:
+        fields[metric] = _ratio(row[yes], row[known])
+    fields.update(
+        checkins=row["checkins"],
         months_required=months_required,
         meetings_held=held_regular,
         meetings_missed=max(0, months_required - held_regular),
         meetings_held_ratio=_ratio(min(held_regular, months_required), months_required),
-        held_meetings=v("held"),
-        thematic_meetings=v("thematic"),
+        held_meetings=row["held"],
+        thematic_meetings=row["thematic"],
         thematic_quarters_required=quarters_required,
         thematic_quarters_held=quarters_held,
         thematic_quarter_ratio=_ratio(quarters_held, quarters_required),
-        expected_total=v("expected"),
-        present_total=v("present"),
-        attendance_rate=_ratio(v("present"), v("expected")),
-        unexcused_absences=v("unexcused"),
-        no_unexcused_rate=rate("no_unexcused"),
-        pre_meeting_rate=rate("pre_meeting"),
-        content_prepared_rate=rate("content_prepared"),
-        draft_resolution_rate=rate("draft_resolution"),
-        duration_ok_rate=rate("duration"),
-        current_affairs_rate=rate("current_affairs"),
-        ho_chi_minh_rate=rate("ho_chi_minh"),
-        speakers_rate=_ratio(v("speakers"), v("speakers_expected")),
-        assessed_rate=rate("assessed"),
-        commend_criticise_rate=rate("commend"),
-        resolution_impl_score=_ratio(v("impl_points"), 100 * v("impl_known")),
-        resolution_adopted_rate=rate("resolution_adopted"),
-        minutes_complete_rate=rate("minutes_complete"),
-        dues_full_rate=rate("dues"),
-        discipline_cases=v("discipline"),
-        solidarity_problems=v("solidarity"),
-        admission_candidates=v("candidates"),
-        admitted=v("admitted"),
-        **extra,
+        expected_total=row["expected"],
+        present_total=row["present"],
+        attendance_rate=_ratio(row["present"], row["expected"]),
+        unexcused_absences=row["unexcused"],
+        speakers_rate=_ratio(row["speakers"], row["speakers_expected"]),
+        resolution_impl_score=_ratio(row["impl_points"], 100 * row["impl_known"]),
+        discipline_cases=row["discipline"],
+        solidarity_problems=row["solidarity"],
+        admission_candidates=row["candidates"],
+        admitted=row["admitted"],
     )
 
 
 # ---------------------------------------------------------------- members at risk
 
 
-def _at_risk_members_query(
+def _absences_query(
     root_path: str, window: tuple[dt.date, dt.date], standards: Standards
-) -> RowsQuery:
+) -> Subquery:
+    """(cell_id, member_id, months) of the active members under `root_path` with an unexcused
+    absence in `risk_months` or more distinct months of `window`, as a subquery."""
     months = func.count(func.distinct(Checkin.month))
     return (
         select(
@@ -421,26 +411,25 @@ def _at_risk_members_query(
             months.label("months"),
         )
         .join(Checkin, Checkin.id == AttendanceMark.checkin_id)
-        .join(Member, Member.id == AttendanceMark.member_id)
-        .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
         .where(
-            _in_subtree(root_path),
+            _cell_in_subtree(Checkin.cell_id, root_path),
             AttendanceMark.status == "unexcused",
             Checkin.status == CheckinStatus.SUBMITTED.value,
             Checkin.month >= window[0],
             Checkin.month < window[1],
-            Member.status.in_(ACTIVE_STATUSES),
+            _active_member(AttendanceMark.member_id),
         )
         .group_by(Checkin.cell_id, AttendanceMark.member_id)
         .having(months >= standards.risk_months)
+        .subquery("absent")
     )
 
 
 def _at_risk_count_query(
     root_path: str, window: tuple[dt.date, dt.date], standards: Standards
 ) -> RowsQuery:
-    members = _at_risk_members_query(root_path, window, standards).subquery()
-    return select(members.c.cell_id, func.count()).group_by(members.c.cell_id)
+    absent = _absences_query(root_path, window, standards)
+    return select(absent.c.cell_id, func.count()).group_by(absent.c.cell_id)
 
 
 async def members_at_risk(
@@ -449,11 +438,11 @@ async def members_at_risk(
     """Active members of `cell` with an unexcused absence in `risk_months` or more of the
     `risk_window_months` months up to `as_of` (early warning before being struck off)."""
     window = risk_window(Period.of("month", as_of), as_of, standards.risk_window_months)
-    sub = _at_risk_members_query(cell.path, window, standards).subquery()
+    absent = _absences_query(cell.path, window, standards)
     rows = await session.execute(
-        select(sub.c.member_id, Member.full_name, sub.c.months)
-        .join(Member, Member.id == sub.c.member_id)
-        .order_by(sub.c.months.desc(), Member.full_name)
+        select(absent.c.member_id, Member.full_name, absent.c.months)
+        .join(Member, Member.id == absent.c.member_id)
+        .order_by(absent.c.months.desc(), Member.full_name)
     )
     return [MemberAtRisk(int(r[0]), str(r[1]), int(r[2])) for r in rows.all()]
 

@@ -22,7 +22,7 @@ from storage.scoring import (
     GrassrootsResult,
     MeetingScore,
     PeriodResult,
-    score_cell,
+    score_cells,
     score_grassroots,
     score_meeting,
 )
@@ -32,7 +32,7 @@ class UnknownUnitError(LookupError):
     """No unit has the given code."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellScore:
     cell: CellInfo
     period: str
@@ -91,6 +91,20 @@ async def _committee_scope(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
     return ancestors.get(ancestor_ids[-1], unit)
 
 
+async def _scored(
+    session: AsyncSession, framework: Framework, unit_code: str, period: Period, as_of: dt.date
+) -> tuple[OrgUnit, list[CellInfo], dict[int, CellMetrics], dict[int, PeriodResult]]:
+    """The unit, the cells of its committee scope, and their metrics and results by cell id."""
+    unit = await _unit(session, unit_code)
+    scope = await _committee_scope(session, unit)
+    cells = await cells_in_scope(session, scope)
+    metrics = await compute_metrics(
+        session, scope, period, standards=framework.standards, as_of=as_of, cells=cells
+    )
+    scored = score_cells(framework, [metrics[c.id] for c in cells], period.kind)
+    return unit, cells, metrics, {c.id: r for c, r in zip(cells, scored, strict=True)}
+
+
 async def score_tree(
     session: AsyncSession,
     framework: Framework,
@@ -101,13 +115,7 @@ async def score_tree(
 ) -> ScoreReport:
     """Scores of every cell under `unit_code` (or of that cell) and of their committees."""
     as_of = as_of or dt.date.today()
-    unit = await _unit(session, unit_code)
-    scope = await _committee_scope(session, unit)
-    cells = await cells_in_scope(session, scope)
-    metrics = await compute_metrics(
-        session, scope, period, standards=framework.standards, as_of=as_of, cells=cells
-    )
-    results = {c.id: score_cell(framework, metrics[c.id], period.kind) for c in cells}
+    unit, cells, metrics, results = await _scored(session, framework, unit_code, period, as_of)
 
     by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
     for cell in cells:
@@ -138,6 +146,21 @@ async def score_tree(
         cells=cell_scores,
         committees=[committees[g] for g in wanted_groups],
     )
+
+
+async def cell_totals(
+    session: AsyncSession,
+    framework: Framework,
+    unit_code: str,
+    period: Period,
+    *,
+    as_of: dt.date | None = None,
+) -> list[tuple[CellInfo, float | None]]:
+    """The total of every cell under `unit_code` (`score_tree`'s cells, in tree order), for
+    a ranking: without the committees' aggregates and the cap flags it does not show."""
+    as_of = as_of or dt.date.today()
+    unit, cells, _, results = await _scored(session, framework, unit_code, period, as_of)
+    return [(c, results[c.id].total) for c in cells if c.path.startswith(unit.path)]
 
 
 async def score_units(

@@ -13,8 +13,11 @@ remain; the total is scaled to 100 over the criteria that have data. An empty pe
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import operator
+import weakref
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from storage.framework import (
     GRASSROOTS_METRICS,
@@ -77,7 +80,7 @@ class MeetingFacts:
     solidarity: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CellMetrics:
     """One cell over one period. Ratios are 0..1, None when their denominator is zero.
 
@@ -130,6 +133,52 @@ class CellMetrics:
 # ---------------------------------------------------------------- outputs
 
 
+class _Deferred:
+    """Lets a frozen, slotted dataclass leave some fields to be computed on first read.
+
+    `_builder` makes such instances with a `_detail` function; a field left unset is
+    computed by ``_detail(instance, name)`` when something reads it (equality, repr,
+    `dataclasses.asdict` and pickling read every field, so they see complete values).
+    Scoring a province builds ~5,000 results whose indicator lists and reasons only a cell
+    view, an export or the full report ever read; building them eagerly was most of the cost.
+    """
+
+    __slots__ = ("_detail",)
+
+    if not TYPE_CHECKING:  # type checkers must keep seeing only the declared fields
+
+        def __getattr__(self, name: str) -> Any:
+            # Only reached for an unset slot: a deferred field, or a missing attribute.
+            try:
+                detail = object.__getattribute__(self, "_detail")
+            except AttributeError:
+                detail = None
+            if detail is None or name not in self.__dataclass_fields__:
+                raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            value = detail(self, name)
+            object.__setattr__(self, name, value)  # frozen: the way dataclasses set fields
+            return value
+
+
+_D = TypeVar("_D", bound=_Deferred)
+Detail = Callable[[Any, str], Any]
+
+
+def _builder(cls: type[_D], *names: str) -> Callable[..., _D]:
+    """A constructor of `cls` taking the fields `names`, then a `Detail`, positionally; the
+    other fields are left to the detail. __init__ (and every default) is bypassed."""
+    setters = [getattr(cls, name).__set__ for name in (*names, "_detail")]
+    new = object.__new__
+
+    def build(*values: Any) -> _D:
+        obj = new(cls)
+        for set_field, value in zip(setters, values, strict=True):
+            set_field(obj, value)
+        return obj
+
+    return build
+
+
 @dataclass(frozen=True)
 class Reason:
     """A lost point: which indicator, its value, the target it missed, and how much it cost."""
@@ -154,8 +203,8 @@ class IndicatorScore:
     applies: bool = True
 
 
-@dataclass(frozen=True)
-class GroupScore:
+@dataclass(frozen=True, slots=True)
+class GroupScore(_Deferred):
     """A criterion (period scoring) or a rubric section (meeting scoring)."""
 
     code: str
@@ -179,8 +228,8 @@ class MeetingScore:
         return self.score is None
 
 
-@dataclass(frozen=True)
-class PeriodResult:
+@dataclass(frozen=True, slots=True)
+class PeriodResult(_Deferred):
     period_kind: PeriodKind
     no_data: bool
     total: float | None  # 0..100
@@ -188,6 +237,11 @@ class PeriodResult:
     four_good: bool | None
     criteria: list[GroupScore] = field(default_factory=list)
     reasons: list[Reason] = field(default_factory=list)
+
+
+# Results whose indicator lists and reasons are computed when first read (see _Deferred).
+_lazy_group = _builder(GroupScore, "code", "max_points", "score", "good_threshold", "good")
+_lazy_result = _builder(PeriodResult, "period_kind", "no_data", "total", "band", "four_good")
 
 
 @dataclass(frozen=True)
@@ -228,28 +282,44 @@ def _r(value: float) -> float:
     return round(value + 0.0, DIGITS)
 
 
+Earner = Callable[[Value], float]
+
+
+def _earner(rule: Rule, points: float) -> Earner:
+    """`earned_points` for one rule and its points, as a function of the value alone.
+
+    Built once per framework (see `_plan`), so scoring thousands of cells does not test the
+    rule's type for every indicator of every cell. Same arithmetic, in the same order.
+    """
+    if isinstance(rule, YesNoRule):
+        expect = rule.expect
+        return lambda value: points if bool(value) == expect else 0.0
+    if isinstance(rule, ChoiceRule):
+        shares = rule.values
+        return lambda value: points * shares.get(str(value), 0.0)
+    if isinstance(rule, ThresholdRule):
+        target, holds = rule.target, _COMPARE[rule.op]
+        return lambda value: points if holds(float(value), target) else 0.0  # type: ignore[arg-type]
+    if isinstance(rule, LinearRule):
+        zero_at, span = rule.zero_at, rule.full_at - rule.zero_at
+        return lambda value: points * min(1.0, max(0.0, (float(value) - zero_at) / span))  # type: ignore[arg-type]
+    if isinstance(rule, PenaltyRule):
+        allowance, per_unit = rule.allowance, rule.per_unit
+        return lambda value: max(0.0, points - per_unit * max(0.0, float(value) - allowance))  # type: ignore[arg-type]
+    raise TypeError(rule)
+
+
+_COMPARE: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge,
+    ">": operator.gt,
+    "<=": operator.le,
+    "<": operator.lt,
+}
+
+
 def earned_points(rule: Rule, value: Value, points: float) -> float:
     """Points earned by `value` under `rule`, between 0 and `points`."""
-    if isinstance(rule, YesNoRule):
-        return points if bool(value) == rule.expect else 0.0
-    if isinstance(rule, ChoiceRule):
-        return points * rule.values.get(str(value), 0.0)
-    number = float(value)  # type: ignore[arg-type]
-    if isinstance(rule, ThresholdRule):
-        ok = {
-            ">=": number >= rule.target,
-            ">": number > rule.target,
-            "<=": number <= rule.target,
-            "<": number < rule.target,
-        }[rule.op]
-        return points if ok else 0.0
-    if isinstance(rule, LinearRule):
-        share = (number - rule.zero_at) / (rule.full_at - rule.zero_at)
-        return points * min(1.0, max(0.0, share))
-    if isinstance(rule, PenaltyRule):
-        over = max(0.0, number - rule.allowance)
-        return max(0.0, points - rule.per_unit * over)
-    raise TypeError(rule)
+    return _earner(rule, points)(value)
 
 
 def rule_target(rule: Rule) -> tuple[Value, str]:
@@ -271,51 +341,226 @@ def band_for(bands: Sequence[Band], score: float | None) -> str | None:
     return next((b.code for b in bands if score >= b.min), bands[-1].code)
 
 
-def _score_group(
+# ---------------------------------------------------------------- compiled frameworks
+
+
+@dataclass(frozen=True)
+class _Item:
+    """An indicator or rubric item, ready to score: its rule as a function, its target."""
+
+    code: str
+    metric: str
+    points: float
+    applies: bool  # indicators apply only to their listed period kinds
+    earn: Earner
+    unit: MetricType
+    target: Value
+    comparator: str
+    # The score when not applicable or without data: the same for every cell, so shared.
+    left_out: IndicatorScore
+
+
+@dataclass(frozen=True)
+class _Group:
+    code: str
+    max_points: float
+    items: tuple[_Item, ...]
+    good_threshold: float | None = None
+
+
+@dataclass(frozen=True)
+class _Plan:
+    criteria: tuple[_Group, ...]
+    sections: tuple[_Group, ...]
+    grassroots: _Group | None
+
+
+def _compile_group(
     code: str,
     max_points: float,
     items: Sequence[Indicator | RubricItem],
-    values: dict[str, Value],
     units: dict[str, MetricType],
     period_kind: PeriodKind | None,
-) -> tuple[GroupScore, list[Reason]]:
-    scored: list[IndicatorScore] = []
-    reasons_raw: list[tuple[Indicator | RubricItem, Value, float]] = []
-    applicable = earned_total = 0.0
+    good_threshold: float | None = None,
+) -> _Group:
+    compiled = []
     for item in items:
         # Rubric items apply to every meeting; indicators only to their listed periods.
         applies = (
             not isinstance(item, Indicator) or period_kind is None or period_kind in item.periods
         )
-        value = values.get(item.metric) if applies else None
-        if not applies or value is None:
-            scored.append(IndicatorScore(item.code, item.metric, value, item.points, None, applies))
+        target, comparator = rule_target(item.rule)
+        compiled.append(
+            _Item(
+                code=item.code,
+                metric=item.metric,
+                points=item.points,
+                applies=applies,
+                earn=_earner(item.rule, item.points),
+                unit=units[item.metric],
+                target=target,
+                comparator=comparator,
+                left_out=IndicatorScore(item.code, item.metric, None, item.points, None, applies),
+            )
+        )
+    return _Group(code, max_points, tuple(compiled), good_threshold)
+
+
+def _compile(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
+    criteria = tuple(
+        _compile_group(
+            c.code, c.max_points, c.indicators, _PERIOD_UNITS, period_kind, c.good_threshold
+        )
+        for c in fw.criteria
+    )
+    sections = tuple(
+        _compile_group(s.code, s.max_points, s.items, _MEETING_UNITS, None)
+        for s in fw.meeting_rubric.sections
+    )
+    grassroots = None
+    if fw.grassroots is not None:
+        grassroots = _compile_group(
+            "grassroots", 100.0, fw.grassroots.indicators, _GRASSROOTS_UNITS, None
+        )
+    return _Plan(criteria, sections, grassroots)
+
+
+# (id of the framework, period kind) -> (the framework, weakly, and its plan). Frameworks are
+# frozen models, so a plan stays valid for the framework's life; the entry goes with it.
+_PLANS: dict[tuple[int, PeriodKind | None], tuple[weakref.ref[Framework], _Plan]] = {}
+
+
+def _plan(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
+    key = (id(fw), period_kind)
+    hit = _PLANS.get(key)
+    if hit is not None and hit[0]() is fw:
+        return hit[1]
+    plan = _compile(fw, period_kind)
+    _PLANS[key] = (weakref.ref(fw, lambda _: _PLANS.pop(key, None)), plan)
+    return plan
+
+
+# ---------------------------------------------------------------- scoring a group
+
+
+def _score_group(
+    group: _Group, values: Mapping[str, Value]
+) -> tuple[float | None, list[IndicatorScore], list[Reason]]:
+    """The group's score (None without data), its indicators and the points it lost."""
+    scored: list[IndicatorScore] = []
+    lost: list[tuple[_Item, Value, float]] = []
+    applicable = earned_total = 0.0
+    for item in group.items:
+        value = values.get(item.metric) if item.applies else None
+        if value is None:
+            scored.append(item.left_out)
             continue
-        earned = earned_points(item.rule, value, item.points)
+        earned = item.earn(value)
         scored.append(IndicatorScore(item.code, item.metric, value, item.points, _r(earned)))
         applicable += item.points
         earned_total += earned
         if item.points - earned > 1e-9:
-            reasons_raw.append((item, value, item.points - earned))
+            lost.append((item, value, item.points - earned))
     if applicable == 0:
-        return GroupScore(code, max_points, None, scored), []
-    scale = max_points / applicable
-    reasons = []
-    for item, value, lost in reasons_raw:
-        target, comparator = rule_target(item.rule)
-        reasons.append(
-            Reason(
-                indicator=item.code,
-                group=code,
-                metric=item.metric,
-                unit=units[item.metric],
-                value=value,
-                target=target,
-                comparator=comparator,
-                lost=_r(lost * scale),
-            )
+        return None, scored, []
+    scale = group.max_points / applicable
+    return _r(earned_total * scale), scored, _reasons(group, lost, scale)
+
+
+def _group_reasons(group: _Group, values: Mapping[str, Value]) -> list[Reason]:
+    """`_score_group`'s reasons alone."""
+    lost: list[tuple[_Item, Value, float]] = []
+    applicable = 0.0
+    for item in group.items:
+        value = values.get(item.metric) if item.applies else None
+        if value is None:
+            continue
+        earned = item.earn(value)
+        applicable += item.points
+        if item.points - earned > 1e-9:
+            lost.append((item, value, item.points - earned))
+    if applicable == 0:
+        return []
+    return _reasons(group, lost, group.max_points / applicable)
+
+
+def _reasons(
+    group: _Group, lost: Sequence[tuple[_Item, Value, float]], scale: float
+) -> list[Reason]:
+    return [
+        Reason(
+            indicator=item.code,
+            group=group.code,
+            metric=item.metric,
+            unit=item.unit,
+            value=value,
+            target=item.target,
+            comparator=item.comparator,
+            lost=_r(points * scale),
         )
-    return GroupScore(code, max_points, _r(earned_total * scale), scored), reasons
+        for item, value, points in lost
+    ]
+
+
+def _column_scores(group: _Group, cells: Sequence[CellMetrics]) -> list[float | None]:
+    """`_score_group`'s score for each cell, a column (one indicator) at a time.
+
+    The same sums in the same order per cell: earned and applicable points start at 0.0
+    and add up indicator by indicator, skipping values without data.
+    """
+    earned_total = [0.0] * len(cells)
+    applicable = [0.0] * len(cells)
+    for item in group.items:
+        if not item.applies:
+            continue
+        earn, metric, points = item.earn, item.metric, item.points
+        earned = [None if (v := getattr(cell, metric)) is None else earn(v) for cell in cells]
+        earned_total = [
+            t if e is None else t + e for t, e in zip(earned_total, earned, strict=True)
+        ]
+        applicable = [
+            a if e is None else a + points for a, e in zip(applicable, earned, strict=True)
+        ]
+    maximum = group.max_points
+    return [
+        None if a == 0 else _r(t * (maximum / a))
+        for t, a in zip(earned_total, applicable, strict=True)
+    ]
+
+
+class _CellDetail:
+    """One cell's criterion scores, and what computes its result's deferred fields: the
+    criteria (`GroupScore`s, whose indicator lists are deferred in turn) and the reasons."""
+
+    __slots__ = ("groups", "metrics", "scores")
+
+    def __init__(
+        self, groups: tuple[_Group, ...], metrics: CellMetrics, scores: tuple[float | None, ...]
+    ) -> None:
+        self.groups, self.metrics, self.scores = groups, metrics, scores
+
+    def __call__(self, result: object, name: str) -> Any:
+        if name == "criteria":
+            return [
+                _lazy_group(group.code, group.max_points, score, *_good(group, score), self)
+                for group, score in zip(self.groups, self.scores, strict=True)
+            ]
+        values = metric_values(self.metrics)
+        if name == "indicators":
+            assert isinstance(result, GroupScore)
+            group = next(g for g in self.groups if g.code == result.code)
+            return _score_group(group, values)[1]
+        assert name == "reasons"
+        reasons: list[Reason] = []
+        for group in self.groups:
+            reasons += _group_reasons(group, values)
+        return _by_loss(reasons)
+
+
+def _good(group: _Group, score: float | None) -> tuple[float | None, bool | None]:
+    """The criterion's threshold and whether `score` reaches it (None without a score)."""
+    threshold = group.good_threshold
+    return threshold, None if score is None or threshold is None else score >= threshold
 
 
 def _by_loss(reasons: list[Reason]) -> list[Reason]:
@@ -369,14 +614,11 @@ def score_meeting(fw: Framework, facts: MeetingFacts) -> MeetingScore:
     if facts.held is not True:
         return MeetingScore(held=facts.held, score=None, band=None)
     values = meeting_metric_values(facts, fw.standards)
-    units = _MEETING_UNITS
     sections: list[GroupScore] = []
     reasons: list[Reason] = []
-    for section in fw.meeting_rubric.sections:
-        group, lost = _score_group(
-            section.code, section.max_points, section.items, values, units, None
-        )
-        sections.append(group)
+    for section in _plan(fw, None).sections:
+        score, indicators, lost = _score_group(section, values)
+        sections.append(GroupScore(section.code, section.max_points, score, indicators))
         reasons += lost
     score = _scaled_total(sections)
     return MeetingScore(
@@ -390,11 +632,16 @@ def score_meeting(fw: Framework, facts: MeetingFacts) -> MeetingScore:
 
 def _scaled_total(groups: Sequence[GroupScore]) -> float | None:
     """Sum of the groups with data, scaled to 100 over their maxima."""
-    with_data = [g for g in groups if g.score is not None]
+    return _scaled([(g.score, g.max_points) for g in groups])
+
+
+def _scaled(scores: Sequence[tuple[float | None, float]]) -> float | None:
+    """`_scaled_total` of (score, max points) pairs."""
+    with_data = [(score, maximum) for score, maximum in scores if score is not None]
     if not with_data:
         return None
-    maximum = sum(g.max_points for g in with_data)
-    return _r(sum(g.score or 0.0 for g in with_data) * 100 / maximum)
+    maximum = sum(m for _, m in with_data)
+    return _r(sum(score or 0.0 for score, _ in with_data) * 100 / maximum)
 
 
 # ---------------------------------------------------------------- one cell over a period
@@ -407,42 +654,54 @@ def metric_values(metrics: CellMetrics) -> dict[str, Value]:
 
 def score_cell(fw: Framework, metrics: CellMetrics, period_kind: PeriodKind) -> PeriodResult:
     """Criteria scores, total, classification band and 4-good verdict of a cell's period."""
-    if metrics.checkins == 0:
-        return PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
-    values = metric_values(metrics)
-    units = _PERIOD_UNITS
-    criteria: list[GroupScore] = []
-    reasons: list[Reason] = []
-    for criterion in fw.criteria:
-        group, lost = _score_group(
-            criterion.code, criterion.max_points, criterion.indicators, values, units, period_kind
-        )
-        good = None if group.score is None else group.score >= criterion.good_threshold
-        criteria.append(
-            GroupScore(
-                group.code,
-                group.max_points,
-                group.score,
-                group.indicators,
-                good_threshold=criterion.good_threshold,
-                good=good,
+    return score_cells(fw, [metrics], period_kind)[0]
+
+
+def score_cells(
+    fw: Framework, cells: Sequence[CellMetrics], period_kind: PeriodKind
+) -> list[PeriodResult]:
+    """`score_cell` of many cells at once (in their order), one indicator at a time.
+
+    The criteria's indicator lists and the reasons are computed when first read (see
+    `_Deferred`): a summary or a ranking of thousands of cells never reads them.
+    """
+    groups = _plan(fw, period_kind).criteria
+    with_data = [m for m in cells if m.checkins != 0]
+    columns = [_column_scores(group, with_data) for group in groups]
+    maxima = [group.max_points for group in groups]
+    bands = fw.classification.bands
+    scored: list[PeriodResult] = []
+    for metrics, scores in zip(with_data, zip(*columns, strict=True), strict=True):
+        detail = _CellDetail(groups, metrics, scores)
+        total = _scaled(list(zip(scores, maxima, strict=True)))
+        if total is None:
+            scored.append(
+                PeriodResult(period_kind, True, None, None, None, detail(None, "criteria"))
             )
-        )
-        reasons += lost
-    total = _scaled_total(criteria)
-    if total is None:
-        return PeriodResult(period_kind, True, None, None, None, criteria)
-    # 4-good: every criterion reaches its threshold; a criterion without data cannot.
-    four_good = all(c.good is True for c in criteria)
-    return PeriodResult(
-        period_kind,
-        no_data=False,
-        total=total,
-        band=band_for(fw.classification.bands, total),
-        four_good=four_good,
-        criteria=criteria,
-        reasons=_by_loss(reasons),
-    )
+            continue
+        # 4-good: every criterion reaches its threshold; a criterion without data cannot.
+        four_good = all(_good(g, score)[1] is True for g, score in zip(groups, scores, strict=True))
+        band = band_for(bands, total)
+        scored.append(_lazy_result(period_kind, False, total, band, four_good, detail))
+    made = iter(scored)
+    return [
+        next(made)
+        if m.checkins != 0
+        else PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
+        for m in cells
+    ]
+
+
+def criterion_scores(result: PeriodResult) -> list[tuple[str, float | None]]:
+    """(code, score) of the result's criteria, in framework order: `result.criteria`
+    without building the criteria when they have not been read yet."""
+    try:
+        detail = object.__getattribute__(result, "_detail")
+    except AttributeError:
+        detail = None
+    if isinstance(detail, _CellDetail):
+        return [(g.code, s) for g, s in zip(detail.groups, detail.scores, strict=True)]
+    return [(c.code, c.score) for c in result.criteria]
 
 
 def top_improvements(result: MeetingScore | PeriodResult, n: int = 3) -> list[Reason]:
@@ -474,15 +733,12 @@ def score_grassroots(fw: Framework, results: Sequence[PeriodResult]) -> Grassroo
     for r in with_data:
         if r.band is not None:
             band_counts[r.band] += 1
-    criteria_average: dict[str, float | None] = {}
-    for criterion in fw.criteria:
-        scores = [
-            c.score
-            for r in with_data
-            for c in r.criteria
-            if c.code == criterion.code and c.score is not None
-        ]
-        criteria_average[criterion.code] = _average(scores)
+    scores: dict[str, list[float]] = {criterion.code: [] for criterion in fw.criteria}
+    for r in with_data:
+        for code, score in criterion_scores(r):
+            if score is not None and code in scores:
+                scores[code].append(score)
+    criteria_average = {code: _average(values) for code, values in scores.items()}
     four_good_cells = sum(1 for r in with_data if r.four_good)
     lowest = fw.classification.bands[-1].code
     excellent = fw.classification.excellent_cap
@@ -499,13 +755,9 @@ def score_grassroots(fw: Framework, results: Sequence[PeriodResult]) -> Grassroo
     indicators: list[IndicatorScore] = []
     reasons: list[Reason] = []
     rules: GrassrootsRules | None = fw.grassroots
-    if rules is not None and n:
-        units = _GRASSROOTS_UNITS
-        group, reasons = _score_group(
-            "grassroots", 100.0, rules.indicators, dict(metrics), units, None
-        )
-        indicators = group.indicators
-        score = group.score
+    group = _plan(fw, None).grassroots
+    if rules is not None and group is not None and n:
+        score, indicators, reasons = _score_group(group, metrics)
         band = band_for(fw.classification.bands, score)
         four_good = None if score is None else score >= rules.four_good_min_score
     return GrassrootsResult(

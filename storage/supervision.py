@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -65,8 +65,8 @@ from storage.models import (
 )
 from storage.outbox import enqueue
 from storage.periods import Period, add_months, month_start
-from storage.score_service import CellScore, score_tree
-from storage.scoring import band_for
+from storage.score_service import CellScore, cell_totals, score_tree
+from storage.scoring import band_for, criterion_scores
 
 SUPERVISOR_ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Outbox kinds that are not reminders about a cell's report (excluded from "was reminded").
@@ -185,8 +185,36 @@ def child_of(unit: UnitRef, path: str) -> int | None:
     return ids[depth] if len(ids) > depth else None
 
 
+def _child_finder(unit: UnitRef) -> Callable[[str], int | None]:
+    """`child_of` for many paths under one unit (the unit's depth is computed once)."""
+    depth = len(_path_ids(unit.path))
+
+    def child(path: str) -> int | None:
+        parts = path.strip("/").split("/")
+        return int(parts[depth]) if len(parts) > depth and parts[depth] else None
+
+    return child
+
+
+def _by_child(unit: UnitRef, cells: Iterable[CellScore]) -> dict[int, list[CellScore]]:
+    """`cells` grouped by the child of `unit` they lie under, in their order."""
+    child_of_path = _child_finder(unit)
+    grouped: dict[int, list[CellScore]] = defaultdict(list)
+    for cell in cells:
+        child = child_of_path(cell.cell.path)
+        if child is not None:
+            grouped[child].append(cell)
+    return grouped
+
+
 def _subtree(path: str) -> ColumnElement[bool]:
     return OrgUnit.path.startswith(path, autoescape=True)
+
+
+def checkins_under(path: str) -> ColumnElement[bool]:
+    """The check-in's cell lies under `path` (``IN (SELECT id …)``: no join, and SQLite
+    reads the check-ins in cell order, which made the activity query ~25% cheaper)."""
+    return Checkin.cell_id.in_(select(OrgUnit.id).where(_subtree(path)).scalar_subquery())
 
 
 # ================================================================ meeting score in SQL
@@ -333,7 +361,8 @@ def _barrier(query: Any) -> Any:
 
 
 def meeting_rows_query(fw: Framework, *where: ColumnElement[bool]) -> Any:
-    """A subquery of submitted check-ins (joined to their cell) with each one's `score`.
+    """A subquery of the submitted check-ins that match `where` (conditions on `Checkin`;
+    `checkins_under` for a subtree), with each one's `score`.
 
     Columns: id, cell_id, month, slot, held (0/1), present, expected (held meetings with
     both counts known, else NULL), score.
@@ -354,9 +383,7 @@ def meeting_rows_query(fw: Framework, *where: ColumnElement[bool]) -> Any:
             case((attendance_known, c.present_count)).label("present"),
             case((attendance_known, c.expected_count)).label("expected"),
             *[column.label(name) for name, column in metric_columns.items()],
-        )
-        .join(OrgUnit, OrgUnit.id == c.cell_id)
-        .where(c.status == CheckinStatus.SUBMITTED.value, *where)
+        ).where(c.status == CheckinStatus.SUBMITTED.value, *where)
     ).subquery("m")
     sums = _barrier(
         select(*[metrics.c[name] for name in plain], *_section_sums(fw, metrics))
@@ -431,7 +458,9 @@ async def activity_by_cell(
     """Submitted reports, meeting scores and attendance per cell in [start, end): one query."""
     if end <= start:
         return {}
-    s = meeting_rows_query(fw, _subtree(root_path), Checkin.month >= start, Checkin.month < end)
+    s = meeting_rows_query(
+        fw, checkins_under(root_path), Checkin.month >= start, Checkin.month < end
+    )
     rows = await session.execute(
         select(
             s.c.cell_id,
@@ -462,17 +491,17 @@ def _fold(
 ) -> UnitSummary:
     act = Activity()
     for cell in scores:
-        act.add(activity.get(cell.cell.id, Activity()))
+        cell_activity = activity.get(cell.cell.id)
+        if cell_activity is not None:
+            act.add(cell_activity)
     with_data = [c for c in scores if not c.result.no_data and c.result.total is not None]
-    criteria: dict[str, float | None] = {}
-    for criterion in fw.criteria:
-        values = [
-            g.score
-            for c in with_data
-            for g in c.result.criteria
-            if g.code == criterion.code and g.score is not None
-        ]
-        criteria[criterion.code] = _average(values)
+    # One pass over the cells, each criterion's scores in cell order (as the sums were).
+    by_code: dict[str, list[float]] = {criterion.code: [] for criterion in fw.criteria}
+    for c in with_data:
+        for code, score in criterion_scores(c.result):
+            if score is not None and code in by_code:
+                by_code[code].append(score)
+    criteria = {code: _average(values) for code, values in by_code.items()}
     totals = [c.result.total for c in with_data if c.result.total is not None]
     total = _average(totals)
     single = scores[0] if ref.kind == UnitKind.CELL.value and len(scores) == 1 else None
@@ -505,11 +534,7 @@ async def summary(
     end = add_months(months[-1], 1) if months else period.start
     activity = await activity_by_cell(session, fw, unit.path, period.start, end)
     kids = await children(session, unit.id) if unit.kind != UnitKind.CELL.value else []
-    by_child: dict[int, list[CellScore]] = defaultdict(list)
-    for cell in report.cells:
-        child = child_of(unit, cell.cell.path)
-        if child is not None:
-            by_child[child].append(cell)
+    by_child = _by_child(unit, report.cells)
     committee_verdict = {c.unit_id: c.result.four_good for c in report.committees}
     rows = [
         _fold(
@@ -556,18 +581,19 @@ def _ranks(totals: dict[int, float | None]) -> dict[int, int]:
 async def _unit_totals(
     session: AsyncSession, fw: Framework, unit: UnitRef, period: Period, as_of: dt.date, by: str
 ) -> tuple[dict[int, float | None], dict[int, tuple[str, str]]]:
-    report = await score_tree(session, fw, unit.code, period, as_of=as_of)
+    totals = await cell_totals(session, fw, unit.code, period, as_of=as_of)
     if by == "cells":
         return (
-            {c.cell.id: c.result.total for c in report.cells},
-            {c.cell.id: (c.cell.code, c.cell.name) for c in report.cells},
+            {cell.id: total for cell, total in totals},
+            {cell.id: (cell.code, cell.name) for cell, _ in totals},
         )
     kids = await children(session, unit.id)
+    child_of_path = _child_finder(unit)
     grouped: dict[int, list[float]] = defaultdict(list)
-    for cell in report.cells:
-        child = child_of(unit, cell.cell.path)
-        if child is not None and cell.result.total is not None:
-            grouped[child].append(cell.result.total)
+    for cell, total in totals:
+        child = child_of_path(cell.path)
+        if child is not None and total is not None:
+            grouped[child].append(total)
     return (
         {k.id: _average(grouped.get(k.id, [])) for k in kids},
         {k.id: (k.code, k.name) for k in kids},
@@ -1055,7 +1081,9 @@ async def monthly_trend(
     session: AsyncSession, fw: Framework, unit: UnitRef, start: dt.date, end: dt.date
 ) -> list[TrendPoint]:
     """Average meeting score and attendance per month in [start, end): one query."""
-    s = meeting_rows_query(fw, _subtree(unit.path), Checkin.month >= start, Checkin.month < end)
+    s = meeting_rows_query(
+        fw, checkins_under(unit.path), Checkin.month >= start, Checkin.month < end
+    )
     rows = await session.execute(
         select(
             s.c.month,

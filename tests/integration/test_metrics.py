@@ -25,6 +25,7 @@ from storage.models import AttendanceMark, Checkin, Initiative, Member, OrgUnit
 from storage.periods import parse_period
 from storage.score_service import (
     UnknownUnitError,
+    cell_totals,
     score_meeting_for_checkin,
     score_tree,
     score_units,
@@ -386,6 +387,19 @@ async def test_score_tree_and_one_cell(session_factory: SessionFactory) -> None:
     assert [c.cell.code for c in one] == ["LH-01"]
     assert one[0].result == by_code["LH-01"].result
     assert one[0].metrics == by_code["LH-01"].metrics
+
+
+async def test_cell_totals_are_the_score_tree_totals(session_factory: SessionFactory) -> None:
+    await _seed(session_factory)
+    fw = load_framework()
+    async with session_factory() as s:
+        for code, label in (("QN", "2026"), ("QN", "2026-05"), ("LH-01", "2026-Q1")):
+            report = await score_tree(s, fw, code, parse_period(label), as_of=AS_OF)
+            totals = await cell_totals(s, fw, code, parse_period(label), as_of=AS_OF)
+            assert [(c.id, t) for c, t in totals] == [
+                (c.cell.id, c.result.total) for c in report.cells
+            ]
+    assert any(t is not None for _, t in totals)
 
 
 async def test_meeting_score_of_a_checkin(session_factory: SessionFactory) -> None:
