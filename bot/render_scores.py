@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-import weakref
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
@@ -32,6 +31,7 @@ from storage.framework import (
     Rule,
     ThresholdRule,
     YesNoRule,
+    derived,
 )
 from storage.score_service import CellScore, CommitteeScore, ScoreReport
 from storage.scoring import MeetingScore, PeriodResult, Reason, Value, top_improvements
@@ -144,17 +144,8 @@ class _FrameworkTexts:
         self.lines: dict[tuple[str, str, Reason], str] = {}
 
 
-# id of a framework -> (the framework, weakly, and its texts).
-_TEXTS: dict[int, tuple[weakref.ref[Framework], _FrameworkTexts]] = {}
-
-
 def _texts(fw: Framework) -> _FrameworkTexts:
-    hit = _TEXTS.get(id(fw))
-    if hit is not None and hit[0]() is fw:
-        return hit[1]
-    texts, key = _FrameworkTexts(fw), id(fw)
-    _TEXTS[key] = (weakref.ref(fw, lambda _: _TEXTS.pop(key, None)), texts)
-    return texts
+    return derived(fw, "render texts", _FrameworkTexts)
 
 
 def reason_text(fw: Framework, reason: Reason, lang: str | None) -> str:

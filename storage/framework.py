@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import difflib
 import itertools
-from collections.abc import Iterable, Sequence
+import weakref
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, cast
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -660,3 +661,23 @@ def load_framework(path: Path | None = None) -> Framework:
     if path is None:
         return default_framework()
     return read_framework(path)
+
+
+D = TypeVar("D")
+# (id of a framework, what was derived) -> (the framework, weakly, and what was derived).
+_DERIVED: dict[tuple[int, Hashable], tuple[weakref.ref[Framework], Any]] = {}
+
+
+def derived(fw: Framework, what: Hashable, build: Callable[[Framework], D]) -> D:
+    """`build(fw)`, made once per framework object and kept while the framework lives.
+
+    Frameworks are frozen, so what is derived from one stays valid; keyed by identity
+    because hashing a whole framework on every call would cost more than the lookup saves.
+    """
+    key = (id(fw), what)
+    hit = _DERIVED.get(key)
+    if hit is not None and hit[0]() is fw:
+        return cast(D, hit[1])
+    value = build(fw)
+    _DERIVED[key] = (weakref.ref(fw, lambda _: _DERIVED.pop(key, None)), value)
+    return value

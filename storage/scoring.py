@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
-import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,6 +35,7 @@ from storage.framework import (
     Standards,
     ThresholdRule,
     YesNoRule,
+    derived,
 )
 from storage.periods import PeriodKind
 
@@ -425,19 +425,9 @@ def _compile(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
     return _Plan(criteria, sections, grassroots)
 
 
-# (id of the framework, period kind) -> (the framework, weakly, and its plan). Frameworks are
-# frozen models, so a plan stays valid for the framework's life; the entry goes with it.
-_PLANS: dict[tuple[int, PeriodKind | None], tuple[weakref.ref[Framework], _Plan]] = {}
-
-
 def _plan(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
-    key = (id(fw), period_kind)
-    hit = _PLANS.get(key)
-    if hit is not None and hit[0]() is fw:
-        return hit[1]
-    plan = _compile(fw, period_kind)
-    _PLANS[key] = (weakref.ref(fw, lambda _: _PLANS.pop(key, None)), plan)
-    return plan
+    """Compiled once per framework and period kind (frameworks are frozen)."""
+    return derived(fw, ("scoring plan", period_kind), lambda f: _compile(f, period_kind))
 
 
 # ---------------------------------------------------------------- scoring a group

@@ -293,3 +293,26 @@ def test_a_fifth_criterion_is_possible() -> None:
 def test_excellent_cap_allowed_is_exact(share: float, base: int, allowed: int) -> None:
     cap = ExcellentCap(band="excellent", share=share, of_bands=["excellent", "good"])
     assert cap.allowed(base) == allowed
+
+
+def test_derived_is_built_once_per_framework_object_and_goes_with_it() -> None:
+    import gc
+
+    from storage import framework as fwmod
+
+    built: list[int] = []
+
+    def build(fw: fwmod.Framework) -> int:
+        built.append(id(fw))
+        return len(built)
+
+    first = fwmod.read_framework(fwmod.DEFAULT_FRAMEWORK_PATH)
+    assert fwmod.derived(first, "test", build) == 1
+    assert fwmod.derived(first, "test", build) == 1  # kept
+    assert fwmod.derived(first, "other", build) == 2  # another derivation
+    second = fwmod.read_framework(fwmod.DEFAULT_FRAMEWORK_PATH)
+    assert fwmod.derived(second, "test", build) == 3  # equal, but another object
+    key = (id(first), "test")
+    del first
+    gc.collect()
+    assert key not in fwmod._DERIVED
