@@ -22,9 +22,15 @@ async def ensure_account(session: AsyncSession, telegram_id: int, display_name: 
         account = Account(telegram_id=telegram_id, display_name=display_name[:200])
         session.add(account)
         await session.flush()
-    elif display_name and account.display_name != display_name[:200]:
-        account.display_name = display_name[:200]
+    else:
+        _rename(account, display_name)
     return account
+
+
+def _rename(account: Account, display_name: str) -> None:
+    """Follow the user's Telegram name (an empty one keeps the stored name)."""
+    if display_name and account.display_name != display_name[:200]:
+        account.display_name = display_name[:200]
 
 
 @dataclass(frozen=True)
@@ -73,8 +79,7 @@ async def load_caller(
     if not rows:
         return await ensure_account(session, telegram_id, display_name), []
     account = rows[0][0]
-    if display_name and account.display_name != display_name[:200]:
-        account.display_name = display_name[:200]
+    _rename(account, display_name)
     return account, [Grant(*row[1:]) for row in rows if row[1] is not None]
 
 

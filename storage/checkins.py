@@ -98,9 +98,9 @@ async def get_checkin_to_answer(
 ) -> tuple[Checkin, bool] | None:
     """`get_checkin(for_update=True)` and whether it is frozen (`is_frozen`, with the cell and
     its ancestors given as `unit_ids`), in one statement: this runs for every answer."""
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     params = {"checkin_id": checkin_id, "unit_ids": unit_ids}
-    row = (await session.execute(_to_answer(dialect), params)).first()
+    query = _to_answer(session.get_bind().dialect.name)
+    row = (await session.execute(query, params)).first()
     if row is None:
         return None
     checkin, period_locked = row

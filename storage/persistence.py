@@ -81,7 +81,7 @@ class SQLPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
                 deleted[kind].append(key)
         async with self._sessions.begin() as session:
             if upserts:
-                dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+                dialect = session.get_bind().dialect.name
                 stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(BotState)
                 stmt = stmt.on_conflict_do_update(
                     index_elements=[BotState.kind, BotState.key],
