@@ -75,6 +75,7 @@ def build_application(
         services.extras["framework"] = load_framework(settings.criteria_framework)
     except FrameworkError:
         log.exception("criteria framework unavailable: check-ins confirm without a score")
+        services.extras["framework"] = None  # said once: the check-in does not try again
     register_command_guard(app)
     for feature in FEATURES:
         feature.register(app)

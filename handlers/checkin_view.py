@@ -5,7 +5,6 @@ says which question a typed answer is for, replying by editing the tapped messag
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Any
 
 from telegram import InlineKeyboardButton, Update
@@ -31,12 +30,10 @@ from handlers.checkin_steps import (
 )
 from storage import checkins as store
 from storage.checkin_schema import CheckinAnswers, first_open
-from storage.framework import Framework, load_framework
+from storage.framework import Framework
 from storage.members import ACTIVE_STATUSES, roster
 from storage.models import Checkin, CheckinStatus, Member
 from storage.periods import add_months, month_start
-
-log = logging.getLogger(__name__)
 
 ASKING = 0
 CURSOR = "ci"
@@ -71,15 +68,8 @@ def allowed_months(req: Request) -> list[dt.date]:
 
 
 def framework(context: Ctx) -> Framework | None:
-    """Loaded once per application (the file is validated at load)."""
-    extras = services(context).extras
-    if "framework" not in extras:
-        try:
-            extras["framework"] = load_framework(services(context).settings.criteria_framework)
-        except Exception:
-            log.exception("criteria framework unavailable: check-ins confirm without a score")
-            extras["framework"] = None
-    fw = extras["framework"]
+    """Loaded by `build_application` (None when the file could not be used: logged there)."""
+    fw = services(context).extras.get("framework")
     return fw if isinstance(fw, Framework) else None
 
 
