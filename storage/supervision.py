@@ -20,7 +20,7 @@ import html
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -68,6 +68,7 @@ from storage.periods import Period, add_months, month_start
 from storage.score_service import CellScore, cell_totals, score_tree
 from storage.scoring import band_for, criterion_scores
 
+_T = TypeVar("_T")
 SUPERVISOR_ROLES = (Role.SUPERVISOR.value, Role.ADMIN.value)
 # Outbox kinds that are not reminders about a cell's report (excluded from "was reminded").
 NOT_REMINDER_KINDS = ("broadcast", "review", "overdue_digest")
@@ -178,15 +179,9 @@ def _path_ids(path: str) -> list[int]:
     return [int(p) for p in path.strip("/").split("/") if p]
 
 
-def child_of(unit: UnitRef, path: str) -> int | None:
-    """Which child of `unit` the unit at `path` lies under (None: the unit itself)."""
-    ids = _path_ids(path)
-    depth = len(_path_ids(unit.path))
-    return ids[depth] if len(ids) > depth else None
-
-
 def _child_finder(unit: UnitRef) -> Callable[[str], int | None]:
-    """`child_of` for many paths under one unit (the unit's depth is computed once)."""
+    """Which child of `unit` the unit at a path lies under (None: the unit itself), for many
+    paths under one unit (the unit's depth is computed once)."""
     depth = len(_path_ids(unit.path))
 
     def child(path: str) -> int | None:
@@ -196,14 +191,16 @@ def _child_finder(unit: UnitRef) -> Callable[[str], int | None]:
     return child
 
 
-def _by_child(unit: UnitRef, cells: Iterable[CellScore]) -> dict[int, list[CellScore]]:
-    """`cells` grouped by the child of `unit` they lie under, in their order."""
+def _by_child(
+    unit: UnitRef, items: Iterable[_T], path_of: Callable[[_T], str]
+) -> dict[int, list[_T]]:
+    """`items` grouped by the child of `unit` their path lies under, in their order."""
     child_of_path = _child_finder(unit)
-    grouped: dict[int, list[CellScore]] = defaultdict(list)
-    for cell in cells:
-        child = child_of_path(cell.cell.path)
+    grouped: dict[int, list[_T]] = defaultdict(list)
+    for item in items:
+        child = child_of_path(path_of(item))
         if child is not None:
-            grouped[child].append(cell)
+            grouped[child].append(item)
     return grouped
 
 
@@ -534,7 +531,7 @@ async def summary(
     end = add_months(months[-1], 1) if months else period.start
     activity = await activity_by_cell(session, fw, unit.path, period.start, end)
     kids = await children(session, unit.id) if unit.kind != UnitKind.CELL.value else []
-    by_child = _by_child(unit, report.cells)
+    by_child = _by_child(unit, report.cells, lambda c: c.cell.path)
     committee_verdict = {c.unit_id: c.result.four_good for c in report.committees}
     rows = [
         _fold(
@@ -588,14 +585,13 @@ async def _unit_totals(
             {cell.id: (cell.code, cell.name) for cell, _ in totals},
         )
     kids = await children(session, unit.id)
-    child_of_path = _child_finder(unit)
-    grouped: dict[int, list[float]] = defaultdict(list)
-    for cell, total in totals:
-        child = child_of_path(cell.path)
-        if child is not None and total is not None:
-            grouped[child].append(total)
+    grouped = _by_child(unit, totals, lambda cell_total: cell_total[0].path)
+
+    def average(kid: UnitRef) -> float | None:
+        return _average([t for _, t in grouped.get(kid.id, []) if t is not None])
+
     return (
-        {k.id: _average(grouped.get(k.id, [])) for k in kids},
+        {k.id: average(k) for k in kids},
         {k.id: (k.code, k.name) for k in kids},
     )
 
@@ -1171,12 +1167,10 @@ async def initiative_overview(
             sum(c.realised_vnd for c in cells),
         )
 
-    grouped: dict[int, list[Coverage]] = defaultdict(list)
-    for cell_id, coverage in per_cell.items():
-        child = child_of(unit, paths.get(cell_id, ""))
-        if child is not None:
-            grouped[child].append(coverage)
-    return fold(unit, list(per_cell.values())), [fold(k, grouped.get(k.id, [])) for k in kids]
+    grouped = _by_child(unit, per_cell, lambda cell_id: paths.get(cell_id, ""))
+    return fold(unit, list(per_cell.values())), [
+        fold(k, [per_cell[c] for c in grouped.get(k.id, [])]) for k in kids
+    ]
 
 
 async def top_initiatives(
