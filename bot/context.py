@@ -2,7 +2,9 @@
 
 `with_request` opens ONE database transaction per update (measured: each extra transaction
 costs about as much as the whole update), loads the caller's account, language and role
-grants, and commits when the callback returns.
+grants, and commits when the callback returns. Commit, then speak: the callback queues what it
+wants said on `req.out` (see bot/replies.py) and the wrapper sends it only after the commit,
+so an acknowledged answer is always durable and no lock is held across a network round trip.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes
 
 from bot.i18n import normalize_language, t
+from bot.replies import Markup, Replies
 from bot.settings import Settings
 from storage.accounts import Grant, load_caller
 from storage.db import SessionFactory
@@ -47,12 +50,27 @@ class Request:
     lang: str
     grants: list[Grant]
     settings: Settings
+    out: Replies
     # Facts already read in this update's transaction (say, whether a check-in is frozen),
     # so that a second helper asking the same does not cost another statement.
     memo: dict[Any, Any] = field(default_factory=dict)
 
     def t(self, key: str, /, **values: object) -> str:
         return t(self.lang, key, **values)
+
+    # Shortcuts to the most common replies (all sent after the commit).
+    def reply(self, text: str, markup: Markup = None) -> None:
+        self.out.reply(text, markup)
+
+    def show(self, text: str, markup: Markup = None) -> None:
+        self.out.show(text, markup)
+
+    def answer(self, text: str | None = None, *, alert: bool = False) -> None:
+        self.out.answer(text, alert=alert)
+
+    def alert(self, key: str, /, **values: object) -> None:
+        """A refusal or warning: an alert on a tapped button, a message otherwise."""
+        self.out.answer(self.t(key, **values), alert=True)
 
     @property
     def is_admin(self) -> bool:
@@ -87,7 +105,10 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         async with svc.sessions.begin() as session:
             account, grants = await load_caller(session, user.id, display_name(update))
             lang = language_of(account, update, svc.settings.default_language)
-            request = Request(session, account, lang, grants, svc.settings)
-            return await func(update, context, request)
+            request = Request(session, account, lang, grants, svc.settings, Replies(update))
+            result = await func(update, context, request)
+        # Committed: only now does the user hear about it.
+        await request.out.flush(context.bot)
+        return result
 
     return wrapper

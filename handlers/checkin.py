@@ -4,7 +4,8 @@ The database draft is the record; the conversation only remembers which draft an
 typed answer is for (``user_data["ci"]``), and buttons carry the draft id and its version.
 So `/checkin` (or a reminder's ``ci:start:<cell>:<YYYY-MM>`` button) resumes at the first
 unanswered question after a restart, and a button from an old message is refused as stale.
-Every update is one transaction (``with_request``): the answer and the reply work together.
+Every update is one transaction (``with_request``); its replies (the "Saved" toast, the next
+question) are queued on the request and sent only after that transaction has committed.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from handlers.checkin_review import score_text
 from handlers.checkin_start import (
     new_checkin,
     open_cell,
+    show_picker,
 )
 from handlers.checkin_steps import (
     Buttons,
@@ -48,7 +50,6 @@ from handlers.checkin_view import (
     NEW_TYPES,
     ROSTER_QUESTIONS,
     ack,
-    alert,
     allowed_months,
     env_for,
     framework,
@@ -57,6 +58,7 @@ from handlers.checkin_view import (
     load_checkin,
     month_label,
     parse_month,
+    picker_of,
     send,
     show_question,
     show_review,
@@ -69,16 +71,13 @@ from storage.models import Checkin, CheckinStatus
 @with_request
 async def checkin_command(update: Update, context: Ctx, req: Request) -> int:
     cells = my_cells(req)
-    assert update.effective_message is not None
     if not cells:
-        await update.effective_message.reply_text(req.t("common.not_secretary"))
+        req.reply(req.t("common.not_secretary"))
         return END
     if len(cells) > 1:
-        await update.effective_message.reply_text(
-            req.t("common.pick_cell"), reply_markup=cell_picker(req, "ci:cell")
-        )
+        req.reply(req.t("common.pick_cell"), cell_picker(req, "ci:cell"))
         return END
-    return await open_cell(update, context, req, cells[0].unit_id, None)
+    return await open_cell(context, req, cells[0].unit_id, None)
 
 
 # ---------------------------------------------------------------- buttons
@@ -95,41 +94,38 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int:
         cell_id = int_arg(parts, 2)
         month = parse_month(parts[3]) if len(parts) > 3 else None
         if not allowed(req, cell_id) or (op != "cell" and month not in allowed_months(req)):
-            return await stale(update, req)
+            return stale(req)
         assert cell_id is not None
         if op == "new":
             kind = parts[4] if len(parts) > 4 else ""
             if kind not in NEW_TYPES or month is None:
-                return await stale(update, req)
-            return await new_checkin(update, context, req, cell_id, month, kind)
-        await query.answer()
-        return await open_cell(update, context, req, cell_id, month)
+                return stale(req)
+            return await new_checkin(context, req, cell_id, month, kind)
+        return await open_cell(context, req, cell_id, month)
 
     checkin_id, version = int_arg(parts, 2), int_arg(parts, 3)
     checkin = None
     if checkin_id is not None:
         checkin = await load_checkin(req, checkin_id)
     if checkin is None or not allowed(req, checkin.cell_id) or checkin.version != version:
-        return await stale(update, req)
+        return stale(req)
     a = store.answers_of(checkin)
     if op == "r":
-        await query.answer()
-        return await show_review(update, context, req, checkin, a)
+        return await show_review(context, req, checkin, a)
     if op == "pg":
-        return await page(update, context, req, checkin, a, parts)
+        return await page(context, req, checkin, a, parts)
     if await is_frozen(req, checkin):
-        await query.answer(req.t("checkin.locked"), show_alert=True)
-        return await show_review(update, context, req, checkin, a)
-    return await draft_button(update, context, req, checkin, a, op, parts)
+        req.alert("checkin.locked")
+        return await show_review(context, req, checkin, a)
+    return await draft_button(context, req, checkin, a, op, parts)
 
 
-async def stale(update: Update, req: Request) -> int:
-    await alert(update, req, "common.stale_button")
+def stale(req: Request) -> int:
+    req.alert("common.stale_button")
     return END
 
 
 async def page(
-    update: Update,
     context: Ctx,
     req: Request,
     checkin: Checkin,
@@ -138,15 +134,13 @@ async def page(
 ) -> int:
     what, number = (parts[4] if len(parts) > 4 else ""), int_arg(parts, 5)
     if what not in ("attendance", "commended", "criticised") or number is None:
-        return await stale(update, req)
-    await update.callback_query.answer()  # type: ignore[union-attr]
+        return stale(req)
     cursor = get_cursor(context)
     edit = cursor.get("e") if cursor.get("d") == checkin.id else None
-    return await show_question(update, context, req, checkin, a, what, edit=edit, page=number)
+    return await show_question(context, req, checkin, a, what, edit=edit, page=number)
 
 
 async def draft_button(
-    update: Update,
     context: Ctx,
     req: Request,
     checkin: Checkin,
@@ -154,33 +148,27 @@ async def draft_button(
     op: str,
     parts: list[str],
 ) -> int:
-    query = update.callback_query
-    assert query is not None
     cursor = get_cursor(context)
     edit = cursor.get("e") if cursor.get("d") == checkin.id else None
     arg = parts[4] if len(parts) > 4 else ""
     if op == "c":
-        await query.answer()
-        return await show_question(update, context, req, checkin, a, first_open(a))
+        return await show_question(context, req, checkin, a, first_open(a))
     if op == "e" and arg in SECTIONS:
         first = next((q for q in SECTIONS[arg] if applies(q, a)), None)
         if first is None or (arg == "meeting" and a.meeting_type == "thematic"):
-            return await stale(update, req)
-        await query.answer()
-        return await show_question(update, context, req, checkin, a, first, edit=arg)
+            return stale(req)
+        return await show_question(context, req, checkin, a, first, edit=arg)
     if op == "o" and accepts_text(arg) and applies(arg, a):
-        await query.answer()
         return await show_question(
-            update, context, req, checkin, a, arg, edit=edit, notice=req.t("checkin.type_it")
+            context, req, checkin, a, arg, edit=edit, notice=req.t("checkin.type_it")
         )
     if op == "s":
-        return await submit(update, context, req, checkin)
+        return await submit(context, req, checkin)
     discardable = checkin.status == CheckinStatus.DRAFT.value and checkin.submitted_at is None
     if op == "x" and discardable:
-        await query.answer()
         keys = Buttons(checkin.id, checkin.version)
-        await send(
-            update,
+        send(
+            req,
             req.t("checkin.confirm_discard", month=month_label(checkin.month)),
             [
                 [
@@ -193,16 +181,14 @@ async def draft_button(
     if op == "xx" and discardable:
         await store.discard(req.session, checkin, actor_account_id=req.account.id)
         context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
-        await query.answer()
-        await send(update, req.t("checkin.discarded"), [])
+        send(req, req.t("checkin.discarded"), [])
         return END
     if op in ("a", "t", "k"):
-        return await answer_button(update, context, req, checkin, a, op, parts, edit)
-    return await stale(update, req)
+        return await answer_button(context, req, checkin, a, op, parts, edit)
+    return stale(req)
 
 
 async def answer_button(
-    update: Update,
     context: Ctx,
     req: Request,
     checkin: Checkin,
@@ -211,11 +197,9 @@ async def answer_button(
     parts: list[str],
     edit: str | None,
 ) -> int:
-    query = update.callback_query
-    assert query is not None
     question = parts[4] if len(parts) > 4 else ""
     if not applies(question if op != "t" else "attendance", a):
-        return await stale(update, req)
+        return stale(req)
     needs_roster = op in ("t", "k") or question in ROSTER_QUESTIONS
     env, members = await env_for(req, checkin.cell_id, a, question, names=needs_roster)
     member_ids = {m.id for m in members}
@@ -225,50 +209,44 @@ async def answer_button(
     if op == "t":
         member_id = int_arg(parts, 4)
         if member_id not in member_ids:
-            return await stale(update, req)
+            return stale(req)
         assert member_id is not None
         result, question, stay_page = toggle_absent(a, member_id), "attendance", int_arg(parts, 5)
     elif op == "k":
         member_id = int_arg(parts, 5)
         if question not in ("commended", "criticised") or member_id not in member_ids:
-            return await stale(update, req)
+            return stale(req)
         assert member_id is not None
         result, stay_page = toggle_pick(a, question, member_id), int_arg(parts, 6)  # type: ignore[arg-type]
     elif question == "attendance" and value in ("all", "done"):
         result = finish_attendance(a, members, value == "all")
     elif question == "matters" and value == "some":
-        await query.answer()
-        return await show_question(update, context, req, checkin, a, "candidates", edit=edit)
+        return await show_question(context, req, checkin, a, "candidates", edit=edit)
     else:
         result = apply_button(a, question, value, env)
     if isinstance(result, Problem):
-        return await stale(update, req)
+        return stale(req)
     await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
-    await query.answer(req.t("checkin.saved"))
+    req.answer(req.t("checkin.saved"))  # sent after the commit, like the next question
     if stay_page is not None:
         return await show_question(
-            update, context, req, checkin, result, question, edit=edit, page=stay_page
+            context, req, checkin, result, question, edit=edit, page=stay_page
         )
     if question == "matters":
         edit = None  # "none of these" answers the whole section
     following = next_question(result, question, edit)
     notice = ack(req, result, question, env.names)
-    return await show_question(
-        update, context, req, checkin, result, following, edit=edit, notice=notice
-    )
+    return await show_question(context, req, checkin, result, following, edit=edit, notice=notice)
 
 
-async def submit(update: Update, context: Ctx, req: Request, checkin: Checkin) -> int:
-    query = update.callback_query
-    assert query is not None
+async def submit(context: Ctx, req: Request, checkin: Checkin) -> int:
     missing = await store.submit(req.session, checkin, actor_account_id=req.account.id)
     a = store.answers_of(checkin)
     if missing:
-        await query.answer()
         return await show_question(
-            update, context, req, checkin, a, missing[0], notice=req.t("checkin.not_complete")
+            context, req, checkin, a, missing[0], notice=req.t("checkin.not_complete")
         )
-    await query.answer(req.t("checkin.saved"))
+    req.answer(req.t("checkin.saved"))
     lines = [
         req.t(
             "checkin.submitted",
@@ -282,7 +260,7 @@ async def submit(update: Update, context: Ctx, req: Request, checkin: Checkin) -
     lines += ["", req.t("checkin.edit_later")]
     context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
     keys = Buttons(checkin.id, checkin.version)
-    await send(update, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
+    send(req, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
     return END
 
 
@@ -298,37 +276,45 @@ async def on_text(update: Update, context: Ctx, req: Request) -> int:
     checkin = None
     if isinstance(checkin_id, int):
         checkin = await load_checkin(req, checkin_id)
-    if checkin is None or not allowed(req, checkin.cell_id):
-        await message.reply_text(req.t("common.session_expired"))
+    if checkin is None:
+        return await typed_at_picker(context, req, cursor)
+    if not allowed(req, checkin.cell_id):
+        req.reply(req.t("common.session_expired"))
         return END
     a = store.answers_of(checkin)
     if await is_frozen(req, checkin):
-        return await show_review(update, context, req, checkin, a, notice=req.t("checkin.locked"))
+        return await show_review(context, req, checkin, a, notice=req.t("checkin.locked"))
     question = cursor.get("q")
     edit = cursor.get("e") if isinstance(cursor.get("e"), str) else None
     if not isinstance(question, str) or not applies(question, a):
         # On the review card, or the deputy changed the meeting meanwhile: ask what is open.
         hint = req.t("checkin.err.use_buttons")
-        return await show_question(update, context, req, checkin, a, first_open(a), notice=hint)
+        return await show_question(context, req, checkin, a, first_open(a), notice=hint)
     env, _members = await env_for(req, checkin.cell_id, a, question)
     result = apply_text(a, question, message.text or "", env)
     if isinstance(result, Problem):
         problem = "⚠️ " + req.t(result.key, **result.values)
-        return await show_question(
-            update, context, req, checkin, a, question, edit=edit, notice=problem
-        )
+        return await show_question(context, req, checkin, a, question, edit=edit, notice=problem)
     await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
     following = next_question(result, question, edit)
     notice = ack(req, result, question, env.names)
-    return await show_question(
-        update, context, req, checkin, result, following, edit=edit, notice=notice
-    )
+    return await show_question(context, req, checkin, result, following, edit=edit, notice=notice)
+
+
+async def typed_at_picker(context: Ctx, req: Request, cursor: dict[str, object]) -> int:
+    """Text typed at the first question (which meeting; no draft exists yet): ask it again,
+    as every later question does, rather than end the check-in."""
+    picker = picker_of(cursor)
+    if picker is None or not allowed(req, picker[0]) or picker[1] not in allowed_months(req):
+        req.reply(req.t("common.session_expired"))
+        return END
+    hint = "⚠️ " + req.t("checkin.err.use_buttons")
+    return await show_picker(context, req, *picker, notice=hint)
 
 
 @with_request
 async def on_other(update: Update, context: Ctx, req: Request) -> int:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("checkin.err.need_text"))
+    req.reply(req.t("checkin.err.need_text"))
     return ASKING
 
 

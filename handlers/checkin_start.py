@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request
 from bot.conversation import END
@@ -12,13 +12,12 @@ from bot.keyboards import button
 from handlers.cells import cell_name
 from handlers.checkin_view import (
     ASKING,
-    CURSOR,
     ack,
-    alert,
     allowed_months,
     month_label,
     resume,
     send,
+    set_picker_cursor,
     show_question,
 )
 from storage import checkins as store
@@ -29,13 +28,11 @@ from storage.models import CheckinStatus
 # ---------------------------------------------------------------- choosing the meeting
 
 
-async def open_cell(
-    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date | None
-) -> int:
+async def open_cell(context: Ctx, req: Request, cell_id: int, month: dt.date | None) -> int:
     if month is None:
         draft = await store.latest_draft(req.session, cell_id)
         if draft is not None:
-            return await resume(update, context, req, draft)
+            return await resume(context, req, draft)
         month = await default_month(req, cell_id)
     else:
         drafts = [
@@ -44,8 +41,8 @@ async def open_cell(
             if c.status == CheckinStatus.DRAFT.value
         ]
         if drafts:
-            return await resume(update, context, req, drafts[0])
-    return await show_picker(update, context, req, cell_id, month)
+            return await resume(context, req, drafts[0])
+    return await show_picker(context, req, cell_id, month)
 
 
 async def default_month(req: Request, cell_id: int) -> dt.date:
@@ -59,11 +56,15 @@ async def default_month(req: Request, cell_id: int) -> dt.date:
 
 
 async def show_picker(
-    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date
+    context: Ctx, req: Request, cell_id: int, month: dt.date, *, notice: str | None = None
 ) -> int:
+    """The first question: which meeting of the month (or the other month) to report."""
     rows = {c.slot: c for c in await store.checkins_of_month(req.session, cell_id, month)}
     key = month.strftime("%Y-%m")
-    lines = [req.t("checkin.pick_meeting", cell=cell_name(req, cell_id), month=month_label(month))]
+    lines = [notice] if notice else []
+    lines.append(
+        req.t("checkin.pick_meeting", cell=cell_name(req, cell_id), month=month_label(month))
+    )
     keyboard: list[list[InlineKeyboardButton]] = []
     regular, thematic = rows.get("regular"), rows.get("thematic")
     if regular is None:
@@ -101,16 +102,14 @@ async def show_picker(
             )
         ]
     )
-    context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
-    await send(update, "\n".join(lines), keyboard)
+    set_picker_cursor(context, cell_id, month)
+    send(req, "\n".join(lines), keyboard)
     return ASKING
 
 
-async def new_checkin(
-    update: Update, context: Ctx, req: Request, cell_id: int, month: dt.date, kind: str
-) -> int:
+async def new_checkin(context: Ctx, req: Request, cell_id: int, month: dt.date, kind: str) -> int:
     if await is_locked(req.session, cell_id, month):
-        await alert(update, req, "checkin.locked")
+        req.alert("checkin.locked")
         return END
     if kind == "none":
         answers = CheckinAnswers(held=False)
@@ -119,11 +118,7 @@ async def new_checkin(
     checkin, created = await store.create_draft(
         req.session, cell_id, month, answers, actor_account_id=req.account.id
     )
-    if update.callback_query is not None:
-        await update.callback_query.answer()
     if not created:
-        return await resume(update, context, req, checkin, req.t("checkin.existing"))
+        return await resume(context, req, checkin, req.t("checkin.existing"))
     notice = ack(req, answers, "type", {})
-    return await show_question(
-        update, context, req, checkin, answers, first_open(answers), notice=notice
-    )
+    return await show_question(context, req, checkin, answers, first_open(answers), notice=notice)

@@ -7,8 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from telegram import InlineKeyboardButton, Update
-from telegram.error import BadRequest
+from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request, services
 from bot.conversation import END
@@ -144,27 +143,23 @@ def get_cursor(context: Ctx) -> dict[str, Any]:
     return cursor if isinstance(cursor, dict) else {}
 
 
-async def send(update: Update, text: str, keyboard: list[list[InlineKeyboardButton]]) -> None:
-    """Edit the message of the tapped button, or reply to a typed message."""
-    reply_markup = markup(*keyboard) if keyboard else None
-    query = update.callback_query
-    if query is not None:
-        try:
-            await query.edit_message_text(text, reply_markup=reply_markup)
-        except BadRequest as exc:
-            if "not modified" not in str(exc).lower():
-                raise
-        return
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(text, reply_markup=reply_markup)
+def set_picker_cursor(context: Ctx, cell_id: int, month: dt.date) -> None:
+    """On the meeting picker (no draft yet): which cell and month a typed message is about."""
+    context.user_data[CURSOR] = {"c": cell_id, "m": month.strftime("%Y-%m")}  # type: ignore[index]
 
 
-async def alert(update: Update, req: Request, key: str, **values: object) -> None:
-    query = update.callback_query
-    if query is not None:
-        await query.answer(req.t(key, **values), show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(req.t(key, **values))
+def picker_of(cursor: dict[str, Any]) -> tuple[int, dt.date] | None:
+    """The cell and month of the meeting picker the user is on, if that is where they are."""
+    cell_id, month = cursor.get("c"), cursor.get("m")
+    if "d" in cursor or not isinstance(cell_id, int) or not isinstance(month, str):
+        return None
+    parsed = parse_month(month)
+    return None if parsed is None else (cell_id, parsed)
+
+
+def send(req: Request, text: str, keyboard: list[list[InlineKeyboardButton]]) -> None:
+    """Edit the message of the tapped button, or reply to a typed message (after the commit)."""
+    req.show(text, markup(*keyboard) if keyboard else None)
 
 
 # ---------------------------------------------------------------- showing a draft
@@ -189,7 +184,6 @@ def header(req: Request, checkin: Checkin) -> str:
 
 
 async def show_question(
-    update: Update,
     context: Ctx,
     req: Request,
     checkin: Checkin,
@@ -202,7 +196,7 @@ async def show_question(
 ) -> int:
     """Ask `question` (the review card when None) and remember it for typed answers."""
     if question is None:
-        return await show_review(update, context, req, checkin, a, notice=notice)
+        return await show_review(context, req, checkin, a, notice=notice)
     keys = Buttons(checkin.id, checkin.version)
     env, members = await env_for(req, checkin.cell_id, a, question)
     if question == "attendance":
@@ -224,12 +218,11 @@ async def show_question(
         lines.append(req.t("checkin.current", value=current))
     keyboard.append([keys.make(req.t("checkin.btn_review"), "r")])
     set_cursor(context, checkin.id, question, edit)
-    await send(update, "\n".join(lines), keyboard)
+    send(req, "\n".join(lines), keyboard)
     return ASKING
 
 
 async def show_review(
-    update: Update,
     context: Ctx,
     req: Request,
     checkin: Checkin,
@@ -249,17 +242,15 @@ async def show_review(
         text += "\n" + req.t("checkin.locked")
     keyboard = review_keyboard(a, checkin, Buttons(checkin.id, checkin.version), req.lang, frozen)
     set_cursor(context, checkin.id, None, None)
-    await send(update, text, keyboard)
+    send(req, text, keyboard)
     return ASKING if keyboard else END
 
 
-async def resume(
-    update: Update, context: Ctx, req: Request, checkin: Checkin, notice: str | None = None
-) -> int:
+async def resume(context: Ctx, req: Request, checkin: Checkin, notice: str | None = None) -> int:
     a = store.answers_of(checkin)
     if checkin.status == CheckinStatus.SUBMITTED.value:
-        return await show_review(update, context, req, checkin, a, notice=notice)
+        return await show_review(context, req, checkin, a, notice=notice)
     question = first_open(a)
     if notice is None and question is not None and question != "not_held_reason":
         notice = req.t("checkin.resuming", month=month_label(checkin.month))
-    return await show_question(update, context, req, checkin, a, question, notice=notice)
+    return await show_question(context, req, checkin, a, question, notice=notice)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import logging
 
-from telegram import BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, Update
+from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     Application,
@@ -56,14 +56,9 @@ def bot_commands(lang: str, names: list[str]) -> list[BotCommand]:
     return [BotCommand(name, t(lang, f"cmd.{name}")) for name in names]
 
 
-async def set_chat_commands(context: Ctx, chat_id: int, lang: str, grants: list[Grant]) -> None:
-    """Give this chat the menu of its roles; a failure here must not break the reply."""
-    try:
-        await context.bot.set_my_commands(
-            bot_commands(lang, commands_for(grants)), scope=BotCommandScopeChat(chat_id)
-        )
-    except TelegramError:
-        log.warning("could not set the command menu of chat %s", chat_id, exc_info=True)
+def set_chat_commands(req: Request, chat_id: int, lang: str, grants: list[Grant]) -> None:
+    """Give this chat the menu of its roles (after the commit; a failure is only logged)."""
+    req.out.commands(chat_id, bot_commands(lang, commands_for(grants)))
 
 
 async def set_default_commands(app: Application) -> None:  # type: ignore[type-arg]
@@ -94,18 +89,16 @@ def grants_text(req: Request) -> str:
 
 @with_request
 async def start_without_token(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
     if req.grants:
         text = req.t("start.welcome_back", name=html.escape(req.account.display_name))
         text += "\n\n" + grants_text(req) + "\n\n" + req.t("start.see_help")
     else:
         text = req.t("start.no_invitation")
-    await update.effective_message.reply_text(text)
+    req.reply(text)
 
 
 @with_request
 async def help_command(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
     parts = [req.t("help.title")]
     if cell_grants(req.grants):
         parts.append(req.t("help.secretary"))
@@ -114,17 +107,16 @@ async def help_command(update: Update, context: Ctx, req: Request) -> None:
     if not req.grants:
         parts.append(req.t("help.no_role"))
     parts.append(req.t("help.everyone"))
-    await update.effective_message.reply_text("\n\n".join(parts))
+    req.reply("\n\n".join(parts))
 
 
 @with_request
 async def whoami(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
     if not req.grants:
-        await update.effective_message.reply_text(req.t("whoami.none"))
+        req.reply(req.t("whoami.none"))
         return
     text = req.t("whoami.title", name=html.escape(req.account.display_name))
-    await update.effective_message.reply_text(text + "\n" + grants_text(req))
+    req.reply(text + "\n" + grants_text(req))
 
 
 def language_keyboard() -> InlineKeyboardMarkup:
@@ -133,10 +125,7 @@ def language_keyboard() -> InlineKeyboardMarkup:
 
 @with_request
 async def language_command(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        req.t("language.choose"), reply_markup=language_keyboard()
-    )
+    req.reply(req.t("language.choose"), language_keyboard())
 
 
 @with_request
@@ -145,7 +134,7 @@ async def language_chosen(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     parts = parse_cb(query.data)
     if len(parts) != 2 or parts[1] not in LANGUAGES:
-        await query.answer(req.t("common.stale_button"), show_alert=True)
+        req.alert("common.stale_button")
         return
     before = req.account.language
     req.account.language = parts[1]
@@ -159,35 +148,29 @@ async def language_chosen(update: Update, context: Ctx, req: Request) -> None:
         before={"language": before},
         after={"language": parts[1]},
     )
-    await query.answer()
-    await query.edit_message_text(req.t("language.set"))
+    req.show(req.t("language.set"))
     if update.effective_chat is not None:
-        await set_chat_commands(context, update.effective_chat.id, req.lang, req.grants)
+        set_chat_commands(req, update.effective_chat.id, req.lang, req.grants)
 
 
 @with_request
 async def cancel_outside(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("cancel.nothing"))
+    req.reply(req.t("cancel.nothing"))
 
 
 @with_request
 async def unknown_command(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("common.unknown_command"))
+    req.reply(req.t("common.unknown_command"))
 
 
 @with_request
 async def stray_text(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("common.not_understood"))
+    req.reply(req.t("common.not_understood"))
 
 
 @with_request
 async def stale_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer(req.t("common.stale_button"), show_alert=True)
+    req.alert("common.stale_button")
 
 
 async def noop_button(update: Update, context: Ctx) -> None:

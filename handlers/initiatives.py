@@ -76,32 +76,27 @@ async def _supervisor_view(update: Update, context: Ctx, req: Request) -> None:
         if error.name != SUPERVISOR_MODULE:
             raise
         log.warning("%s is missing: supervisors get a placeholder reply", SUPERVISOR_MODULE)
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        assert update.effective_message is not None
-        await update.effective_message.reply_text(req.t("initiatives.supervisor_unavailable"))
+        req.reply(req.t("initiatives.supervisor_unavailable"))
         return
     await module.show(update, context, req)
 
 
-async def _cells_entry(update: Update, req: Request) -> None:
+async def _cells_entry(req: Request) -> None:
     cells = my_cells(req)
     if len(cells) > 1:
         text, keyboard = req.t("common.pick_cell"), cell_picker(req, f"{P}:menu")
     else:
         text, keyboard = await menu_view(req, cells[0].unit_id)
-    await registration.send(update, text, keyboard)
+    registration.send(req, text, keyboard)
 
 
 @with_request
 async def initiatives_command(update: Update, context: Ctx, req: Request) -> None:
-    message = update.effective_message
-    assert message is not None
     runs_cells, supervises = bool(my_cells(req)), bool(supervised_grants(req.grants))
     if runs_cells and supervises:
-        await message.reply_text(
+        req.reply(
             req.t("initiatives.choose_view"),
-            reply_markup=markup(
+            markup(
                 [button(req.t("initiatives.btn_view_cells"), P, "cells")],
                 [button(req.t("initiatives.btn_view_supervisor"), P, "sup")],
             ),
@@ -109,9 +104,9 @@ async def initiatives_command(update: Update, context: Ctx, req: Request) -> Non
     elif supervises:
         await _supervisor_view(update, context, req)
     elif runs_cells:
-        await _cells_entry(update, req)
+        await _cells_entry(req)
     else:
-        await message.reply_text(req.t("common.not_secretary"))
+        req.reply(req.t("common.not_secretary"))
 
 
 @with_request
@@ -121,30 +116,30 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int | None:
     parts = parse_cb(query.data)
     action = parts[1] if len(parts) > 1 else ""
     if action == "cells" and my_cells(req):
-        await _cells_entry(update, req)
+        await _cells_entry(req)
         return END
     if action == "sup" and supervised_grants(req.grants):
         await _supervisor_view(update, context, req)
         return END
     cell_id = int_arg(parts, 2)
     if not allowed(req, cell_id):
-        await refuse(update, req)
+        refuse(req)
         return STAY
     assert cell_id is not None
     if action in REGISTER_ACTIONS:
-        return await registration.on_button(update, context, req, action, parts, cell_id)
+        return await registration.on_button(context, req, action, parts, cell_id)
     if action in FOLLOW_ACTIONS:
-        return await follow.on_button(update, context, req, action, parts, cell_id)
+        return await follow.on_button(context, req, action, parts, cell_id)
     if action in ("am", "sk"):  # belong to whichever flow the draft is in
         draft = get_draft(context, req, cell_id)
         if draft is not None and draft.get("mode") == "reg":
-            return await registration.on_button(update, context, req, action, parts, cell_id)
-        return await follow.on_button(update, context, req, action, parts, cell_id)
-    return await _browse(update, context, req, action, parts, cell_id)
+            return await registration.on_button(context, req, action, parts, cell_id)
+        return await follow.on_button(context, req, action, parts, cell_id)
+    return await _browse(context, req, action, parts, cell_id)
 
 
 async def _browse(
-    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
+    context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
 ) -> int | None:
     """The read-only screens; leaving a flow for one of them abandons its draft."""
     if action == "menu":
@@ -160,28 +155,28 @@ async def _browse(
             or page is None
             or (member_id and await member_of_cell(req.session, cell_id, member_id) is None)
         ):
-            await refuse(update, req)
+            refuse(req)
             return STAY
         assert year is not None
         text, keyboard = await list_view(req, cell_id, member_id, year, status_code, page)
     elif action == "mb":
         year, page = int_arg(parts, 3), int_arg(parts, 4)
         if not valid_year(year) or page is None:
-            await refuse(update, req)
+            refuse(req)
             return STAY
         assert year is not None
         text, keyboard = await members_view(req, cell_id, year, page)
     elif action == "cv":
         year = int_arg(parts, 3)
         if not valid_year(year):
-            await refuse(update, req)
+            refuse(req)
             return STAY
         assert year is not None
         text, keyboard = await coverage_view(req, cell_id, year)
     else:
-        await refuse(update, req)
+        refuse(req)
         return STAY
-    await registration.send(update, text, keyboard)
+    registration.send(req, text, keyboard)
     return END
 
 
@@ -204,14 +199,12 @@ def _typed(state: int) -> Callable[[Update, Ctx], Coroutine[Any, Any, int]]:
 @with_request
 async def use_buttons(update: Update, context: Ctx, req: Request) -> None:
     """Text where a button is expected: say so and stay on the question (state unchanged)."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("initiatives.use_buttons"))
+    req.reply(req.t("initiatives.use_buttons"))
 
 
 @with_request
 async def need_text(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("initiatives.need_text"))
+    req.reply(req.t("initiatives.need_text"))
 
 
 @with_request

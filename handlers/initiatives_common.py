@@ -13,7 +13,7 @@ import html
 import re
 from typing import Any
 
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton
 
 from bot.amounts import format_amount, format_digits
 from bot.context import Ctx, Request
@@ -111,17 +111,14 @@ def drop_draft(context: Ctx) -> None:
         context.user_data.pop(DRAFT, None)
 
 
-async def refuse(update: Update, req: Request) -> None:
+def refuse(req: Request) -> None:
     """The one answer to a forged, stale or foreign button: it reveals nothing."""
-    if update.callback_query is not None:
-        await update.callback_query.answer(req.t("common.stale_button"), show_alert=True)
+    req.alert("common.stale_button")
 
 
-async def expired(update: Update, req: Request) -> None:
-    if update.callback_query is not None:
-        await update.callback_query.answer(req.t("common.session_expired"), show_alert=True)
-    elif update.effective_message is not None:
-        await update.effective_message.reply_text(req.t("common.session_expired"))
+def expired(req: Request) -> None:
+    """The draft is gone: an alert on a tapped button, a message after a typed answer."""
+    req.alert("common.session_expired")
 
 
 def skip_button(req: Request, cell_id: int, step: str) -> InlineKeyboardButton:

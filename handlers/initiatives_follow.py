@@ -45,61 +45,57 @@ from storage.initiatives import (
 from storage.models import Initiative
 
 
-async def show_item(update: Update, req: Request, ini: Initiative, *, notice: str = "") -> int:
+async def show_item(req: Request, ini: Initiative, *, notice: str = "") -> int:
     text, keyboard = await item_view(req, ini)
-    await send(update, (notice + "\n\n" if notice else "") + text, keyboard)
+    send(req, (notice + "\n\n" if notice else "") + text, keyboard)
     return END_STATE
 
 
 async def on_button(
-    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
+    context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
 ) -> int | None:
     """sh (show), st (status), fl (send the attachment) and the completion flow's buttons."""
     if action in ("am", "sk"):
-        return await _flow_button(update, context, req, action, parts, cell_id)
+        return await _flow_button(context, req, action, parts, cell_id)
     ini = await initiative_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if ini is None:  # another cell's initiative in forged data, or gone
-        await refuse(update, req)
+        refuse(req)
         return STAY
     if action == "sh":
-        return await show_item(update, req, ini)
+        return await show_item(req, ini)
     if action == "fl":
-        return await _send_attachment(update, req, ini)
+        return _send_attachment(req, ini)
     code = parts[4] if len(parts) > 4 else ""
     target = STATUS_CODES.get(code)
     if action != "st" or target is None or target.value not in TRANSITIONS.get(ini.status, ()):
-        await refuse(update, req)
+        refuse(req)
         return STAY
     if target is InitiativeStatus.COMPLETED:
         draft = new_draft(context, mode="done", cell=cell_id, ini=ini.id)
-        return await ask(update, req, draft, "result")
+        return ask(req, draft, "result")
     if target is InitiativeStatus.DROPPED:
         draft = new_draft(context, mode="drop", cell=cell_id, ini=ini.id)
-        return await ask(update, req, draft, "reason")
+        return ask(req, draft, "reason")
     await change_status(req.session, ini, target, actor_account_id=req.account.id)
-    return await show_item(update, req, ini, notice=req.t("initiatives.status_changed"))
+    return await show_item(req, ini, notice=req.t("initiatives.status_changed"))
 
 
-async def _send_attachment(update: Update, req: Request, ini: Initiative) -> int | None:
+def _send_attachment(req: Request, ini: Initiative) -> int | None:
     attachment = split_attachment(ini.attachment_file_id)
-    chat = update.effective_chat
-    if attachment is None or chat is None:
-        await refuse(update, req)
+    chat_id = req.out.chat_id
+    if attachment is None or chat_id is None:
+        refuse(req)
         return STAY
     kind, file_id = attachment
-    assert update.callback_query is not None
-    await update.callback_query.answer()
     caption = esc(short(ini.title, 900))
     if kind == "photo":
-        await chat.send_photo(file_id, caption=caption)
+        req.out.photo(file_id, caption=caption)
     else:
-        await chat.send_document(file_id, caption=caption)
+        req.out.document(file_id, caption=caption)
     return END_STATE
 
 
-async def ask(
-    update: Update, req: Request, draft: dict[str, Any], step: str, *, prefix: str = ""
-) -> int:
+def ask(req: Request, draft: dict[str, Any], step: str, *, prefix: str = "") -> int:
     cell_id = int(draft["cell"])
     draft["step"] = step
     cancel = [cancel_button(req, cell_id)]
@@ -123,30 +119,30 @@ async def ask(
         keyboard, state = markup([skip_button(req, cell_id, step)], cancel), ASK_ATTACH
     else:  # reason
         text, keyboard, state = req.t("initiatives.ask_reason"), markup(cancel), ASK_REASON
-    await send(update, (prefix + "\n\n" if prefix else "") + text, keyboard)
+    send(req, (prefix + "\n\n" if prefix else "") + text, keyboard)
     return state
 
 
 async def _flow_button(
-    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
+    context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
 ) -> int | None:
     draft = get_draft(context, req, cell_id)
     if draft is None or draft.get("mode") != "done":
-        await expired(update, req)
+        expired(req)
         return END_STATE
     step, arg = draft.get("step"), (parts[3] if len(parts) > 3 else "")
     if action == "am" and step == "realised_ok":
         if arg == "y":
             draft["realised"] = draft.pop("pending_amount")
-            return await ask(update, req, draft, "attach")
+            return ask(req, draft, "attach")
         draft.pop("pending_amount", None)
-        return await ask(update, req, draft, "realised")
+        return ask(req, draft, "realised")
     if action == "sk" and arg == step == "realised":
         draft["realised"] = None
-        return await ask(update, req, draft, "attach")
+        return ask(req, draft, "attach")
     if action == "sk" and arg == step == "attach":
-        return await _complete(update, context, req, draft, None)
-    await refuse(update, req)
+        return await _complete(context, req, draft, None)
+    refuse(req)
     return STAY
 
 
@@ -158,7 +154,7 @@ async def _initiative(req: Request, draft: dict[str, Any]) -> Initiative | None:
 
 
 async def _complete(
-    update: Update, context: Ctx, req: Request, draft: dict[str, Any], attachment: str | None
+    context: Ctx, req: Request, draft: dict[str, Any], attachment: str | None
 ) -> int:
     ini = await _initiative(req, draft)
     drop_draft(context)
@@ -175,9 +171,9 @@ async def _complete(
             attachment_file_id=attachment,
         )
     except InitiativeError:  # changed by someone else meanwhile
-        await expired(update, req)
+        expired(req)
         return END_STATE
-    return await show_item(update, req, ini, notice=req.t("initiatives.completed_saved"))
+    return await show_item(req, ini, notice=req.t("initiatives.completed_saved"))
 
 
 async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int:
@@ -185,19 +181,19 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
     assert message is not None
     draft = get_draft(context, req)
     if draft is None or draft.get("mode") not in ("done", "drop"):
-        await expired(update, req)
+        expired(req)
         return END_STATE
     step, text = draft.get("step"), message.text or ""
     if state == ASK_ATTACH and step == "attach":
-        return await ask(update, req, draft, "attach", prefix=req.t("initiatives.need_attachment"))
+        return ask(req, draft, "attach", prefix=req.t("initiatives.need_attachment"))
     if state in (ASK_RESULT, ASK_REASON) and step in ("result", "reason"):
         value = clean_text(text)
         if value is None:
             key = "initiatives.text_too_long" if text.strip() else "initiatives.text_empty"
-            return await ask(update, req, draft, str(step), prefix=req.t(key, max=MAX_TEXT))
+            return ask(req, draft, str(step), prefix=req.t(key, max=MAX_TEXT))
         if step == "result":
             draft["result"] = value
-            return await ask(update, req, draft, "realised")
+            return ask(req, draft, "realised")
         ini = await _initiative(req, draft)
         drop_draft(context)
         try:
@@ -211,17 +207,17 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 drop_reason=value,
             )
         except InitiativeError:
-            await expired(update, req)
+            expired(req)
             return END_STATE
-        return await show_item(update, req, ini, notice=req.t("initiatives.dropped_saved"))
+        return await show_item(req, ini, notice=req.t("initiatives.dropped_saved"))
     if state == ASK_REALISED and step in ("realised", "realised_ok"):
         amount = parse_amount(text)
         if amount is None or amount <= 0:
             prefix = req.t("initiatives.bad_amount", text=esc(short(text, 40)))
-            return await ask(update, req, draft, "realised", prefix=prefix)
+            return ask(req, draft, "realised", prefix=prefix)
         draft["pending_amount"] = amount
-        return await ask(update, req, draft, "realised_ok")
-    await expired(update, req)
+        return ask(req, draft, "realised_ok")
+    expired(req)
     return END_STATE
 
 
@@ -230,7 +226,7 @@ async def on_attachment(update: Update, context: Ctx, req: Request) -> int:
     assert message is not None
     draft = get_draft(context, req)
     if draft is None or draft.get("mode") != "done" or draft.get("step") != "attach":
-        await expired(update, req)
+        expired(req)
         return END_STATE
     try:
         if message.photo:
@@ -240,5 +236,5 @@ async def on_attachment(update: Update, context: Ctx, req: Request) -> int:
         else:
             raise InitiativeError("not a photo or document")
     except InitiativeError:
-        return await ask(update, req, draft, "attach", prefix=req.t("initiatives.need_attachment"))
-    return await _complete(update, context, req, draft, value)
+        return ask(req, draft, "attach", prefix=req.t("initiatives.need_attachment"))
+    return await _complete(context, req, draft, value)

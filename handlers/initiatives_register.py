@@ -61,26 +61,20 @@ Row = list[InlineKeyboardButton]
 END_STATE = -1  # ConversationHandler.END
 
 
-async def send(
-    update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None, *, edit: bool = True
+def send(
+    req: Request, text: str, keyboard: InlineKeyboardMarkup | None = None, *, edit: bool = True
 ) -> None:
-    """Edit the message under a tapped button; reply to a typed answer."""
-    query = update.callback_query
-    if query is not None and edit:
-        await query.answer()
-        await query.edit_message_text(text, reply_markup=keyboard)
-        return
-    if query is not None:
-        await query.answer()
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(text, reply_markup=keyboard)
+    """Edit the message under a tapped button; reply to a typed answer (after the commit)."""
+    if edit:
+        req.show(text, keyboard)
+    else:
+        req.reply(text, keyboard)
 
 
 # ---------------------------------------------------------------- picking members
 
 
 async def start(
-    update: Update,
     context: Ctx,
     req: Request,
     cell_id: int,
@@ -90,10 +84,10 @@ async def start(
     draft = new_draft(context, mode="reg", cell=cell_id, sel=preselect[:MAX_GROUP], page=0)
     if year is not None:
         draft["year"] = year
-    return await show_picker(update, req, draft)
+    return await show_picker(req, draft)
 
 
-async def show_picker(update: Update, req: Request, draft: dict[str, Any]) -> int:
+async def show_picker(req: Request, draft: dict[str, Any]) -> int:
     cell_id = int(draft["cell"])
     draft["step"] = "pick"
     year = int(draft.get("year") or today(req).year)
@@ -125,17 +119,17 @@ async def show_picker(update: Update, req: Request, draft: dict[str, Any]) -> in
         [button(req.t("initiatives.btn_next", count=len(selected)), P, "nx", cell_id)],
         [cancel_button(req, cell_id)],
     )
-    await send(update, text, keyboard)
+    send(req, text, keyboard)
     return BUTTONS
 
 
 async def toggle(
-    update: Update, req: Request, draft: dict[str, Any], member_id: int | None, page: int
+    req: Request, draft: dict[str, Any], member_id: int | None, page: int
 ) -> int | None:
     cell_id = int(draft["cell"])
     found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
     if not found:  # another cell's member, a left one, or forged data
-        await refuse(update, req)
+        refuse(req)
         return STAY
     selected: list[int] = list(draft["sel"])
     if found[0].id in selected:
@@ -143,7 +137,7 @@ async def toggle(
     elif len(selected) < MAX_GROUP:
         selected.append(found[0].id)
     draft["sel"], draft["page"] = selected, page
-    return await show_picker(update, req, draft)
+    return await show_picker(req, draft)
 
 
 # ---------------------------------------------------------------- the questions
@@ -196,8 +190,7 @@ def _question(req: Request, draft: dict[str, Any], step: str) -> tuple[str, list
     return text, [[button(req.t("initiatives.btn_save"), P, "ok", cell_id)]], BUTTONS
 
 
-async def ask(
-    update: Update,
+def ask(
     req: Request,
     draft: dict[str, Any],
     step: str,
@@ -209,7 +202,7 @@ async def ask(
     draft["step"] = step
     text, keyboard, state = _question(req, draft, step)
     keyboard.append([cancel_button(req, int(draft["cell"]))])
-    await send(update, (prefix + "\n\n" if prefix else "") + text, markup(*keyboard), edit=edit)
+    send(req, (prefix + "\n\n" if prefix else "") + text, markup(*keyboard), edit=edit)
     return state
 
 
@@ -253,36 +246,32 @@ def summary(req: Request, draft: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-async def _after_amount(
-    update: Update, req: Request, draft: dict[str, Any], *, edit: bool = True
-) -> int:
-    return await ask(update, req, draft, "target", edit=edit)
+def _after_amount(req: Request, draft: dict[str, Any], *, edit: bool = True) -> int:
+    return ask(req, draft, "target", edit=edit)
 
 
-async def _confirm(
-    update: Update, req: Request, draft: dict[str, Any], *, edit: bool = True
-) -> int:
+async def _confirm(req: Request, draft: dict[str, Any], *, edit: bool = True) -> int:
     members = await registrable_members(req.session, int(draft["cell"]), list(draft["sel"]))
     draft["names"] = short(", ".join(m.full_name for m in members), 600)
-    return await ask(update, req, draft, "confirm", edit=edit)
+    return ask(req, draft, "confirm", edit=edit)
 
 
 # ---------------------------------------------------------------- buttons
 
 
 async def on_button(
-    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
+    context: Ctx, req: Request, action: str, parts: list[str], cell_id: int
 ) -> int | None:
     """The registration buttons (after the dispatcher checked the cell)."""
     if action == "reg":
-        return await start(update, context, req, cell_id, [])
+        return await start(context, req, cell_id, [])
     if action == "regm":
         member_id = int_arg(parts, 3)
         found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
         if not found:
-            await refuse(update, req)
+            refuse(req)
             return STAY
-        return await start(update, context, req, cell_id, [found[0].id])
+        return await start(context, req, cell_id, [found[0].id])
     if action == "regu":
         year = int_arg(parts, 3) or today(req).year
         if year not in (today(req).year, today(req).year + 1):
@@ -292,76 +281,75 @@ async def on_button(
             for m in await member_coverage(req.session, cell_id, year)
             if m.active and not m.covered
         ]
-        return await start(update, context, req, cell_id, uncovered, year)
+        return await start(context, req, cell_id, uncovered, year)
 
     draft = get_draft(context, req, cell_id)
     if draft is None or draft.get("mode") != "reg":
-        await expired(update, req)
+        expired(req)
         return END_STATE
     step = draft.get("step")
     if action == "tg" and step == "pick":
-        return await toggle(update, req, draft, int_arg(parts, 3), int_arg(parts, 4) or 0)
+        return await toggle(req, draft, int_arg(parts, 3), int_arg(parts, 4) or 0)
     if action == "pk" and step == "pick":
         draft["page"] = int_arg(parts, 3) or 0
-        return await show_picker(update, req, draft)
+        return await show_picker(req, draft)
     if action == "nx" and step == "pick":
         if not draft["sel"]:
-            assert update.callback_query is not None
-            await update.callback_query.answer(req.t("initiatives.pick_none"), show_alert=True)
+            req.alert("initiatives.pick_none")
             return BUTTONS
-        return await ask(update, req, draft, "kind")
+        return ask(req, draft, "kind")
     if action == "kd" and step == "kind" and len(parts) > 3 and parts[3] in KIND_CODES:
         draft["kind"] = KIND_CODES[parts[3]].value
-        return await ask(update, req, draft, "title")
+        return ask(req, draft, "title")
     if action == "sk" and len(parts) > 3 and parts[3] == step:
-        return await _skip(update, req, draft, str(step))
+        return await _skip(req, draft, str(step))
     if action == "yr" and step == "year":
         chosen = int_arg(parts, 3)
         if chosen not in (today(req).year, today(req).year + 1):
-            await refuse(update, req)
+            refuse(req)
             return STAY
         draft["year"] = chosen
-        return await ask(update, req, draft, "benefit")
+        return ask(req, draft, "benefit")
     if action == "am" and step == "amount_ok" and len(parts) > 3:
         if parts[3] == "y":
             draft["amount"] = draft.pop("pending_amount")
-            return await _after_amount(update, req, draft)
+            return _after_amount(req, draft)
         draft.pop("pending_amount", None)
-        return await ask(update, req, draft, "amount")
+        return ask(req, draft, "amount")
     if action == "td" and step == "target" and len(parts) > 3:
         try:
             day = dt.datetime.strptime(parts[3], "%Y%m%d").date()
         except ValueError:
             day = None
         if day is None or day < today(req):
-            await refuse(update, req)
+            refuse(req)
             return STAY
         draft["target"] = day.isoformat()
-        return await _confirm(update, req, draft)
+        return await _confirm(req, draft)
     if action == "ok" and step == "confirm":
-        return await _save(update, context, req, draft)
-    await refuse(update, req)
+        return await _save(context, req, draft)
+    refuse(req)
     return STAY
 
 
-async def _skip(update: Update, req: Request, draft: dict[str, Any], step: str) -> int | None:
+async def _skip(req: Request, draft: dict[str, Any], step: str) -> int | None:
     if step == "desc":
         draft["desc"] = None
-        return await ask(update, req, draft, "year")
+        return ask(req, draft, "year")
     if step == "benefit":
         draft["benefit"] = None
-        return await ask(update, req, draft, "amount")
+        return ask(req, draft, "amount")
     if step == "amount":
         draft["amount"] = None
-        return await _after_amount(update, req, draft)
+        return _after_amount(req, draft)
     if step == "target":
         draft["target"] = None
-        return await _confirm(update, req, draft)
-    await refuse(update, req)
+        return await _confirm(req, draft)
+    refuse(req)
     return STAY
 
 
-async def _save(update: Update, context: Ctx, req: Request, draft: dict[str, Any]) -> int:
+async def _save(context: Ctx, req: Request, draft: dict[str, Any]) -> int:
     cell_id = int(draft["cell"])
     data = NewInitiative(
         kind=InitiativeKind(draft["kind"]),
@@ -379,12 +367,12 @@ async def _save(update: Update, context: Ctx, req: Request, draft: dict[str, Any
     except InitiativeError:
         # A member left or moved since they were picked: start the pick again.
         drop_draft(context)
-        await expired(update, req)
+        expired(req)
         return END_STATE
     drop_draft(context)
     text, keyboard = await menu_view(req, cell_id)
     done = req.t("initiatives.saved", title=html.escape(created[0].title), count=len(created))
-    await send(update, done + "\n\n" + text, keyboard)
+    send(req, done + "\n\n" + text, keyboard)
     return END_STATE
 
 
@@ -396,15 +384,14 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
     assert message is not None and message.text is not None
     draft = get_draft(context, req)
     if draft is None or draft.get("mode") != "reg":
-        await expired(update, req)
+        expired(req)
         return END_STATE
     text, step = message.text, draft.get("step")
     if state == ASK_TITLE and step == "title":
         title = clean_title(text)
         if title is None:
             key = "initiatives.title_too_long" if text.strip() else "initiatives.title_empty"
-            return await ask(
-                update,
+            return ask(
                 req,
                 draft,
                 "title",
@@ -412,12 +399,11 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 prefix=req.t(key, max=MAX_TITLE, length=len(" ".join(text.split()))),
             )
         draft["title"] = title
-        return await ask(update, req, draft, "desc", edit=False)
+        return ask(req, draft, "desc", edit=False)
     if state == ASK_DESC and step == "desc":
         value = clean_text(text)
         if value is None:
-            return await ask(
-                update,
+            return ask(
                 req,
                 draft,
                 "desc",
@@ -425,12 +411,11 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 prefix=req.t("initiatives.text_too_long", max=MAX_TEXT),
             )
         draft["desc"] = value
-        return await ask(update, req, draft, "year", edit=False)
+        return ask(req, draft, "year", edit=False)
     if state == ASK_BENEFIT and step == "benefit":
         value = clean_text(text)
         if value is None:
-            return await ask(
-                update,
+            return ask(
                 req,
                 draft,
                 "benefit",
@@ -438,12 +423,11 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 prefix=req.t("initiatives.text_too_long", max=MAX_TEXT),
             )
         draft["benefit"] = value
-        return await ask(update, req, draft, "amount", edit=False)
+        return ask(req, draft, "amount", edit=False)
     if state == ASK_AMOUNT and step in ("amount", "amount_ok"):
         amount = parse_amount(text)
         if amount is None or amount <= 0:
-            return await ask(
-                update,
+            return ask(
                 req,
                 draft,
                 "amount",
@@ -451,16 +435,13 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 prefix=req.t("initiatives.bad_amount", text=esc(short(text, 40))),
             )
         draft["pending_amount"] = amount
-        return await ask(update, req, draft, "amount_ok", edit=False)
+        return ask(req, draft, "amount_ok", edit=False)
     if state == ASK_TARGET and step == "target":
         day = parse_date(text, int(draft["year"]))
         if day is None:
-            return await ask(
-                update, req, draft, "target", edit=False, prefix=req.t("initiatives.bad_date")
-            )
+            return ask(req, draft, "target", edit=False, prefix=req.t("initiatives.bad_date"))
         if day < today(req):
-            return await ask(
-                update,
+            return ask(
                 req,
                 draft,
                 "target",
@@ -468,6 +449,6 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
                 prefix=req.t("initiatives.past_date", date=show_date(day)),
             )
         draft["target"] = day.isoformat()
-        return await _confirm(update, req, draft, edit=False)
-    await expired(update, req)
+        return await _confirm(req, draft, edit=False)
+    expired(req)
     return END_STATE

@@ -15,12 +15,10 @@ from storage.invitations import RedeemOutcome, redeem
 
 @with_request
 async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
-    message = update.effective_message
-    assert message is not None
     token = (context.args or [""])[0]
     result = await redeem(req.session, token, req.account)
     if result.outcome not in (RedeemOutcome.OK, RedeemOutcome.ALREADY):
-        await message.reply_text(req.t(f"invite.{result.outcome.value}"))
+        req.reply(req.t(f"invite.{result.outcome.value}"))
         return
     # A first-time user who never chose a language keeps Telegram's; make it explicit now.
     if req.account.language is None:
@@ -30,10 +28,10 @@ async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
     key = "invite.ok" if result.outcome is RedeemOutcome.OK else "invite.already"
     text = req.t(key, role=role, unit=unit)
     text += "\n\n" + req.t(f"invite.next.{result.role}")
-    await message.reply_text(text)
+    req.reply(text)
     req.grants = await grants_of(req.session, req.account.id)
     if update.effective_chat is not None:
-        await set_chat_commands(context, update.effective_chat.id, req.lang, req.grants)
+        set_chat_commands(req, update.effective_chat.id, req.lang, req.grants)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

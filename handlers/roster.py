@@ -66,24 +66,15 @@ async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, Inlin
 
 @with_request
 async def members_command(update: Update, context: Ctx, req: Request) -> None:
-    message = update.effective_message
-    assert message is not None
     cells = my_cells(req)
     if not cells:
-        await message.reply_text(req.t("common.not_secretary"))
+        req.reply(req.t("common.not_secretary"))
         return
     if len(cells) > 1:
-        await message.reply_text(
-            req.t("common.pick_cell"), reply_markup=cell_picker(req, "m:list", 0)
-        )
+        req.reply(req.t("common.pick_cell"), cell_picker(req, "m:list", 0))
         return
     text, keyboard = await roster_view(req, cells[0].unit_id, 0)
-    await message.reply_text(text, reply_markup=keyboard)
-
-
-async def _refuse(update: Update, req: Request) -> None:
-    assert update.callback_query is not None
-    await update.callback_query.answer(req.t("common.stale_button"), show_alert=True)
+    req.reply(text, keyboard)
 
 
 def member_actions(req: Request, cell_id: int, member_id: int, status: str) -> InlineKeyboardMarkup:
@@ -118,51 +109,44 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
     action = parts[1] if len(parts) > 1 else ""
     cell_id = int_arg(parts, 2)
     if not allowed(req, cell_id):
-        await _refuse(update, req)
+        req.alert("common.stale_button")
         return END
     assert cell_id is not None
     if action == "list":
         text, keyboard = await roster_view(req, cell_id, int_arg(parts, 3) or 0)
-        await query.answer()
-        await query.edit_message_text(text, reply_markup=keyboard)
+        req.show(text, keyboard)
         return END
     if action == "add":
         context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
-        await query.answer()
-        await query.edit_message_text(req.t("roster.ask_name", max=MAX_NAME))
+        req.show(req.t("roster.ask_name", max=MAX_NAME))
         return ASK_NAME
     if action == "paste":
         context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
-        await query.answer()
-        await query.edit_message_text(req.t("roster.ask_list", max=MAX_PASTE))
+        req.show(req.t("roster.ask_list", max=MAX_PASTE))
         return ASK_LIST
     if action == "addlist":
-        return await _confirm_list(
-            update, context, req, cell_id, parts[3] if len(parts) > 3 else ""
-        )
+        return await _confirm_list(context, req, cell_id, parts[3] if len(parts) > 3 else "")
 
     member = await member_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if member is None:
-        await _refuse(update, req)
+        req.alert("common.stale_button")
         return END
     if action == "show":
-        await query.answer()
         text, keyboard = member_card(req, cell_id, member)
-        await query.edit_message_text(text, reply_markup=keyboard)
+        req.show(text, keyboard)
         return END
     if action == "st" and len(parts) > 4 and parts[4] in {"official", "probationary", "exempt"}:
         await set_status(
             req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id
         )
-        await query.answer(req.t("roster.status_set"))
+        req.answer(req.t("roster.status_set"))
         text, keyboard = member_card(req, cell_id, member)
-        await query.edit_message_text(text, reply_markup=keyboard)
+        req.show(text, keyboard)
         return END
     if action == "left":
-        await query.answer()
-        await query.edit_message_text(
+        req.show(
             req.t("roster.confirm_left", name=html.escape(member.full_name)),
-            reply_markup=markup(
+            markup(
                 [
                     button(req.t("common.yes"), "m", "leftok", cell_id, member.id),
                     button(req.t("common.no"), "m", "show", cell_id, member.id),
@@ -173,17 +157,14 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
     if action == "leftok":
         await set_status(req.session, member, MemberStatus.LEFT, actor_account_id=req.account.id)
         text, keyboard = await roster_view(req, cell_id, 0)
-        await query.answer(req.t("roster.left_done"))
-        await query.edit_message_text(text, reply_markup=keyboard)
+        req.answer(req.t("roster.left_done"))
+        req.show(text, keyboard)
         return END
     if action == "ren":
         context.user_data[PENDING] = {"cell": cell_id, "member": member.id}  # type: ignore[index]
-        await query.answer()
-        await query.edit_message_text(
-            req.t("roster.ask_rename", name=html.escape(member.full_name), max=MAX_NAME)
-        )
+        req.show(req.t("roster.ask_rename", name=html.escape(member.full_name), max=MAX_NAME))
         return ASK_RENAME
-    await _refuse(update, req)
+    req.alert("common.stale_button")
     return END
 
 
@@ -201,17 +182,17 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
     assert message is not None and message.text is not None
     pending = _pending(context, req)
     if pending is None:
-        await message.reply_text(req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     cell_id = int(str(pending["cell"]))
     if not valid_name(message.text):
-        await message.reply_text(req.t("roster.bad_name", max=MAX_NAME))
+        req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_NAME
     if await duplicates_of(req.session, cell_id, [message.text]):
         context.user_data[PENDING] = {"cell": cell_id, "names": [normalize_name(message.text)]}  # type: ignore[index]
-        await message.reply_text(
+        req.reply(
             req.t("roster.duplicate_one", name=html.escape(normalize_name(message.text))),
-            reply_markup=markup(
+            markup(
                 [
                     button(req.t("roster.btn_add_anyway"), "m", "addlist", cell_id, "all"),
                     button(req.t("common.no"), "m", "list", cell_id, 0),
@@ -222,9 +203,9 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
     await add_members(req.session, cell_id, [message.text], actor_account_id=req.account.id)
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
     text, keyboard = await roster_view(req, cell_id, 0)
-    await message.reply_text(
+    req.reply(
         req.t("roster.added_one", name=html.escape(normalize_name(message.text))) + "\n\n" + text,
-        reply_markup=keyboard,
+        keyboard,
     )
     return END
 
@@ -235,15 +216,13 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
     assert message is not None and message.text is not None
     pending = _pending(context, req)
     if pending is None:
-        await message.reply_text(req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     cell_id = int(str(pending["cell"]))
     lines = [normalize_name(line) for line in message.text.splitlines() if line.strip()]
     bad = [line for line in lines if not valid_name(line)]
     if not lines or bad or len(lines) > MAX_PASTE:
-        await message.reply_text(
-            req.t("roster.bad_list", max=MAX_PASTE, bad=html.escape(", ".join(bad[:5])))
-        )
+        req.reply(req.t("roster.bad_list", max=MAX_PASTE, bad=html.escape(", ".join(bad[:5]))))
         return ASK_LIST
     dupes = await duplicates_of(req.session, cell_id, lines)
     context.user_data[PENDING] = {"cell": cell_id, "names": lines}  # type: ignore[index]
@@ -259,17 +238,15 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
                 [button(req.t("roster.btn_add_new", count=fresh), "m", "addlist", cell_id, "new")]
             )
     keyboard.append([button(req.t("common.cancel"), "m", "list", cell_id, 0)])
-    await message.reply_text(text, reply_markup=markup(*keyboard))
+    req.reply(text, markup(*keyboard))
     return END
 
 
-async def _confirm_list(update: Update, context: Ctx, req: Request, cell_id: int, mode: str) -> int:
-    query = update.callback_query
-    assert query is not None
+async def _confirm_list(context: Ctx, req: Request, cell_id: int, mode: str) -> int:
     pending = _pending(context, req)
     names = pending.get("names") if pending else None
     if pending is None or pending.get("cell") != cell_id or not isinstance(names, list):
-        await query.answer(req.t("common.stale_button"), show_alert=True)
+        req.alert("common.stale_button")
         return END
     if mode == "new":
         dupes = await duplicates_of(req.session, cell_id, names)
@@ -285,10 +262,7 @@ async def _confirm_list(update: Update, context: Ctx, req: Request, cell_id: int
     )
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
     text, keyboard = await roster_view(req, cell_id, 0)
-    await query.answer()
-    await query.edit_message_text(
-        req.t("roster.added_many", count=len(added)) + "\n\n" + text, reply_markup=keyboard
-    )
+    req.show(req.t("roster.added_many", count=len(added)) + "\n\n" + text, keyboard)
     return END
 
 
@@ -299,30 +273,26 @@ async def got_rename(update: Update, context: Ctx, req: Request) -> int:
     pending = _pending(context, req)
     member_id = pending.get("member") if pending else None
     if pending is None or not isinstance(member_id, int):
-        await message.reply_text(req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     cell_id = int(str(pending["cell"]))
     member = await member_of_cell(req.session, cell_id, member_id)
     if member is None:
-        await message.reply_text(req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     if not valid_name(message.text):
-        await message.reply_text(req.t("roster.bad_name", max=MAX_NAME))
+        req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_RENAME
     await rename_member(req.session, member, message.text, actor_account_id=req.account.id)
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
     text, keyboard = await roster_view(req, cell_id, 0)
-    await message.reply_text(
-        req.t("roster.renamed", name=html.escape(member.full_name)) + "\n\n" + text,
-        reply_markup=keyboard,
-    )
+    req.reply(req.t("roster.renamed", name=html.escape(member.full_name)) + "\n\n" + text, keyboard)
     return END
 
 
 @with_request
 async def not_text(update: Update, context: Ctx, req: Request) -> None:
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(req.t("roster.need_text"))
+    req.reply(req.t("roster.need_text"))
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

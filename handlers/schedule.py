@@ -92,9 +92,8 @@ def can_manage(req: Request, unit_id: int | None) -> bool:
     return unit_id is not None and any(u == unit_id for u, _ in manageable_units(req))
 
 
-async def _refuse(update: Update, req: Request) -> int:
-    assert update.callback_query is not None
-    await update.callback_query.answer(req.t("common.stale_button"), show_alert=True)
+def _refuse(req: Request) -> int:
+    req.alert("common.stale_button")
     return END
 
 
@@ -229,22 +228,20 @@ async def _unit_name(req: Request, unit_id: int) -> str:
 
 @with_request
 async def schedule_command(update: Update, context: Ctx, req: Request) -> int:
-    message = update.effective_message
-    assert message is not None
     units = manageable_units(req)
     if not units:
-        await message.reply_text(req.t("schedule.no_units"))
+        req.reply(req.t("schedule.no_units"))
         return END
     if len(units) > 1:
-        await message.reply_text(
+        req.reply(
             req.t("schedule.pick_unit"),
-            reply_markup=markup(*[[button(name, "sc", "show", uid)] for uid, name in units]),
+            markup(*[[button(name, "sc", "show", uid)] for uid, name in units]),
         )
         return END
     unit = await _unit(req, units[0][0])
     assert unit is not None
     text, keyboard = await schedule_view(req, unit, now_of(context))
-    await message.reply_text(text, reply_markup=keyboard)
+    req.reply(text, keyboard)
     return END
 
 
@@ -263,21 +260,11 @@ def _hhmm(text: str) -> dt.time | None:
     return dt.time(hour, minute) if hour in HOURS and minute in MINUTES else None
 
 
-async def _edit(update: Update, text: str, keyboard: InlineKeyboardMarkup | None = None) -> None:
-    query = update.callback_query
-    assert query is not None
-    await query.answer()
-    await query.edit_message_text(text, reply_markup=keyboard)
-
-
-async def _rule_step(
-    update: Update, req: Request, action: str, parts: list[str], unit: OrgUnit
-) -> int:
+def _rule_step(req: Request, action: str, parts: list[str], unit: OrgUnit) -> int:
     """The regular-rule editor: kind → day | nth → weekday → hour → minute → save."""
     uid = unit.id
     if action == "set":
-        await _edit(
-            update,
+        req.show(
             req.t("schedule.ask_kind"),
             markup(
                 [button(req.t("schedule.btn_kind_day"), "sc", "kd", uid)],
@@ -286,44 +273,40 @@ async def _rule_step(
         )
     elif action == "kd":
         days = [button(str(d), "sc", "r", uid, f"d{d}") for d in range(1, 32)]
-        await _edit(
-            update,
+        req.show(
             req.t("schedule.ask_day"),
             markup(*rows(days, 7), [button(req.t("schedule.btn_last_day"), "sc", "r", uid, "d-1")]),
         )
     elif action == "kw":
         nths = [button(req.t(f"schedule.nth.{n}"), "sc", "nth", uid, n) for n in (1, 2, 3, 4, -1)]
-        await _edit(update, req.t("schedule.ask_nth"), markup(*rows(nths, 3)))
+        req.show(req.t("schedule.ask_nth"), markup(*rows(nths, 3)))
     elif action == "nth":
         nth = parts[3] if len(parts) > 3 else ""
         if nth not in {"1", "2", "3", "4", "-1"}:
-            return await _refuse(update, req)
+            return _refuse(req)
         days = [
             button(req.t(f"schedule.weekday.{w}"), "sc", "r", uid, f"w{nth}.{w}") for w in range(7)
         ]
-        await _edit(update, req.t("schedule.ask_weekday"), markup(*rows(days, 3)))
+        req.show(req.t("schedule.ask_weekday"), markup(*rows(days, 3)))
     elif action in ("r", "h"):
         code = parts[3] if len(parts) > 3 else ""
         if decode_rule(code, dt.time(8), req.settings.tz) is None:
-            return await _refuse(update, req)
+            return _refuse(req)
         if action == "r":
-            await _edit(update, req.t("schedule.ask_hour"), _hour_keyboard(["sc", "h", uid, code]))
+            req.show(req.t("schedule.ask_hour"), _hour_keyboard(["sc", "h", uid, code]))
         else:
             hour = int_arg(parts, 4)
             if hour not in HOURS:
-                return await _refuse(update, req)
+                return _refuse(req)
             assert hour is not None
-            await _edit(
-                update,
+            req.show(
                 req.t("schedule.ask_minute", hour=f"{hour:02d}"),
                 _minute_keyboard(["sc", "save", uid, code], hour),
             )
     return END
 
 
-async def _save_rule(
-    update: Update, context: Ctx, req: Request, parts: list[str], unit: OrgUnit
-) -> int:
+async def _save_rule(context: Ctx, req: Request, parts: list[str], unit: OrgUnit) -> int:
     start = _hhmm(parts[4]) if len(parts) > 4 else None
     existing = await req.session.scalar(
         select(MeetingSchedule).where(MeetingSchedule.unit_id == unit.id)
@@ -331,7 +314,7 @@ async def _save_rule(
     tz = req.settings.tz
     rule = decode_rule(parts[3], start, tz) if start is not None and len(parts) > 3 else None
     if rule is None or start is None:
-        return await _refuse(update, req)
+        return _refuse(req)
     before = _schedule_dict(existing)
     if existing is None:
         existing = MeetingSchedule(unit_id=unit.id, rule_kind=rule.kind)
@@ -354,7 +337,7 @@ async def _save_rule(
     )
     await replan_unit(req.session, unit.id, now_of(context), req.settings)
     text, keyboard = await schedule_view(req, unit, now_of(context))
-    await _edit(update, req.t("schedule.saved", rule=describe(req, rule)) + "\n\n" + text, keyboard)
+    req.show(req.t("schedule.saved", rule=describe(req, rule)) + "\n\n" + text, keyboard)
     return END
 
 
@@ -370,7 +353,7 @@ def _schedule_dict(schedule: MeetingSchedule | None) -> dict[str, Any] | None:
     }
 
 
-async def _inherit(update: Update, context: Ctx, req: Request, unit: OrgUnit) -> int:
+async def _inherit(context: Ctx, req: Request, unit: OrgUnit) -> int:
     existing = await req.session.scalar(
         select(MeetingSchedule).where(MeetingSchedule.unit_id == unit.id)
     )
@@ -387,7 +370,7 @@ async def _inherit(update: Update, context: Ctx, req: Request, unit: OrgUnit) ->
         await req.session.flush()
         await replan_unit(req.session, unit.id, now_of(context), req.settings)
     text, keyboard = await schedule_view(req, unit, now_of(context))
-    await _edit(update, req.t("schedule.inherit_done") + "\n\n" + text, keyboard)
+    req.show(req.t("schedule.inherit_done") + "\n\n" + text, keyboard)
     return END
 
 
@@ -399,44 +382,42 @@ async def _cell_rule(req: Request, cell: OrgUnit) -> Rule | None:
 
 
 async def _month_step(
-    update: Update, context: Ctx, req: Request, action: str, parts: list[str], cell: OrgUnit
+    context: Ctx, req: Request, action: str, parts: list[str], cell: OrgUnit
 ) -> int:
     """Move (mv → day → hour → minute), cancel (cx → typed reason) or restore (rs) a month."""
     month = parse_month(parts[3]) if len(parts) > 3 else None
     rule = await _cell_rule(req, cell)
     now = now_of(context)
     if month is None or rule is None:
-        if rule is None and update.callback_query is not None:
-            await update.callback_query.answer(req.t("schedule.need_rule"), show_alert=True)
+        if rule is None:
+            req.alert("schedule.need_rule")
             return END
-        return await _refuse(update, req)
+        return _refuse(req)
     today = now.astimezone(rule.tz).date()
     if month < month_start(today) or month > add_months(month_start(today), 2):
-        return await _refuse(update, req)
+        return _refuse(req)
     label, mt = month_label(month), month_text(month)
     last_day = (add_months(month, 1) - dt.timedelta(days=1)).day
     if action == "mv":
         first = today.day if month == month_start(today) else 1
         days = [button(str(d), "sc", "mvd", cell.id, label, d) for d in range(first, last_day + 1)]
-        await _edit(update, req.t("schedule.ask_move_day", month=mt), markup(*rows(days, 7)))
+        req.show(req.t("schedule.ask_move_day", month=mt), markup(*rows(days, 7)))
         return END
     if action in ("mvd", "mvh"):
         day = int_arg(parts, 4)
         if day is None or not 1 <= day <= last_day:
-            return await _refuse(update, req)
+            return _refuse(req)
         if action == "mvd":
-            await _edit(
-                update,
+            req.show(
                 req.t("schedule.ask_hour"),
                 _hour_keyboard(["sc", "mvh", cell.id, label, day]),
             )
         else:
             hour = int_arg(parts, 5)
             if hour not in HOURS:
-                return await _refuse(update, req)
+                return _refuse(req)
             assert hour is not None
-            await _edit(
-                update,
+            req.show(
                 req.t("schedule.ask_minute", hour=f"{hour:02d}"),
                 _minute_keyboard(["sc", "mvs", cell.id, label, day], hour),
             )
@@ -445,26 +426,24 @@ async def _month_step(
         day = int_arg(parts, 4)
         start = _hhmm(parts[5]) if len(parts) > 5 else None
         if day is None or not 1 <= day <= last_day or start is None:
-            return await _refuse(update, req)
+            return _refuse(req)
         moved_to = dt.datetime.combine(month.replace(day=day), start, tzinfo=rule.tz).astimezone(
             dt.UTC
         )
         if moved_to <= now:
-            assert update.callback_query is not None
-            await update.callback_query.answer(req.t("schedule.past"), show_alert=True)
+            req.alert("schedule.past")
             return END
         await _set_override(req, cell.id, month, moved_to=moved_to, cancelled=False, reason=None)
         await replan_unit(req.session, cell.id, now, req.settings)
         text, keyboard = await schedule_view(req, cell, now)
-        await _edit(
-            update,
+        req.show(
             req.t("schedule.moved", month=mt, when=fmt_local(moved_to, rule.tz)) + "\n\n" + text,
             keyboard,
         )
         return END
     if action == "cx":
         context.user_data[PENDING] = {"cell": cell.id, "month": label}  # type: ignore[index]
-        await _edit(update, req.t("schedule.ask_reason", month=mt))
+        req.show(req.t("schedule.ask_reason", month=mt))
         return ASK_REASON
     if action == "rs":
         existing = await req.session.scalar(
@@ -486,9 +465,9 @@ async def _month_step(
             )
             await replan_unit(req.session, cell.id, now, req.settings)
         text, keyboard = await schedule_view(req, cell, now)
-        await _edit(update, req.t("schedule.restored", month=mt) + "\n\n" + text, keyboard)
+        req.show(req.t("schedule.restored", month=mt) + "\n\n" + text, keyboard)
         return END
-    return await _refuse(update, req)
+    return _refuse(req)
 
 
 def _override_dict(o: MeetingOverride) -> dict[str, Any]:
@@ -540,11 +519,11 @@ async def got_reason(update: Update, context: Ctx, req: Request) -> int:
     cell_id = pending.get("cell") if isinstance(pending, dict) else None
     month = parse_month(str(pending.get("month"))) if isinstance(pending, dict) else None
     if not isinstance(cell_id, int) or month is None or not allowed(req, cell_id):
-        await message.reply_text(req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     reason = " ".join(message.text.split())
     if not REASON_MIN <= len(reason) <= REASON_MAX:
-        await message.reply_text(req.t("schedule.bad_reason", min=REASON_MIN, max=REASON_MAX))
+        req.reply(req.t("schedule.bad_reason", min=REASON_MIN, max=REASON_MAX))
         return ASK_REASON
     await _set_override(req, cell_id, month, moved_to=None, cancelled=True, reason=reason)
     now = now_of(context)
@@ -553,11 +532,11 @@ async def got_reason(update: Update, context: Ctx, req: Request) -> int:
     cell = await _unit(req, cell_id)
     assert cell is not None
     text, keyboard = await schedule_view(req, cell, now)
-    await message.reply_text(
+    req.reply(
         req.t("schedule.cancelled", month=month_text(month), reason=html.escape(reason))
         + "\n\n"
         + text,
-        reply_markup=keyboard,
+        keyboard,
     )
     return END
 
@@ -621,26 +600,21 @@ async def reminders_view(
 
 @with_request
 async def reminders_command(update: Update, context: Ctx, req: Request) -> int:
-    message = update.effective_message
-    assert message is not None
     cells = my_cells(req)
     if not cells:
-        await message.reply_text(req.t("common.not_secretary"))
+        req.reply(req.t("common.not_secretary"))
         return END
     if len(cells) > 1:
-        await message.reply_text(
-            req.t("common.pick_cell"),
-            reply_markup=cell_picker(req, "rm:list"),
-        )
+        req.reply(req.t("common.pick_cell"), cell_picker(req, "rm:list"))
         return END
     text, keyboard = await reminders_view(req, cells[0].unit_id, now_of(context))
-    await message.reply_text(text, reply_markup=keyboard)
+    req.reply(text, keyboard)
     return END
 
 
-async def _toggle_mute(update: Update, context: Ctx, req: Request, cell_id: int, kind: str) -> int:
+async def _toggle_mute(context: Ctx, req: Request, cell_id: int, kind: str) -> int:
     if kind not in MUTABLE_KINDS:  # the check-in prompt cannot be muted, even by forged data
-        return await _refuse(update, req)
+        return _refuse(req)
     existing = await req.session.scalar(
         select(ReminderMute).where(ReminderMute.cell_id == cell_id, ReminderMute.kind == kind)
     )
@@ -662,23 +636,19 @@ async def _toggle_mute(update: Update, context: Ctx, req: Request, cell_id: int,
     text, keyboard = await reminders_view(
         req, cell_id, now_of(context)
     )  # re-plans: cancels/revives
-    query = update.callback_query
-    assert query is not None
-    await query.answer(req.t(toast, kind=req.t(f"reminders.kind.{kind}")))
-    await query.edit_message_text(text, reply_markup=keyboard)
+    req.answer(req.t(toast, kind=req.t(f"reminders.kind.{kind}")))
+    req.show(text, keyboard)
     return END
 
 
-async def _snooze(
-    update: Update, context: Ctx, req: Request, row_id: int | None, tomorrow: bool
-) -> int:
+async def _snooze(context: Ctx, req: Request, row_id: int | None, tomorrow: bool) -> int:
     row = await req.session.get(OutboxMessage, row_id) if row_id is not None else None
     if (
         row is None
         or row.account_id != req.account.id
         or (row.cell_id is not None and not allowed(req, row.cell_id))
     ):
-        return await _refuse(update, req)
+        return _refuse(req)
     now = now_of(context)
     tz = _row_zone(row, req)
     offsets = _offsets(req)
@@ -688,10 +658,8 @@ async def _snooze(
         due = out_of_quiet_hours(
             now + dt.timedelta(hours=1), tz, offsets.quiet_start, offsets.quiet_end
         )
-    query = update.callback_query
-    assert query is not None
     if row.expires_at is not None and due >= row.expires_at:
-        await query.answer(req.t("reminders.too_late"), show_alert=True)
+        req.alert("reminders.too_late")
         return END
     root = (row.payload or {}).get("snoozed_from", row.id)
     await enqueue(
@@ -706,8 +674,8 @@ async def _snooze(
         occurrence=row.occurrence,
         expires_at=row.expires_at,
     )
-    await query.answer(req.t("reminders.snoozed", when=fmt_local(due, tz)))
-    await query.edit_message_reply_markup(reply_markup=None)
+    req.answer(req.t("reminders.snoozed", when=fmt_local(due, tz)))
+    req.out.drop_buttons()
     return END
 
 
@@ -737,46 +705,46 @@ async def schedule_button(update: Update, context: Ctx, req: Request) -> int:
     parts = parse_cb(query.data)
     prefix, action = parts[0], parts[1] if len(parts) > 1 else ""
     if prefix == "rm" and action in ("sn", "tm"):
-        return await _snooze(update, context, req, int_arg(parts, 2), tomorrow=action == "tm")
+        return await _snooze(context, req, int_arg(parts, 2), tomorrow=action == "tm")
     unit_id = int_arg(parts, 2)
     if prefix == "rm":
         if not allowed(req, unit_id):
-            return await _refuse(update, req)
+            return _refuse(req)
         assert unit_id is not None
         if action == "list":
             text, keyboard = await reminders_view(req, unit_id, now_of(context))
-            await _edit(update, text, keyboard)
+            req.show(text, keyboard)
             return END
         if action == "mute" and len(parts) > 3:
-            return await _toggle_mute(update, context, req, unit_id, parts[3])
+            return await _toggle_mute(context, req, unit_id, parts[3])
         if action == "mv":
             cell = await _unit(req, unit_id)
             assert cell is not None
-            return await _month_step(update, context, req, "mv", parts, cell)
-        return await _refuse(update, req)
+            return await _month_step(context, req, "mv", parts, cell)
+        return _refuse(req)
     if not can_manage(req, unit_id):
-        return await _refuse(update, req)
+        return _refuse(req)
     assert unit_id is not None
     unit = await _unit(req, unit_id)
     if unit is None:
-        return await _refuse(update, req)
+        return _refuse(req)
     if action == "show":
         text, keyboard = await schedule_view(req, unit, now_of(context))
-        await _edit(update, text, keyboard)
+        req.show(text, keyboard)
         return END
     if action in ("set", "kd", "kw", "nth", "r", "h"):
-        return await _rule_step(update, req, action, parts, unit)
+        return _rule_step(req, action, parts, unit)
     if action == "save":
-        return await _save_rule(update, context, req, parts, unit)
+        return await _save_rule(context, req, parts, unit)
     if action == "inh":
-        return await _inherit(update, context, req, unit)
+        return await _inherit(context, req, unit)
     if (
         action in ("mv", "mvd", "mvh", "mvs", "cx", "rs")
         and unit.kind == "cell"
         and allowed(req, unit.id)
     ):
-        return await _month_step(update, context, req, action, parts, unit)
-    return await _refuse(update, req)
+        return await _month_step(context, req, action, parts, unit)
+    return _refuse(req)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

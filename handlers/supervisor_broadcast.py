@@ -28,9 +28,7 @@ from handlers.supervisor_common import (
     esc,
     now_utc,
     refuse,
-    reply,
     roots,
-    show,
     single_root_or_pick,
 )
 from storage.supervision import (
@@ -53,7 +51,7 @@ def _pending(context: Ctx) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
-async def _ask(update: Update, context: Ctx, req: Request, unit: UnitRef) -> int:
+async def _ask(context: Ctx, req: Request, unit: UnitRef) -> int:
     context.user_data[PENDING] = {"unit": unit.id}  # type: ignore[index]
     recent = await recent_broadcasts(req.session, unit)
     parts = [req.t("sv.bc.ask", unit=esc(unit.name), max=MAX_TEXT)]
@@ -72,16 +70,16 @@ async def _ask(update: Update, context: Ctx, req: Request, unit: UnitRef) -> int
                     )
                 ]
             )
-    await show(update, "\n".join(parts), reply_markup=markup(*keyboard))
+    req.show("\n".join(parts), markup(*keyboard))
     return ASK_TEXT
 
 
 @with_request
 async def broadcast_command(update: Update, context: Ctx, req: Request) -> int:
-    unit = await single_root_or_pick(update, req, "bc")
+    unit = await single_root_or_pick(req, "bc")
     if unit is None:
         return END
-    return await _ask(update, context, req, unit)
+    return await _ask(context, req, unit)
 
 
 @with_request
@@ -90,9 +88,9 @@ async def broadcast_pick(update: Update, context: Ctx, req: Request) -> int:
     assert query is not None
     unit = await visible_unit(req.session, await roots(req), int_arg(parse_cb(query.data), 2))
     if unit is None:
-        await refuse(update, req)
+        refuse(req)
         return END
-    return await _ask(update, context, req, unit)
+    return await _ask(context, req, unit)
 
 
 @with_request
@@ -105,21 +103,20 @@ async def got_text(update: Update, context: Ctx, req: Request) -> int:
         req.session, await roots(req), unit_id if isinstance(unit_id, int) else None
     )
     if unit is None:
-        await reply(update, req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     text = message.text.strip()
     if not text or len(text) > MAX_TEXT:
-        await reply(update, req.t("sv.bc.bad_text", max=MAX_TEXT))
+        req.reply(req.t("sv.bc.bad_text", max=MAX_TEXT))
         return ASK_TEXT
     count = len(await broadcast_recipients(req.session, unit))
     context.user_data[PENDING] = {"unit": unit.id, "text": text}  # type: ignore[index]
     if count == 0:
-        await reply(update, req.t("sv.bc.no_recipients", unit=esc(unit.name)))
+        req.reply(req.t("sv.bc.no_recipients", unit=esc(unit.name)))
         return END
-    await reply(
-        update,
+    req.reply(
         req.t("sv.bc.preview", unit=esc(unit.name), count=count, text=html.escape(text)),
-        reply_markup=markup(
+        markup(
             [
                 button(req.t("sv.bc.btn_send", count=count), PREFIX, "bcok", unit.id),
                 button(req.t("common.cancel"), PREFIX, "bcno"),
@@ -131,7 +128,7 @@ async def got_text(update: Update, context: Ctx, req: Request) -> int:
 
 @with_request
 async def not_text(update: Update, context: Ctx, req: Request) -> int:
-    await reply(update, req.t("sv.bc.need_text"))
+    req.reply(req.t("sv.bc.need_text"))
     return ASK_TEXT
 
 
@@ -142,25 +139,24 @@ async def confirm_button(update: Update, context: Ctx, req: Request) -> None:
     parts = parse_cb(query.data)
     if parts[1] == "bcno":
         context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
-        await show(update, req.t("sv.bc.dropped"))
+        req.show(req.t("sv.bc.dropped"))
         return
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     if unit is None:
-        await refuse(update, req)
+        refuse(req)
         return
     pending = _pending(context)
     text = pending.get("text")
     if pending.get("unit") != unit.id or not isinstance(text, str):
-        await query.answer(req.t("common.session_expired"), show_alert=True)
+        req.alert("common.session_expired")
         return
     item = await create_broadcast(
         req.session, unit, text, actor_account_id=req.account.id, now=now_utc()
     )
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
-    await show(
-        update,
+    req.show(
         req.t("sv.bc.queued", count=item.recipients, unit=esc(unit.name)),
-        reply_markup=markup([button(req.t("sv.bc.btn_report"), PREFIX, "bcr", item.id)]),
+        markup([button(req.t("sv.bc.btn_report"), PREFIX, "bcr", item.id)]),
     )
 
 
@@ -170,13 +166,12 @@ async def report_button(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     item = await broadcast_in_scope(req.session, await roots(req), int_arg(parse_cb(query.data), 2))
     if item is None:
-        await refuse(update, req)
+        refuse(req)
         return
     counts = await delivery_report(req.session, item.id)
     waiting = counts.get("pending", 0) + counts.get("claimed", 0)
     failed = counts.get("failed", 0) + counts.get("expired", 0) + counts.get("cancelled", 0)
-    await show(
-        update,
+    req.show(
         req.t(
             "sv.bc.report",
             when=item.created_at.astimezone(req.settings.tz).strftime("%d/%m/%Y %H:%M"),
@@ -187,7 +182,7 @@ async def report_button(update: Update, context: Ctx, req: Request) -> None:
             blocked=counts.get("undeliverable", 0),
             text=html.escape(item.text[:200]),
         ),
-        reply_markup=markup([button(req.t("sv.bc.btn_refresh"), PREFIX, "bcr", item.id)]),
+        markup([button(req.t("sv.bc.btn_refresh"), PREFIX, "bcr", item.id)]),
     )
 
 

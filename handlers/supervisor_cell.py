@@ -24,9 +24,7 @@ from handlers.supervisor_common import (
     pct,
     period_name,
     refuse,
-    reply,
     roots,
-    show,
     today,
 )
 from storage.framework import Framework
@@ -128,25 +126,25 @@ async def cell_view(
 @with_request
 async def cell_command(update: Update, context: Ctx, req: Request) -> None:
     if not is_supervisor(req.grants, req.is_admin):
-        await not_supervisor(update, req)
+        not_supervisor(req)
         return
     text = " ".join(context.args or []).strip()
     if not text:
-        await reply(update, req.t("sv.cell.usage"))
+        req.reply(req.t("sv.cell.usage"))
         return
     found = await find_cells(req.session, await roots(req), text)
     period = Period.of("year", today(req))
     if not found:
-        await reply(update, req.t("sv.cell.not_found", text=esc(text[:60])))
+        req.reply(req.t("sv.cell.not_found", text=esc(text[:60])))
         return
     if len(found) > 1:
         buttons = [
             [button(f"{c.name} ({c.code})", PREFIX, ACTION, c.id, period.label)] for c in found
         ]
-        await reply(update, req.t("sv.cell.pick", count=len(found)), reply_markup=markup(*buttons))
+        req.reply(req.t("sv.cell.pick", count=len(found)), markup(*buttons))
         return
     view, keyboard = await cell_view(req, framework(context), found[0], period)
-    await reply(update, view, reply_markup=keyboard)
+    req.reply(view, keyboard)
 
 
 @with_request
@@ -157,10 +155,10 @@ async def cell_button(update: Update, context: Ctx, req: Request) -> None:
     cell = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     period = cb_period(parts, 3)
     if cell is None or period is None or cell.kind != UnitKind.CELL.value:
-        await refuse(update, req)
+        refuse(req)
         return
     text, keyboard = await cell_view(req, framework(context), cell, period)
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

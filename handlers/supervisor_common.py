@@ -13,7 +13,7 @@ import logging
 from typing import Protocol
 
 from babel.numbers import format_decimal, format_percent
-from telegram import InlineKeyboardButton, Update
+from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request, services
 from bot.keyboards import button, markup, rows
@@ -60,54 +60,32 @@ async def roots(req: Request) -> list[UnitRef]:
     return await scope_roots(req.session, req.grants, req.is_admin)
 
 
-# ---------------------------------------------------------------- replies
+# ---------------------------------------------------------------- replies (sent after commit)
 
 
-async def reply(update: Update, text: str, **kwargs: object) -> None:
-    message = update.effective_message
-    assert message is not None
-    await message.reply_text(text, **kwargs)  # type: ignore[arg-type]
-
-
-async def refuse(update: Update, req: Request) -> None:
+def refuse(req: Request) -> None:
     """The one refusal for forged, stale or out-of-scope buttons: reveals nothing."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer(req.t("common.stale_button"), show_alert=True)
-    else:
-        await reply(update, req.t("common.stale_button"))
+    req.alert("common.stale_button")
 
 
-async def not_supervisor(update: Update, req: Request) -> None:
-    await reply(update, req.t("sv.not_supervisor"))
+def not_supervisor(req: Request) -> None:
+    req.reply(req.t("sv.not_supervisor"))
 
 
-async def show(update: Update, text: str, **kwargs: object) -> None:
-    """Edit the message a button belongs to, or send a new one for a command."""
-    query = update.callback_query
-    if query is not None:
-        await query.answer()
-        await query.edit_message_text(text, **kwargs)  # type: ignore[arg-type]
-    else:
-        await reply(update, text, **kwargs)
-
-
-async def single_root_or_pick(
-    update: Update, req: Request, action: str, *extra: object
-) -> UnitRef | None:
+async def single_root_or_pick(req: Request, action: str, *extra: object) -> UnitRef | None:
     """The caller's only unit; or a picker (buttons ``sv:<action>:<unit>:<extra…>``); or a
     refusal for a non-supervisor. None means "already answered"."""
     if not is_supervisor(req.grants, req.is_admin):
-        await not_supervisor(update, req)
+        not_supervisor(req)
         return None
     units = await roots(req)
     if not units:
-        await not_supervisor(update, req)
+        not_supervisor(req)
         return None
     if len(units) == 1:
         return units[0]
     buttons = [button(u.name, PREFIX, action, u.id, *extra) for u in units[:40]]
-    await reply(update, req.t("sv.pick_unit"), reply_markup=markup(*rows(buttons, 1)))
+    req.reply(req.t("sv.pick_unit"), markup(*rows(buttons, 1)))
     return None
 
 

@@ -1,7 +1,9 @@
 """/export [period] [csv] and /chart [period]: files and pictures for a unit's period.
 
 The data is read in the update's transaction; the file is written in a worker thread
-(openpyxl and matplotlib are CPU work) so other users are not kept waiting.
+(openpyxl and matplotlib are CPU work) so other users are not kept waiting. The finished
+bytes are queued on the request and sent after the commit, each after an "uploading…" status
+(the upload of a large file is what the user waits for).
 
 Callback data: ``sv:exp:<unit id>:<period>:<x|c>`` and ``sv:cht:<unit id>:<period>``.
 """
@@ -9,9 +11,10 @@ Callback data: ``sv:exp:<unit id>:<period>:<x|c>`` and ``sv:cht:<unit id>:<perio
 from __future__ import annotations
 
 import asyncio
+import logging
 from functools import partial
 
-from telegram import InputFile, Update
+from telegram import Update
 from telegram.constants import ChatAction
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
@@ -26,7 +29,6 @@ from handlers.supervisor_common import (
     parse_period_arg,
     period_name,
     refuse,
-    reply,
     roots,
     single_root_or_pick,
     this_month,
@@ -37,6 +39,8 @@ from storage.export import Labels, collect, csv_bytes, file_name, scores_table, 
 from storage.framework import Framework
 from storage.periods import Period, add_months
 from storage.supervision import UnitRef, monthly_trend, summary, visible_unit
+
+log = logging.getLogger(__name__)
 
 EXPORT, CHART = "exp", "cht"
 FORMATS = {"x": "xlsx", "c": "csv"}
@@ -63,10 +67,7 @@ def _args(req: Request, args: list[str]) -> tuple[Period | None, str]:
 async def send_export(
     update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period, fmt: str
 ) -> None:
-    chat = update.effective_chat
-    assert chat is not None
     fw = framework(context)
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
     data = await collect(req.session, fw, unit, period, today(req), req.settings.tz)
     texts = labels(req, fw)
     if fmt == "c":
@@ -81,16 +82,17 @@ async def send_export(
         cells=len(data.summary.cells),
         checkins=len(data.checkins),
     )
-    await context.bot.send_document(chat.id, InputFile(content, filename=name), caption=caption)
+    req.out.chat_action(ChatAction.UPLOAD_DOCUMENT)
+    req.out.document(content, name, caption)
 
 
 @with_request
 async def export_command(update: Update, context: Ctx, req: Request) -> None:
     period, fmt = _args(req, list(context.args or []))
     if period is None:
-        await reply(update, req.t("sv.bad_period"))
+        req.reply(req.t("sv.bad_period"))
         return
-    unit = await single_root_or_pick(update, req, EXPORT, period.label, fmt)
+    unit = await single_root_or_pick(req, EXPORT, period.label, fmt)
     if unit is None:
         return
     await send_export(update, context, req, unit, period, fmt)
@@ -105,9 +107,8 @@ async def export_button(update: Update, context: Ctx, req: Request) -> None:
     period = cb_period(parts, 3)
     fmt = parts[4] if len(parts) > 4 else "x"
     if unit is None or period is None or fmt not in FORMATS:
-        await refuse(update, req)
+        refuse(req)
         return
-    await query.answer()
     await send_export(update, context, req, unit, period, fmt)
 
 
@@ -117,10 +118,7 @@ async def export_button(update: Update, context: Ctx, req: Request) -> None:
 async def send_charts(
     update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period
 ) -> None:
-    chat = update.effective_chat
-    assert chat is not None
     fw = framework(context)
-    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_PHOTO)
     data = await summary(req.session, fw, unit, period, today(req))
     end = period.end
     start = period.start if period.kind == "year" else add_months(end, -12)
@@ -148,27 +146,22 @@ async def send_charts(
             attendance_label=req.t("sv.chart.attendance_label"),
         )
     )
-    await context.bot.send_photo(
-        chat.id,
-        InputFile(bars, filename="criteria.png"),
-        caption=req.t(
-            "sv.chart.criteria_caption", unit=esc(unit.name), period=period_name(req, period)
-        ),
+    req.out.chat_action(ChatAction.UPLOAD_PHOTO)
+    req.out.photo(
+        bars,
+        "criteria.png",
+        req.t("sv.chart.criteria_caption", unit=esc(unit.name), period=period_name(req, period)),
     )
-    await context.bot.send_photo(
-        chat.id,
-        InputFile(lines, filename="trend.png"),
-        caption=req.t("sv.chart.trend_caption", unit=esc(unit.name)),
-    )
+    req.out.photo(lines, "trend.png", req.t("sv.chart.trend_caption", unit=esc(unit.name)))
 
 
 @with_request
 async def chart_command(update: Update, context: Ctx, req: Request) -> None:
     period = parse_period_arg(" ".join(context.args or []), this_month(req))
     if period is None:
-        await reply(update, req.t("sv.bad_period"))
+        req.reply(req.t("sv.bad_period"))
         return
-    unit = await single_root_or_pick(update, req, CHART, period.label)
+    unit = await single_root_or_pick(req, CHART, period.label)
     if unit is None:
         return
     await send_charts(update, context, req, unit, period)
@@ -182,9 +175,8 @@ async def chart_button(update: Update, context: Ctx, req: Request) -> None:
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        await refuse(update, req)
+        refuse(req)
         return
-    await query.answer()
     await send_charts(update, context, req, unit, period)
 
 

@@ -19,14 +19,10 @@ from handlers.supervisor_common import (
     esc,
     pct,
     refuse,
-    reply,
     roots,
     single_root_or_pick,
     today,
     vnd,
-)
-from handlers.supervisor_common import (
-    show as show_message,
 )
 from storage.models import UnitKind
 from storage.periods import MAX_YEAR, MIN_YEAR
@@ -100,19 +96,20 @@ async def initiatives_view(
 
 async def show(update: Update, context: Ctx, req: Request) -> None:
     """Entry point for `/initiatives [year]` when the caller supervises (called by the
-    initiatives feature inside its own request transaction)."""
+    initiatives feature inside its own request transaction; the replies are queued on
+    `req` and sent after its commit)."""
     arg = " ".join(context.args or []).strip()
     year = today(req).year
     if arg:
         if not re.fullmatch(r"\d{4}", arg) or not MIN_YEAR <= int(arg) <= MAX_YEAR:
-            await reply(update, req.t("sv.ini.bad_year"))
+            req.reply(req.t("sv.ini.bad_year"))
             return
         year = int(arg)
-    unit = await single_root_or_pick(update, req, ACTION, year)
+    unit = await single_root_or_pick(req, ACTION, year)
     if unit is None:
         return
     text, keyboard = await initiatives_view(req, unit, year)
-    await reply(update, text, reply_markup=keyboard)
+    req.reply(text, keyboard)
 
 
 @with_request
@@ -123,10 +120,10 @@ async def initiatives_button(update: Update, context: Ctx, req: Request) -> None
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     year = int_arg(parts, 3)
     if unit is None or year is None or not MIN_YEAR <= year <= MAX_YEAR:
-        await refuse(update, req)
+        refuse(req)
         return
     text, keyboard = await initiatives_view(req, unit, year)
-    await show_message(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

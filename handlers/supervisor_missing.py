@@ -22,9 +22,7 @@ from handlers.supervisor_common import (
     parse_period_arg,
     period_name,
     refuse,
-    reply,
     roots,
-    show,
     single_root_or_pick,
     this_month,
     today,
@@ -83,13 +81,13 @@ async def missing_view(
 async def missing_command(update: Update, context: Ctx, req: Request) -> None:
     period = parse_period_arg(" ".join(context.args or []), this_month(req))
     if period is None or period.kind != "month":
-        await reply(update, req.t("sv.mis.bad_month"))
+        req.reply(req.t("sv.mis.bad_month"))
         return
-    unit = await single_root_or_pick(update, req, ACTION, period.label, 0)
+    unit = await single_root_or_pick(req, ACTION, period.label, 0)
     if unit is None:
         return
     text, keyboard = await missing_view(req, unit, period, 0)
-    await reply(update, text, reply_markup=keyboard)
+    req.reply(text, keyboard)
 
 
 async def _target(update: Update, req: Request) -> tuple[UnitRef, Period, list[str]] | None:
@@ -99,7 +97,7 @@ async def _target(update: Update, req: Request) -> tuple[UnitRef, Period, list[s
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     period = cb_period(parts, 3)
     if unit is None or period is None or period.kind != "month":
-        await refuse(update, req)
+        refuse(req)
         return None
     return unit, period, parts
 
@@ -111,7 +109,7 @@ async def missing_button(update: Update, context: Ctx, req: Request) -> None:
         return
     unit, period, parts = target
     text, keyboard = await missing_view(req, unit, period, int_arg(parts, 4) or 0)
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 @with_request
@@ -128,12 +126,10 @@ async def nudge_button(update: Update, context: Ctx, req: Request) -> None:
         local_day=today(req),
         actor_account_id=req.account.id,
     )
-    query = update.callback_query
-    assert query is not None
     if queued:
-        await query.answer(req.t("sv.mis.nudged", cells=cells, messages=queued), show_alert=True)
+        req.alert("sv.mis.nudged", cells=cells, messages=queued)
     else:
-        await query.answer(req.t("sv.mis.nudged_already"), show_alert=True)
+        req.alert("sv.mis.nudged_already")
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

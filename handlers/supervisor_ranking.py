@@ -22,9 +22,7 @@ from handlers.supervisor_common import (
     period_name,
     period_row,
     refuse,
-    reply,
     roots,
-    show,
     single_root_or_pick,
     this_month,
     today,
@@ -101,13 +99,13 @@ async def ranking_view(
 async def ranking_command(update: Update, context: Ctx, req: Request) -> None:
     period = parse_period_arg(" ".join(context.args or []), this_month(req))
     if period is None:
-        await reply(update, req.t("sv.bad_period"))
+        req.reply(req.t("sv.bad_period"))
         return
-    unit = await single_root_or_pick(update, req, ACTION, period.label, "c", 0)
+    unit = await single_root_or_pick(req, ACTION, period.label, "c", 0)
     if unit is None:
         return
     text, keyboard = await ranking_view(req, framework(context), unit, period, 0, "c")
-    await reply(update, text, reply_markup=keyboard)
+    req.reply(text, keyboard)
 
 
 @with_request
@@ -119,12 +117,12 @@ async def ranking_button(update: Update, context: Ctx, req: Request) -> None:
     period = cb_period(parts, 3)
     mode = parts[4] if len(parts) > 4 else "c"
     if unit is None or period is None or mode not in MODES or unit.kind == UnitKind.CELL.value:
-        await refuse(update, req)
+        refuse(req)
         return
     text, keyboard = await ranking_view(
         req, framework(context), unit, period, int_arg(parts, 5) or 0, mode
     )
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -37,9 +37,7 @@ from handlers.supervisor_common import (
     parse_period_arg,
     period_name,
     refuse,
-    reply,
     roots,
-    show,
     single_root_or_pick,
 )
 from storage.checkins import answers_of
@@ -96,11 +94,11 @@ async def queue_view(req: Request, unit: UnitRef, page: int) -> tuple[str, Inlin
 
 @with_request
 async def review_command(update: Update, context: Ctx, req: Request) -> None:
-    unit = await single_root_or_pick(update, req, "rvq", 0)
+    unit = await single_root_or_pick(req, "rvq", 0)
     if unit is None:
         return
     text, keyboard = await queue_view(req, unit, 0)
-    await reply(update, text, reply_markup=keyboard)
+    req.reply(text, keyboard)
 
 
 @with_request
@@ -110,10 +108,10 @@ async def queue_button(update: Update, context: Ctx, req: Request) -> None:
     parts = parse_cb(query.data)
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     if unit is None:
-        await refuse(update, req)
+        refuse(req)
         return
     text, keyboard = await queue_view(req, unit, int_arg(parts, 3) or 0)
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 # ---------------------------------------------------------------- one check-in
@@ -128,7 +126,7 @@ async def _target(update: Update, req: Request) -> tuple[UnitRef, Checkin, UnitR
     unit = await visible_unit(req.session, scope, int_arg(parts, 2))
     found = await checkin_in_scope(req.session, scope, int_arg(parts, 3))
     if unit is None or found is None or not found[1].path.startswith(unit.path):
-        await refuse(update, req)
+        refuse(req)
         return None
     return unit, found[0], found[1]
 
@@ -170,7 +168,7 @@ async def open_button(update: Update, context: Ctx, req: Request) -> None:
     if target is None:
         return
     text, keyboard = await checkin_view(req, context, *target)
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 @with_request
@@ -189,10 +187,9 @@ async def approve_button(update: Update, context: Ctx, req: Request) -> None:
         now=now_utc(),
     )
     text, keyboard = await queue_view(req, unit, 0)
-    await show(
-        update,
+    req.show(
         req.t("sv.rv.approved", cell=esc(cell.name), month=_month(checkin.month)) + "\n\n" + text,
-        reply_markup=keyboard,
+        keyboard,
     )
 
 
@@ -203,8 +200,7 @@ async def issues_button(update: Update, context: Ctx, req: Request) -> int:
         return END
     unit, checkin, cell = target
     context.user_data[PENDING] = {"unit": unit.id, "checkin": checkin.id}  # type: ignore[index]
-    await show(
-        update,
+    req.show(
         req.t(
             "sv.rv.ask_comment", cell=esc(cell.name), month=_month(checkin.month), max=MAX_COMMENT
         ),
@@ -225,11 +221,11 @@ async def got_comment(update: Update, context: Ctx, req: Request) -> int:
         req.session, scope, checkin_id if isinstance(checkin_id, int) else None
     )
     if unit is None or found is None:
-        await reply(update, req.t("common.session_expired"))
+        req.reply(req.t("common.session_expired"))
         return END
     comment = message.text.strip()
     if not comment or len(comment) > MAX_COMMENT:
-        await reply(update, req.t("sv.rv.bad_comment", max=MAX_COMMENT))
+        req.reply(req.t("sv.rv.bad_comment", max=MAX_COMMENT))
         return ASK_COMMENT
     checkin, cell = found
     await set_review(
@@ -243,19 +239,18 @@ async def got_comment(update: Update, context: Ctx, req: Request) -> int:
     )
     context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
     text, keyboard = await queue_view(req, unit, 0)
-    await reply(
-        update,
+    req.reply(
         req.t("sv.rv.issues_saved", cell=esc(cell.name), month=_month(checkin.month))
         + "\n\n"
         + text,
-        reply_markup=keyboard,
+        keyboard,
     )
     return END
 
 
 @with_request
 async def not_text(update: Update, context: Ctx, req: Request) -> int:
-    await reply(update, req.t("sv.rv.bad_comment", max=MAX_COMMENT))
+    req.reply(req.t("sv.rv.bad_comment", max=MAX_COMMENT))
     return ASK_COMMENT
 
 
@@ -265,23 +260,22 @@ async def not_text(update: Update, context: Ctx, req: Request) -> int:
 @with_request
 async def lock_command(update: Update, context: Ctx, req: Request) -> None:
     if not is_supervisor(req.grants, req.is_admin):
-        await not_supervisor(update, req)
+        not_supervisor(req)
         return
     period = parse_period_arg(" ".join(context.args or []), Period("year", 1, 1))
     if not context.args or period is None:
-        await reply(update, req.t("sv.lock.usage"))
+        req.reply(req.t("sv.lock.usage"))
         return
-    unit = await single_root_or_pick(update, req, "lock", period.label)
+    unit = await single_root_or_pick(req, "lock", period.label)
     if unit is None:
         return
-    await _confirm(update, req, unit, period)
+    _confirm(req, unit, period)
 
 
-async def _confirm(update: Update, req: Request, unit: UnitRef, period: Period) -> None:
-    await show(
-        update,
+def _confirm(req: Request, unit: UnitRef, period: Period) -> None:
+    req.show(
         req.t("sv.lock.confirm", unit=esc(unit.name), period=period_name(req, period)),
-        reply_markup=markup(
+        markup(
             [
                 button(req.t("sv.lock.btn_lock"), PREFIX, "lockok", unit.id, period.label),
                 button(req.t("common.cancel"), PREFIX, "lockno"),
@@ -296,19 +290,19 @@ async def lock_button(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     parts = parse_cb(query.data)
     if parts[1] == "lockno":
-        await show(update, req.t("sv.lock.cancelled"))
+        req.show(req.t("sv.lock.cancelled"))
         return
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        await refuse(update, req)
+        refuse(req)
         return
     if parts[1] == "lock":
-        await _confirm(update, req, unit, period)
+        _confirm(req, unit, period)
         return
     created = await lock_period(req.session, unit, period, actor_account_id=req.account.id)
     key = "sv.lock.done" if created else "sv.lock.already"
-    await show(update, req.t(key, unit=esc(unit.name), period=period_name(req, period)))
+    req.show(req.t(key, unit=esc(unit.name), period=period_name(req, period)))
 
 
 async def unlock_view(req: Request) -> tuple[str, InlineKeyboardMarkup]:
@@ -325,10 +319,10 @@ async def unlock_view(req: Request) -> tuple[str, InlineKeyboardMarkup]:
 @with_request
 async def unlock_command(update: Update, context: Ctx, req: Request) -> None:
     if not is_supervisor(req.grants, req.is_admin):
-        await not_supervisor(update, req)
+        not_supervisor(req)
         return
     text, keyboard = await unlock_view(req)
-    await reply(update, text, reply_markup=keyboard)
+    req.reply(text, keyboard)
 
 
 @with_request
@@ -342,13 +336,12 @@ async def unlock_button(update: Update, context: Ctx, req: Request) -> None:
             req.session, await roots(req), lock_id, actor_account_id=req.account.id
         )
     if lifted is None:
-        await refuse(update, req)
+        refuse(req)
         return
     text, keyboard = await unlock_view(req)
-    await show(
-        update,
+    req.show(
         req.t("sv.unlock.done", unit=esc(lifted.unit_name), period=lifted.period) + "\n\n" + text,
-        reply_markup=keyboard,
+        keyboard,
     )
 
 

@@ -26,9 +26,7 @@ from handlers.supervisor_common import (
     period_name,
     period_row,
     refuse,
-    reply,
     roots,
-    show,
     single_root_or_pick,
     this_month,
     today,
@@ -147,22 +145,20 @@ async def summary_view(
 async def summary_command(update: Update, context: Ctx, req: Request) -> None:
     period = parse_period_arg(" ".join(context.args or []), this_month(req))
     if period is None:
-        await reply(update, req.t("sv.bad_period"))
+        req.reply(req.t("sv.bad_period"))
         return
-    unit = await single_root_or_pick(update, req, ACTION, period.label, 0)
+    unit = await single_root_or_pick(req, ACTION, period.label, 0)
     if unit is None:
         return
-    await _open(update, context, req, unit, period, 0)
+    await _open(context, req, unit, period, 0)
 
 
-async def _open(
-    update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period, page: int
-) -> None:
+async def _open(context: Ctx, req: Request, unit: UnitRef, period: Period, page: int) -> None:
     if unit.kind == UnitKind.CELL.value:
         text, keyboard = await supervisor_cell.cell_view(req, framework(context), unit, period)
     else:
         text, keyboard = await summary_view(req, framework(context), unit, period, page)
-    await show(update, text, reply_markup=keyboard)
+    req.show(text, keyboard)
 
 
 @with_request
@@ -173,9 +169,9 @@ async def summary_button(update: Update, context: Ctx, req: Request) -> None:
     unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        await refuse(update, req)
+        refuse(req)
         return
-    await _open(update, context, req, unit, period, int_arg(parts, 4) or 0)
+    await _open(context, req, unit, period, int_arg(parts, 4) or 0)
 
 
 def register(app: Application) -> None:  # type: ignore[type-arg]

@@ -21,6 +21,39 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 SessionFactory = async_sessionmaker[AsyncSession]
 
+# Which asyncio task holds each open database transaction (by connection), so that code and
+# tests can check "commit, then speak": no Bot API call while the caller's transaction is open.
+_open_transactions: dict[int, asyncio.Task[Any]] = {}
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop (Alembic's synchronous run)
+        return None
+
+
+def _on_begin(conn: Any) -> None:
+    task = _current_task()
+    if task is not None:
+        _open_transactions[id(conn)] = task
+
+
+def _on_end(conn: Any) -> None:
+    _open_transactions.pop(id(conn), None)
+
+
+def transaction_open_in_this_task() -> bool:
+    """True while the running task has a database transaction that has not ended."""
+    task = _current_task()
+    return task is not None and any(t is task for t in _open_transactions.values())
+
+
+def _track_transactions(engine: AsyncEngine) -> None:
+    event.listen(engine.sync_engine, "begin", _on_begin)
+    event.listen(engine.sync_engine, "commit", _on_end)
+    event.listen(engine.sync_engine, "rollback", _on_end)
+
 
 def is_sqlite(url: str) -> bool:
     return url.startswith("sqlite")
@@ -41,15 +74,39 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+# The connection pool. An update holds at most one connection, and only while its transaction
+# runs (replies go out after the commit), so one per update handled at once is enough; beyond
+# POOL_MAX, more connections only queue inside the database server (a few cores), so updates
+# queue for a connection here instead. The overflow serves the persistence write-behind, the
+# reminder jobs and CLI work beside the updates. A pool that stays exhausted fails the update
+# after POOL_TIMEOUT seconds with SQLAlchemy's "QueuePool limit ... reached" (logged, and the
+# user is told to try again) rather than leaving it hanging.
+POOL_MAX = 32
+POOL_OVERFLOW = 8
+POOL_TIMEOUT = 10.0
+
+
+def pool_size_for(concurrency: int) -> int:
+    """Connections kept for `concurrency` updates handled at once (see POOL_MAX)."""
+    return max(5, min(concurrency, POOL_MAX))
+
+
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
+    pool: dict[str, Any] = {
+        "pool_size": pool_size,
+        "max_overflow": POOL_OVERFLOW,
+        "pool_timeout": POOL_TIMEOUT,
+    }
     if is_sqlite(url):
         _ensure_sqlite_dir(url)
-        engine = create_async_engine(url, echo=echo)
+        if make_url(url).database in (None, "", ":memory:"):
+            pool = {}  # one shared connection, no queue to size
+        engine = create_async_engine(url, echo=echo, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-        return engine
-    return create_async_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=pool_size, max_overflow=pool_size
-    )
+    else:
+        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
+    _track_transactions(engine)
+    return engine
 
 
 def create_session_factory(engine: AsyncEngine) -> SessionFactory:

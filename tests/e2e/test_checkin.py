@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from storage.models import AttendanceMark, AuditEntry, Member
-from tests.e2e.checkin_helpers import Secretary, answers_of, checkins_of, find
+from tests.e2e.checkin_helpers import Secretary, answers_of, checkins_of, find, last_keyboard
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, texts
 
@@ -204,6 +204,41 @@ async def test_not_held_by_button_then_changed_to_held_in_review(driver: Driver)
     assert "Date of the meeting" in texts(calls)
     a = await answers_of(driver, org.cells["C01"])
     assert (a.held, a.meeting_type, a.not_held_reason) == (True, "regular", None)
+
+
+async def test_typing_at_the_first_question_asks_it_again(driver: Driver) -> None:
+    """Issue 12: text typed at "Buổi sinh hoạt nào?" (no draft exists yet) answered "Phiên
+    làm việc đã hết" and left the check-in. It repeats the question with the hint instead,
+    as every later question does, and the conversation goes on."""
+    org = await small_org(driver.sessions)
+    await onboard(driver, SEC_VI, "QN-BL-LH-C01", "secretary")
+    s = Secretary(driver, SEC_VI)
+    first = await s.command("/checkin")
+    assert "Buổi sinh hoạt nào?" in texts(first)
+    this_month = f"{local_today():%m/%Y}"
+    for typed in ("thường kỳ", "?"):  # twice: still in the conversation after the first
+        calls = await s.type(typed)
+        text = texts(calls)
+        assert "Phiên làm việc đã hết" not in text, text
+        assert "⚠️ Hãy bấm một trong các nút bên dưới." in text, text
+        assert "Buổi sinh hoạt nào?" in text and this_month in text, text
+        assert last_keyboard(calls) == last_keyboard(first)
+        assert [c.method for c in calls] == ["sendMessage"]
+    assert await checkins_of(driver, org.cells["C01"]) == []
+    # The other month's picker is the question now: typing repeats that one.
+    last_month = (local_today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    await s.tap("📅 Tháng")
+    text = texts(await s.type("tháng trước"))
+    assert "Buổi sinh hoạt nào?" in text and f"{last_month:%m/%Y}" in text, text
+    assert "Hãy bấm một trong các nút bên dưới." in text
+    # A tap on the repeated question works, and the typed answers after it too.
+    calls = await s.tap("Thường kỳ")
+    assert "Ngày họp?" in texts(calls)
+    rows = await checkins_of(driver, org.cells["C01"])
+    assert [(r.slot, r.month, r.meeting_type) for r in rows] == [("regular", last_month, "regular")]
+    calls = await s.type(f"{last_month.day}/{last_month.month}/{last_month.year}")
+    assert "Giờ bắt đầu?" in texts(calls)
+    assert (await answers_of(driver, org.cells["C01"])).meeting_date == last_month
 
 
 async def test_stale_and_foreign_buttons_are_refused(driver: Driver) -> None:
