@@ -9,11 +9,14 @@ so an acknowledged answer is always durable and no lock is held across a network
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes
@@ -22,10 +25,13 @@ from bot.i18n import normalize_language, t
 from bot.replies import Markup, Replies
 from bot.settings import Settings
 from storage.accounts import Grant, load_caller
-from storage.db import SessionFactory
+from storage.db import SessionFactory, is_retryable
 from storage.models import Account
 
 Ctx = ContextTypes.DEFAULT_TYPE
+log = logging.getLogger(__name__)
+# How often an update whose transaction lost a conflict (storage.db.is_retryable) is run.
+ATTEMPTS = 3
 R = TypeVar("R")
 
 
@@ -102,11 +108,20 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         svc = services(context)
         user = update.effective_user
         assert user is not None, "handlers using with_request need a user"
-        async with svc.sessions.begin() as session:
-            account, grants = await load_caller(session, user.id, display_name(update))
-            lang = language_of(account, update, svc.settings.default_language)
-            request = Request(session, account, lang, grants, svc.settings, Replies(update))
-            result = await func(update, context, request)
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                async with svc.sessions.begin() as session:
+                    account, grants = await load_caller(session, user.id, display_name(update))
+                    lang = language_of(account, update, svc.settings.default_language)
+                    request = Request(session, account, lang, grants, svc.settings, Replies(update))
+                    result = await func(update, context, request)
+                break
+            except DBAPIError as exc:
+                # Nothing was said yet, so the whole update can run again from the start.
+                if attempt == ATTEMPTS or not is_retryable(exc):
+                    raise
+                log.info("update %s: transaction conflict, attempt %d", update.update_id, attempt)
+                await asyncio.sleep(0.05 * attempt)
         # Committed: only now does the user hear about it.
         await request.out.flush(context.bot)
         return result

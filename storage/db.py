@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -49,6 +50,23 @@ def transaction_open_in_this_task() -> bool:
     return task is not None and any(t is task for t in _open_transactions.values())
 
 
+# SQLSTATEs of PostgreSQL's "try the whole transaction again" errors.
+_RETRY_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A conflict with another transaction that the same work, run again, can get past:
+    SQLite's writer lock held past the busy timeout or a snapshot overtaken by another
+    writer, PostgreSQL's serialization failure or deadlock."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    text = str(exc.orig).lower()
+    if "database is locked" in text:
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return code in _RETRY_SQLSTATES
+
+
 def _track_transactions(engine: AsyncEngine) -> None:
     event.listen(engine.sync_engine, "begin", _on_begin)
     event.listen(engine.sync_engine, "commit", _on_end)
@@ -72,29 +90,42 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+    # The driver would send BEGIN only before the first write: reads before it saw no snapshot
+    # and a SAVEPOINT released before any write committed for good. SQLAlchemy's recipe: the
+    # driver sends nothing and `_sqlite_begin` starts every transaction itself.
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(conn: Any) -> None:
+    conn.exec_driver_sql("BEGIN")
 
 
 # The connection pool. An update holds at most one connection, and only while its transaction
 # runs (replies go out after the commit), so one per update handled at once is enough; beyond
 # POOL_MAX, more connections only queue inside the database server (a few cores), so updates
-# queue for a connection here instead. The overflow serves the persistence write-behind, the
+# queue for a connection here instead, first come first served. SQLite has one writer, and
+# writers waiting for it poll (its busy handler sleeps up to 100 ms between tries, unfairly):
+# 32-40 connections measured slower there, with waits near the 10 s busy timeout under a burst
+# of 64 chats, so SQLite keeps a few. The overflow serves the persistence write-behind, the
 # reminder jobs and CLI work beside the updates. A pool that stays exhausted fails the update
 # after POOL_TIMEOUT seconds with SQLAlchemy's "QueuePool limit ... reached" (logged, and the
 # user is told to try again) rather than leaving it hanging.
 POOL_MAX = 32
+SQLITE_POOL_MAX = 8
 POOL_OVERFLOW = 8
+SQLITE_POOL_OVERFLOW = 2
 POOL_TIMEOUT = 10.0
 
 
-def pool_size_for(concurrency: int) -> int:
-    """Connections kept for `concurrency` updates handled at once (see POOL_MAX)."""
-    return max(5, min(concurrency, POOL_MAX))
+def pool_size_for(concurrency: int, url: str) -> int:
+    """Connections kept for `concurrency` updates handled at once on `url`'s database."""
+    return max(5, min(concurrency, SQLITE_POOL_MAX if is_sqlite(url) else POOL_MAX))
 
 
 def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> AsyncEngine:
     pool: dict[str, Any] = {
         "pool_size": pool_size,
-        "max_overflow": POOL_OVERFLOW,
+        "max_overflow": SQLITE_POOL_OVERFLOW if is_sqlite(url) else POOL_OVERFLOW,
         "pool_timeout": POOL_TIMEOUT,
     }
     if is_sqlite(url):
@@ -103,6 +134,7 @@ def create_engine(url: str, *, echo: bool = False, pool_size: int = 10) -> Async
             pool = {}  # one shared connection, no queue to size
         engine = create_async_engine(url, echo=echo, **pool)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        event.listen(engine.sync_engine, "begin", _sqlite_begin)
     else:
         engine = create_async_engine(url, echo=echo, pool_pre_ping=True, **pool)
     _track_transactions(engine)
