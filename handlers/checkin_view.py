@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton
 from bot.context import Ctx, Request, services
 from bot.conversation import END
 from bot.keyboards import markup
+from domain import clock
 from handlers.cells import cell_name
 from handlers.checkin_attendance import (
     attendance_view,
@@ -47,7 +48,7 @@ OTHER_BUTTON = ("duration", *NUMBER_QUESTIONS)
 
 
 def today(req: Request) -> dt.date:
-    return dt.datetime.now(req.settings.tz).date()
+    return clock.today(req.settings.tz)
 
 
 def month_label(month: dt.date) -> str:

@@ -18,6 +18,7 @@ from telegram import InlineKeyboardButton
 from bot.amounts import format_amount, format_digits
 from bot.context import Ctx, Request
 from bot.keyboards import button
+from domain import clock
 from handlers.cells import allowed
 from storage.initiatives import InitiativeKind, InitiativeStatus
 
@@ -58,7 +59,7 @@ STATUS_ICON = {"registered": "📝", "in_progress": "⏳", "completed": "✅", "
 
 
 def today(req: Request) -> dt.date:
-    return dt.datetime.now(req.settings.tz).date()
+    return clock.today(req.settings.tz)
 
 
 def kind_label(req: Request, kind: str) -> str:

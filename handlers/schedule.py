@@ -23,9 +23,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Ctx, Request, services, with_request
+from bot.context import Ctx, Request, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, parse_cb, rows
+from domain import clock
 from handlers.cells import allowed, cell_picker, my_cells
 from schedules.plan_service import effective_schedules, replan_unit, rule_of
 from schedules.planner import (
@@ -67,13 +68,7 @@ LIST_LIMIT = 10
 
 
 def now_of(context: Ctx) -> dt.datetime:
-    """The current time; tests put a fixed clock in `services.extras["clock"]`."""
-    clock = services(context).extras.get("clock")
-    if callable(clock):
-        value = clock()
-        assert isinstance(value, dt.datetime)
-        return value
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 # ------------------------------------------------------------------------- access

@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request, services
 from bot.keyboards import button, markup, rows
+from domain import clock
 from storage.framework import Framework, load_framework
 from storage.periods import Period, add_months, month_start, parse_period
 from storage.supervision import UnitRef, is_supervisor, scope_roots
@@ -39,11 +40,11 @@ PAGE_SIZE = 10
 
 
 def today(req: Request) -> dt.date:
-    return dt.datetime.now(req.settings.tz).date()
+    return clock.today(req.settings.tz)
 
 
 def now_utc() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
+    return clock.now()
 
 
 def framework(context: Ctx) -> Framework:

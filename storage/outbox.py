@@ -17,6 +17,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import clock
 from storage.models import OutboxMessage, OutboxStatus
 
 
@@ -52,7 +53,7 @@ async def enqueue(
             batch_id=batch_id,
             status=OutboxStatus.PENDING.value,
             attempts=0,
-            created_at=dt.datetime.now(dt.UTC),
+            created_at=clock.now(),
         )
         .on_conflict_do_nothing(index_elements=[OutboxMessage.dedup_key])
         .returning(OutboxMessage.id)

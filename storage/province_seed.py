@@ -29,6 +29,7 @@ from typing import Any, ClassVar, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import clock
 from storage import audit
 from storage.checkin_schema import (
     RESOLUTION_IMPL,
@@ -308,7 +309,7 @@ def history_months(months: int, end_month: dt.date | None) -> list[dt.date]:
     """`months` month starts ending with `end_month` (default: the last completed month)."""
     if months < 1:
         raise ValueError("months must be at least 1")
-    end = month_start(end_month) if end_month else add_months(month_start(dt.date.today()), -1)
+    end = month_start(end_month) if end_month else add_months(month_start(clock.today()), -1)
     return [add_months(end, -i) for i in range(months - 1, -1, -1)]
 
 

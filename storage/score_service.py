@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import clock
 from storage.framework import Framework
 from storage.metrics import CellInfo, cells_in_scope, compute_metrics, meeting_facts
 from storage.models import OrgUnit, UnitKind
@@ -114,7 +115,7 @@ async def score_tree(
     as_of: dt.date | None = None,
 ) -> ScoreReport:
     """Scores of every cell under `unit_code` (or of that cell) and of their committees."""
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     unit, cells, metrics, results = await _scored(session, framework, unit_code, period, as_of)
 
     by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
@@ -158,7 +159,7 @@ async def cell_totals(
 ) -> list[tuple[CellInfo, float | None]]:
     """The total of every cell under `unit_code` (`score_tree`'s cells, in tree order), for
     a ranking: without the committees' aggregates and the cap flags it does not show."""
-    as_of = as_of or dt.date.today()
+    as_of = as_of or clock.today()
     unit, cells, _, results = await _scored(session, framework, unit_code, period, as_of)
     return [(c, results[c.id].total) for c in cells if c.path.startswith(unit.path)]
 

@@ -36,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import clock
 from storage import audit
 from storage.accounts import CELL_ROLES, Grant
 from storage.framework import (
@@ -645,8 +646,12 @@ class MissingCell:
         return "none"
 
 
-async def missing_cells(session: AsyncSession, unit: UnitRef, month: dt.date) -> list[MissingCell]:
-    """Cells under `unit` without a submitted check-in for `month` (three queries)."""
+async def missing_cells(
+    session: AsyncSession, unit: UnitRef, month: dt.date, tz: dt.tzinfo = clock.DEFAULT_TZ
+) -> list[MissingCell]:
+    """Cells under `unit` without a submitted check-in for `month` (three queries), with the
+    reminders about that month: those whose occurrence lies in the month where the cell is
+    (1 May 06:00 in Viet Nam is still 30 April in UTC)."""
     month = month_start(month)
     reported = exists().where(
         Checkin.cell_id == OrgUnit.id,
@@ -682,14 +687,17 @@ async def missing_cells(session: AsyncSession, unit: UnitRef, month: dt.date) ->
     ).all():
         secretaries[int(cell_id)].append(name)
     statuses: dict[int, dict[str, int]] = defaultdict(dict)
-    start = dt.datetime.combine(month, dt.time(), dt.UTC)
+    start = dt.datetime.combine(month, dt.time(), tz).astimezone(dt.UTC)
+    end = dt.datetime.combine(add_months(month, 1), dt.time(), tz).astimezone(dt.UTC)
+    about = func.coalesce(OutboxMessage.occurrence, OutboxMessage.due_at)
     for outbox_cell, status, count in (
         await session.execute(
             select(OutboxMessage.cell_id, OutboxMessage.status, func.count())
             .where(
                 OutboxMessage.cell_id.in_(ids),
                 OutboxMessage.kind.not_in(NOT_REMINDER_KINDS),
-                OutboxMessage.due_at >= start,
+                about >= start,
+                about < end,
             )
             .group_by(OutboxMessage.cell_id, OutboxMessage.status)
         )
@@ -716,6 +724,7 @@ async def remind_missing(
     now: dt.datetime,
     local_day: dt.date,
     actor_account_id: int,
+    tz: dt.tzinfo = clock.DEFAULT_TZ,
 ) -> tuple[int, int]:
     """Queue a "please report" message to the secretaries of every missing cell.
 
@@ -723,7 +732,7 @@ async def remind_missing(
     message per day however often supervisors tap the button. Returns (cells, queued).
     """
     month = month_start(month)
-    missing = await missing_cells(session, unit, month)
+    missing = await missing_cells(session, unit, month, tz)
     if not missing:
         return 0, 0
     ids = [m.cell_id for m in missing]
@@ -744,6 +753,8 @@ async def remind_missing(
             dedup_key=f"nudge:{cell_id}:{local_day.isoformat()}:{account_id}",
             kind=NUDGE_KIND,
             chat_id=int(telegram_id),
+            # Filed under the month it is about, where the cell is (not the UTC month).
+            occurrence=dt.datetime.combine(month, dt.time(), tz).astimezone(dt.UTC),
             due_at=now,
             expires_at=now + dt.timedelta(days=1),
             cell_id=int(cell_id),

@@ -14,11 +14,18 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from domain import clock
 from storage.db import SessionFactory, create_engine, create_session_factory, upgrade_to_head
 from storage.models import Base
 from tests.harness import Driver, make_settings, start_driver, stop_driver
 
 PG_URL = os.environ.get("CELLBOT_TEST_DATABASE_URL")
+
+# CELLBOT_TEST_NOW pins the whole run (and the `cellbot` subprocesses it starts, which read the
+# same variable) to an instant such as 2027-01-01T00:30+07:00; time moves on from there.
+TEST_NOW = os.environ.get("CELLBOT_TEST_NOW")
+if TEST_NOW:
+    clock.set_clock(clock.ShiftedClock(clock.parse_instant(TEST_NOW)))
 
 
 def _pg_admin(url: str, statement: str) -> None:
@@ -57,6 +64,14 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         path = tmp_path_factory.mktemp("template") / "template.db"
         upgrade_to_head(f"sqlite+aiosqlite:///{path}")
         yield str(path)
+
+
+@pytest.fixture(autouse=True)
+def _restore_clock() -> Iterator[None]:
+    """A test may stop or move the clock; the next one starts on the run's clock again."""
+    run_clock = clock.current()
+    yield
+    clock.set_clock(run_clock)
 
 
 def empty_pg_database(url: str) -> None:

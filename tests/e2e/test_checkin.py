@@ -6,6 +6,7 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from domain import clock
 from storage.models import AttendanceMark, AuditEntry, Member
 from tests.e2e.checkin_helpers import Secretary, answers_of, checkins_of, find, last_keyboard
 from tests.factories import onboard, small_org
@@ -17,9 +18,8 @@ OTHER = TgUser(3003, "Lan", "Hoàng Thị", "en")
 
 
 def local_today() -> dt.date:
-    from zoneinfo import ZoneInfo
 
-    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    return clock.today()
 
 
 async def run_buttons_checkin(s: Secretary) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from domain import clock
 from storage.checkin_schema import parse_answers
 from storage.models import Account, Checkin, Member, RoleGrant
 from storage.orgfile import UnitRow
@@ -50,7 +50,7 @@ def expected(i: int, today: dt.date) -> tuple[dt.date, str]:
 
 async def test_200_secretaries_interleaved(driver: Driver) -> None:
     cells = await build_org(driver)
-    today = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    today = clock.today()
     people = [Secretary(driver, TgUser(50_000 + i, language_code="en")) for i in range(CELLS)]
     month = today.replace(day=1).strftime("%Y-%m")
     started = time.perf_counter()

@@ -5,10 +5,8 @@ and every answer lands on its own draft in order."""
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from collections.abc import AsyncIterator
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from telegram import Update
 
 from bot.i18n import t
 from bot.update_processor import ChatOrderedUpdateProcessor
+from domain import clock
 from storage.checkin_schema import parse_answers
 from storage.db import SessionFactory
 from storage.models import Checkin
@@ -36,11 +35,11 @@ async def test_interleaved_secretaries_processed_concurrently(concurrent_driver:
     driver = concurrent_driver
     processor = driver.app.update_processor
     assert isinstance(processor, ChatOrderedUpdateProcessor)
-    assert processor.max_concurrent_updates == 6
+    assert processor.limit == 6
     cells = {
         tid: cell for tid, cell in (await build_org(driver)).items() if tid < 50_000 + SECRETARIES
     }
-    today = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    today = clock.today()
     month = today.replace(day=1).strftime("%Y-%m")
     users = [TgUser(50_000 + i, language_code="en") for i in range(SECRETARIES)]
 

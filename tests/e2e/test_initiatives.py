@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.util
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from domain import clock
 from storage.db import SessionFactory
 from storage.initiatives import InitiativeKind, NewInitiative, register
 from storage.models import AuditEntry, Initiative, Member, MemberStatus
@@ -26,7 +26,7 @@ SEC = TgUser(3001, "Hà", "Vi Thị", "en")
 SEC_VI = TgUser(3002, "Lan", "Nông Thị", "vi")
 OTHER_SEC = TgUser(3003, "Nam", "Lục Văn", "en")
 SUP = TgUser(3004, "Minh", "Hoàng", "en")
-YEAR = dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).year
+YEAR = clock.today().year
 SUPERVISOR_MODULE_EXISTS = importlib.util.find_spec("handlers.supervisor_initiatives") is not None
 
 

@@ -4,6 +4,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
+from domain import clock
 from storage.models import Invitation, RoleGrant
 from tests.factories import invitation, onboard, small_org
 from tests.harness import Driver, TgUser, texts
@@ -44,7 +45,7 @@ async def test_expired_unknown_and_malformed_tokens_change_nothing(driver: Drive
     token = await invitation(driver.sessions, "QN-BL-LH-C01", "secretary")
     async with driver.sessions.begin() as session:
         await session.execute(
-            update(Invitation).values(expires_at=dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1))
+            update(Invitation).values(expires_at=clock.now() - dt.timedelta(seconds=1))
         )
     assert "expired" in texts(await driver.send(STRANGER, f"/start {token}"))
     assert "does not exist" in texts(await driver.send(STRANGER, "/start " + "A" * 24))

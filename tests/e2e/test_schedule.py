@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.context import services
+from domain import clock
 from storage.models import AuditEntry, MeetingOverride, MeetingSchedule, OutboxMessage
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, all_buttons, texts
@@ -20,7 +20,8 @@ NOW = dt.datetime(2026, 4, 1, 9, tzinfo=HCM).astimezone(dt.UTC)
 
 
 def fix_clock(driver: Driver, now: dt.datetime = NOW) -> None:
-    services(driver.app).extras["clock"] = lambda: now
+    """Stop the process clock at `now` (conftest puts the run's clock back after each test)."""
+    clock.set_clock(clock.FixedClock(now))
 
 
 async def outbox(driver: Driver, cell_id: int, status: str = "pending") -> list[OutboxMessage]:

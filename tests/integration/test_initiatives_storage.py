@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from domain import clock
 from storage.db import SessionFactory
 from storage.initiatives import (
     InitiativeError,
@@ -255,7 +256,7 @@ async def test_demo_seed_spreads_coverage_and_is_idempotent(
     async with session_factory() as session:
         district = await get_unit_by_code(session, "QN-BL")
         assert district is not None
-        year = dt.datetime.now(dt.UTC).year
+        year = clock.now().year
         by_cell = await coverage_by_cell(session, district.id, year)
         count = len((await session.scalars(select(Initiative.id))).all())
         tunnel = (

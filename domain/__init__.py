@@ -1,0 +1,1 @@
+"""The rules, pure: nothing here imports the project, telegram, sqlalchemy or babel."""
