@@ -10,13 +10,13 @@ so an acknowledged answer is always durable and no lock is held across a network
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes
@@ -108,6 +108,9 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         svc = services(context)
         user = update.effective_user
         assert user is not None, "handlers using with_request need a user"
+        # The conversation's memory (which question a typed answer is for) moves with the
+        # answer: if the transaction does not commit, it is put back as it was.
+        remembered = copy.deepcopy(context.user_data) if context.user_data is not None else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with svc.sessions.begin() as session:
@@ -116,7 +119,10 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
                     request = Request(session, account, lang, grants, svc.settings, Replies(update))
                     result = await func(update, context, request)
                 break
-            except DBAPIError as exc:
+            except BaseException as exc:
+                if remembered is not None and context.user_data is not None:
+                    context.user_data.clear()
+                    context.user_data.update(copy.deepcopy(remembered))
                 # Nothing was said yet, so the whole update can run again from the start.
                 if attempt == ATTEMPTS or not is_retryable(exc):
                     raise

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Update
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     BaseHandler,
     CommandHandler,
     ConversationHandler,
@@ -39,8 +40,7 @@ def cancel_handler(
     async def cancel(update: Update, context: Ctx, req: Request) -> int:
         if before is not None:
             await before(update, context, req)
-        if update.effective_message is not None:
-            await update.effective_message.reply_text(req.t(message_key))
+        req.reply(req.t(message_key))
         return END
 
     return CommandHandler("cancel", cancel)
@@ -64,8 +64,29 @@ async def _end_open_conversations(update: Update, context: Ctx) -> None:
                 handler._update_state(END, key)
 
 
+@with_request
+async def _edit_note(update: Update, context: Ctx, req: Request) -> None:
+    req.reply(req.t("common.edit_ignored"))
+
+
+async def _ignore_edit(update: Update, context: Ctx) -> None:
+    """An edited message never counts as an answer.
+
+    Every MessageHandler also matches edits, so an edit would be taken as the answer to the
+    question the user is on NOW (the dues "3" edited at the main-tasks step became the main
+    tasks). Applying it to the question it once answered would need a record of which message
+    answered what; a note is enough: the user sends a new message, or edits from the review.
+    """
+    chat = update.effective_chat
+    if update.effective_user is not None and chat is not None and chat.type == chat.PRIVATE:
+        await _edit_note(update, context)
+    raise ApplicationHandlerStop  # no later group sees the edit
+
+
 def register_command_guard(app: Application) -> None:  # type: ignore[type-arg]
-    """Group -1 runs before every other group and does not stop them."""
+    """Group -1 runs before every other group. Edits are stopped there first (an edited
+    command included); the command guard does not stop anything."""
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED, _ignore_edit), group=-1)
     app.add_handler(
         MessageHandler(filters.COMMAND & ~CANCEL_FILTER, _end_open_conversations), group=-1
     )

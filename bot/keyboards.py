@@ -6,11 +6,14 @@ Vietnamese name can take three bytes a letter, so names never go into callback d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 MAX_CALLBACK_BYTES = 64
+MAX_ID = 2**31 - 1  # PostgreSQL int4, the type of every id column
+_ASCII_ID = re.compile(r"[0-9]{1,10}")
 
 
 def cb(*parts: object) -> str:
@@ -25,12 +28,15 @@ def parse_cb(data: str | None) -> list[str]:
 
 
 def int_arg(parts: Sequence[str], index: int) -> int | None:
-    """The integer at `index`, or None when missing or forged into something else."""
-    try:
-        value = int(parts[index])
-    except (IndexError, ValueError):
+    """The id or number at `index`, or None when missing or forged into something else.
+
+    Only ASCII digits count (`int()` also takes "１２", " 12", "1_2"), and only values a
+    PostgreSQL `integer` column holds: a larger id would end in "value out of int32 range"
+    there instead of the stale-button answer SQLite gives."""
+    if not 0 <= index < len(parts) or not _ASCII_ID.fullmatch(parts[index]):
         return None
-    return value if 0 <= value < 2**53 else None
+    value = int(parts[index])
+    return value if value <= MAX_ID else None
 
 
 def button(text: str, *parts: object) -> InlineKeyboardButton:

@@ -129,7 +129,7 @@ def apply_button(a: CheckinAnswers, question: str, value: str, env: Env) -> Resu
         return apply_date(a, value, env, typed=False)
     if question == "time" and value in {x.replace(":", "") for x in TIMES}:
         return _set(a, start_time=f"{value[:2]}:{value[2:]}")
-    if question == "duration" and value.isdigit() and int(value) in DURATIONS:
+    if question == "duration" and value.isascii() and value.isdigit() and int(value) in DURATIONS:
         return _set(a, duration_min=int(value))
     if question == "dues" and value in CHOICES["dues"]:
         return _set(a, dues_status=value, dues_paid=None)

@@ -21,6 +21,7 @@ from bot.i18n import LANGUAGES, t
 from bot.keyboards import button, markup, parse_cb
 from storage import audit
 from storage.accounts import Grant, cell_grants, supervised_grants
+from storage.outage import database_unavailable, describe
 
 log = logging.getLogger(__name__)
 
@@ -179,7 +180,11 @@ async def noop_button(update: Update, context: Ctx) -> None:
 
 
 async def error_handler(update: object, context: Ctx) -> None:
-    """Log with the update's context; tell the user briefly, in their language."""
+    """Log with the update's context; tell the user briefly, in their language.
+
+    The database being unreachable (restarted, a network cut) is expected now and then: the
+    update's transaction did not commit, so the user is asked to try again in a few minutes,
+    and the log gets one line (the traceback only at DEBUG)."""
     user_id = chat_id = None
     lang: str = services(context).settings.default_language
     if isinstance(update, Update):
@@ -188,17 +193,41 @@ async def error_handler(update: object, context: Ctx) -> None:
         chat_id = update.effective_chat.id if update.effective_chat else None
         if user is not None and user.language_code:
             lang = user.language_code
-    log.error(
-        "error handling update %s (user=%s chat=%s)",
-        getattr(update, "update_id", None),
-        user_id,
-        chat_id,
-        exc_info=context.error,
-    )
+    update_id = getattr(update, "update_id", None)
+    error = context.error
+    key = "common.error"
+    if (
+        error is not None
+        and not isinstance(error, TelegramError)  # Telegram unreachable is not the database
+        and database_unavailable(error)
+    ):
+        key = "common.db_unavailable"
+        log.warning(
+            "database unavailable while handling update %s (user=%s chat=%s): %s",
+            update_id,
+            user_id,
+            chat_id,
+            describe(error),
+        )
+        log.debug("database error of update %s", update_id, exc_info=error)
+    else:
+        log.error(
+            "error handling update %s (user=%s chat=%s)",
+            update_id,
+            user_id,
+            chat_id,
+            exc_info=error,
+        )
+    if isinstance(update, Update) and update.callback_query is not None:
+        # The failed handler said nothing, so the tapped button would keep spinning.
+        try:
+            await update.callback_query.answer()
+        except TelegramError:
+            log.debug("could not answer the failed update's button", exc_info=True)
     if chat_id is None:
         return
     try:
-        await context.bot.send_message(chat_id, t(lang, "common.error"))
+        await context.bot.send_message(chat_id, t(lang, key))
     except TelegramError:
         log.warning("could not send the error apology to chat %s", chat_id, exc_info=True)
 

@@ -16,7 +16,9 @@ from storage.invitations import RedeemOutcome, redeem
 @with_request
 async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
     token = (context.args or [""])[0]
-    result = await redeem(req.session, token, req.account)
+    result = await redeem(
+        req.session, token, req.account, global_limit=req.settings.invite_failures_per_minute
+    )
     if result.outcome not in (RedeemOutcome.OK, RedeemOutcome.ALREADY):
         req.reply(req.t(f"invite.{result.outcome.value}"))
         return

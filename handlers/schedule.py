@@ -249,7 +249,7 @@ def _minute_keyboard(prefix: list[object], hour: int) -> InlineKeyboardMarkup:
 
 
 def _hhmm(text: str) -> dt.time | None:
-    if len(text) != 4 or not text.isdigit():
+    if len(text) != 4 or not (text.isascii() and text.isdigit()):
         return None
     hour, minute = int(text[:2]), int(text[2:])
     return dt.time(hour, minute) if hour in HOURS and minute in MINUTES else None

@@ -22,8 +22,10 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -67,6 +69,10 @@ FORMATS = {
     STAMP: "dd/mm/yyyy hh:mm",
 }
 WIDTHS = {TEXT: 16, INT: 9, NUM: 9, PCT: 9, DATE: 12, MONTH: 10, STAMP: 17, BOOL: 8}
+# A text starting with one of these is a formula to a spreadsheet (openpyxl writes "=..." as
+# one; Excel and LibreOffice evaluate "+", "-", "@" and these when they open a CSV). Texts a
+# secretary typed ("=HYPERLINK(...)" as the month's main tasks) must stay plain text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # Text answers kept only in the versioned answers JSON (storage.checkin_schema, v1 keys).
 TEXT_ANSWERS = ("start_time", "not_held_reason", "main_tasks", "thematic_topic", "resolution_text")
@@ -467,14 +473,16 @@ def workbook_bytes(fw: Framework, labels: Labels, data: ExportData) -> bytes:
         header = []
         for column in sheet.columns:
             cell = WriteOnlyCell(ws, value=_header(labels, column))
+            if cell.data_type == "f":  # a criterion name from the framework file
+                cell.data_type = "s"
             cell.font, cell.fill, cell.alignment = bold, fill, wrap
             header.append(cell)
         ws.append(header)
         formatted = [(i, FORMATS[c.kind]) for i, c in enumerate(sheet.columns) if c.kind in FORMATS]
         for row in sheet.rows:
-            out = list(row)
+            out = [_text_cell(ws, v) if isinstance(v, str) else v for v in row]
             for i, number_format in formatted:
-                if out[i] is not None:
+                if out[i] is not None and not isinstance(out[i], Cell):
                     cell = WriteOnlyCell(ws, value=out[i])
                     cell.number_format = number_format
                     out[i] = cell
@@ -484,11 +492,24 @@ def workbook_bytes(fw: Framework, labels: Labels, data: ExportData) -> bytes:
     return buffer.getvalue()
 
 
+def _text_cell(ws: WriteOnlyWorksheet, value: str) -> str | Cell:
+    """A text that is never a formula, whatever it starts with (most stay plain strings:
+    a cell object per value would slow a province's export down)."""
+    # Control characters are invalid in XLSX (openpyxl raises on them): drop them.
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if not value.startswith(FORMULA_STARTS):
+        return value
+    cell = WriteOnlyCell(ws, value=value)
+    cell.data_type = "s"  # openpyxl took "=..." for a formula
+    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    return cell
+
+
 def csv_bytes(labels: Labels, sheet: Sheet) -> bytes:
     """One sheet as CSV, UTF-8 with a BOM so that Excel reads Vietnamese letters right."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([_header(labels, c) for c in sheet.columns])
+    writer.writerow([_csv_text(_header(labels, c)) for c in sheet.columns])
     for row in sheet.rows:
         writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, sheet.columns, strict=True)])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -507,7 +528,14 @@ def _csv_value(value: Any, kind: str) -> str:
         return f"{value * 100:.1f}"
     if isinstance(value, float):
         return f"{value:.1f}"
-    return str(value)
+    if isinstance(value, str):
+        return _csv_text(value)
+    return str(value)  # numbers: "-3" stays a number
+
+
+def _csv_text(value: str) -> str:
+    # The usual defence (OWASP "CSV injection"): a leading quote makes the cell text.
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def sheets_for_csv(fw: Framework, labels: Labels, data: ExportData) -> Sheet:

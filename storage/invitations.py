@@ -20,6 +20,10 @@ TOKEN_BYTES = 18  # 144 bits -> 24 base64url characters, well inside Telegram's 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
 MAX_FAILURES = 5
 FAILURE_WINDOW = dt.timedelta(minutes=10)
+# Failed attempts per minute across ALL accounts: the per-account limit alone lets many
+# accounts guess in parallel. Settings.invite_failures_per_minute overrides it.
+GLOBAL_FAILURES_PER_MINUTE = 30
+GLOBAL_WINDOW = dt.timedelta(minutes=1)
 
 
 class RedeemOutcome(enum.StrEnum):
@@ -30,6 +34,7 @@ class RedeemOutcome(enum.StrEnum):
     EXPIRED = "expired"
     USED = "used"
     THROTTLED = "throttled"
+    BUSY = "busy"  # too many failures across all accounts in the last minute
 
 
 @dataclass(frozen=True)
@@ -99,13 +104,37 @@ async def _throttled(session: AsyncSession, telegram_id: int, now: dt.datetime) 
     return (count or 0) >= MAX_FAILURES
 
 
+async def _busy(session: AsyncSession, now: dt.datetime, limit: int) -> bool:
+    # The table holds at most 2 * FAILURE_WINDOW of failures (pruned below), and refused
+    # attempts are not recorded, so this count stays small without an index on `at`.
+    # Concurrent attempts can each see limit - 1: the overshoot is bounded by the number of
+    # updates handled at once.
+    count = await session.scalar(
+        select(func.count())
+        .select_from(InviteFailure)
+        .where(InviteFailure.at > now - GLOBAL_WINDOW)
+    )
+    return (count or 0) >= limit
+
+
 async def redeem(
-    session: AsyncSession, token: str, account: Account, *, now: dt.datetime | None = None
+    session: AsyncSession,
+    token: str,
+    account: Account,
+    *,
+    now: dt.datetime | None = None,
+    global_limit: int = GLOBAL_FAILURES_PER_MINUTE,
 ) -> Redeemed:
-    """Bind `account` to the invitation's unit and role, or say why not. Caller commits."""
+    """Bind `account` to the invitation's unit and role, or say why not. Caller commits.
+
+    Refused without looking at the token: an account with MAX_FAILURES failures in
+    FAILURE_WINDOW (THROTTLED), and anyone while all accounts together have failed
+    `global_limit` times in the last minute (BUSY). A refused attempt is not recorded."""
     now = now or utcnow()
     if await _throttled(session, account.telegram_id, now):
         return Redeemed(RedeemOutcome.THROTTLED)
+    if await _busy(session, now, global_limit):
+        return Redeemed(RedeemOutcome.BUSY)
     outcome = await _redeem(session, token, account, now)
     if outcome.outcome not in (RedeemOutcome.OK, RedeemOutcome.ALREADY):
         session.add(InviteFailure(telegram_id=account.telegram_id, at=now))
