@@ -10,18 +10,19 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from telegram import Update
+from telegram.error import TimedOut
 from telegram.ext import AIORateLimiter, Application
 from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
 from bot.settings import Settings
-from storage.db import SessionFactory
+from domain import clock
+from storage.db import SessionFactory, transaction_open_in_this_task
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
 BOT_USER = {
@@ -37,6 +38,8 @@ class ApiCall:
     method: str
     params: dict[str, Any]
     result: Any = None
+    # Applied as Telegram would, but the caller got TimedOut (see OfflineRequest.timeout_rules).
+    timed_out: bool = False
 
     @property
     def chat_id(self) -> int | None:
@@ -63,12 +66,21 @@ class ApiCall:
 
 # A failure rule: given a call, return (status, description, retry_after) or None.
 FailureRule = Callable[[ApiCall], tuple[int, str, int | None] | None]
+# A timeout rule: True for a call that Telegram applies but whose response never arrives.
+TimeoutRule = Callable[[ApiCall], bool]
 
 
 class OfflineRequest(BaseRequest):
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
+        # Calls made while the calling task had a database transaction open: "commit, then
+        # speak" forbids them, and stop_driver fails the test when there are any.
+        self.calls_in_transaction: list[ApiCall] = []
         self.failure_rules: list[FailureRule] = []
+        # Calls matching one of these are recorded and answered as usual (Telegram applied
+        # them: the message is shown), then the caller gets TimedOut, as when the response
+        # is lost on the way back. The caller cannot tell that from a call never applied.
+        self.timeout_rules: list[TimeoutRule] = []
         self._message_ids = itertools.count(1000)
         self.latency: float = 0.0
 
@@ -95,6 +107,8 @@ class OfflineRequest(BaseRequest):
         api_method = url.rsplit("/", 1)[-1]
         params = dict(request_data.parameters) if request_data is not None else {}
         call = ApiCall(api_method, params)
+        if transaction_open_in_this_task():
+            self.calls_in_transaction.append(call)
         if self.latency:
             await asyncio.sleep(self.latency)
         for rule in self.failure_rules:
@@ -113,13 +127,16 @@ class OfflineRequest(BaseRequest):
                 return status, json.dumps(body).encode()
         call.result = self._answer(call)
         self.calls.append(call)
+        if any(rule(call) for rule in self.timeout_rules):
+            call.timed_out = True
+            raise TimedOut(f"{api_method}: no response (applied by Telegram)")
         return 200, json.dumps({"ok": True, "result": call.result}).encode()
 
     def _message(self, call: ApiCall, **extra: Any) -> dict[str, Any]:
         chat_id = call.chat_id or 0
         message = {
             "message_id": int(call.params.get("message_id") or next(self._message_ids)),
-            "date": int(time.time()),
+            "date": int(clock.now().timestamp()),
             "chat": {"id": chat_id, "type": "private"},
             "from": BOT_USER,
         }
@@ -217,7 +234,7 @@ class Driver:
     def _message_data(self, user: TgUser, text: str, **extra: Any) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": next(self._message_ids),
-            "date": int(time.time()),
+            "date": int(clock.now().timestamp()),
             "chat": {"id": user.id, "type": "private", "first_name": user.first_name},
             "from": user.as_dict(),
             "text": text,
@@ -250,7 +267,7 @@ class Driver:
                 "data": data,
                 "message": {
                     "message_id": message_id or next(self._message_ids),
-                    "date": int(time.time()),
+                    "date": int(clock.now().timestamp()),
                     "chat": {"id": user.id, "type": "private"},
                     "from": BOT_USER,
                     "text": "…",
@@ -327,3 +344,5 @@ async def stop_driver(driver: Driver, *, graceful: bool = True) -> None:
     if graceful:
         await driver.app.update_persistence()
     await driver.app.shutdown()
+    spoken = [c.method for c in driver.request.calls_in_transaction]
+    assert not spoken, f"Bot API called while a database transaction was open: {spoken}"
