@@ -1,4 +1,9 @@
-"""The `cellbot` command line: run the bot, manage the database, the org tree, invitations."""
+"""The `cellbot` command line: run the bot, manage the database, the org tree, invitations.
+
+Every failure is one line on stderr naming the cause and the fix, never a traceback (set
+CELLBOT_DEBUG=1 to see one). Exit status: 0 done, 1 a runtime failure, 2 a usage or
+configuration error (bot/cli_errors.py).
+"""
 
 from __future__ import annotations
 
@@ -6,42 +11,25 @@ import argparse
 import asyncio
 import datetime as dt
 import logging
+import os
 import re
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, NoReturn
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.cli_db import check_database, with_db
+from bot.cli_errors import DEBUG_VARIABLE, EXIT_FAILED, EXIT_USAGE, describe
+from bot.settings import Settings, SettingsError, load_settings, use_env_file
 
-T = TypeVar("T")
-EXIT_USAGE = 2
 
-
-def _fail(message: str) -> int:
+def _fail(message: str, code: int = EXIT_USAGE) -> int:
     print(f"cellbot: {message}", file=sys.stderr)
-    return EXIT_USAGE
+    return code
 
 
 def _settings() -> Settings:
     return load_settings()
-
-
-def _with_db(settings: Settings, work: Callable[..., Awaitable[T]]) -> T:
-    """Upgrade the schema, then run `work(session)` in one transaction."""
-    from storage.db import create_engine, create_session_factory, upgrade_to_head
-
-    upgrade_to_head(settings.database_url)
-
-    async def main() -> T:
-        engine = create_engine(settings.database_url)
-        try:
-            async with create_session_factory(engine).begin() as session:
-                return await work(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(main())
 
 
 # ------------------------------------------------------------------------- commands
@@ -51,33 +39,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.require_token()
     from bot.cli_score import load_framework_or_exit
-    from bot.runner import run_polling  # heavy imports only once the settings are sound
+    from bot.runner import run_bot  # heavy imports only once the settings are sound
 
     load_framework_or_exit(settings.criteria_framework)  # a bad file stops start-up, exit 2
+    check_database(settings, create=True)  # a new SQLite file is announced, not silent
 
-    return run_polling(settings)
-
-
-def cmd_db_upgrade(args: argparse.Namespace) -> int:
-    from storage.db import upgrade_to_head
-
-    settings = _settings()
-    upgrade_to_head(settings.database_url)
-    print("database is at the latest schema")
-    return 0
+    return run_bot(settings, webhook_url=args.webhook)
 
 
 def cmd_org_import(args: argparse.Namespace) -> int:
-    from storage.orgfile import OrgFileError, parse_org_text
+    from storage.orgfile import FORMATS, OrgFileError, parse_org_bytes
     from storage.orgs import ImportReport, import_units
 
     path = Path(args.file)
     if not path.is_file():
         return _fail(f"no such file: {path}")
-    fmt = {".csv": "csv", ".yaml": "yaml", ".yml": "yaml"}.get(path.suffix.lower(), "")
     try:
-        rows = parse_org_text(path.read_text(encoding="utf-8-sig"), fmt=fmt)
-    except (OrgFileError, UnicodeDecodeError) as exc:
+        rows = parse_org_bytes(path.read_bytes(), fmt=FORMATS.get(path.suffix.lower(), ""))
+    except OrgFileError as exc:
         return _fail(f"{path}: {exc}")
 
     class Rejected(Exception):
@@ -91,7 +70,7 @@ def cmd_org_import(args: argparse.Namespace) -> int:
         return report
 
     try:
-        report = _with_db(_settings(), work)
+        report = with_db(_settings(), work, create=True)
     except Rejected as rejected:
         for error in rejected.report.rejected:
             print(f"{path}:{error.line}: {error.code or '?'}: {error.reason}", file=sys.stderr)
@@ -119,9 +98,9 @@ def cmd_org_show(args: argparse.Namespace) -> int:
                 return None
         return await tree_lines(session, root)  # type: ignore[arg-type]
 
-    lines = _with_db(_settings(), work)
+    lines = with_db(_settings(), work)
     if lines is None:
-        return _fail(f"no unit with code {args.code}")
+        return _fail(f"no unit with code {args.code}", EXIT_FAILED)
     if not lines:
         print("the organisation tree is empty: import one with `cellbot org import FILE`")
         return 0
@@ -173,11 +152,11 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
         return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)  # type: ignore[arg-type]
 
     try:
-        token = _with_db(settings, work)
+        token = with_db(settings, work)
     except ValueError as exc:
         return _fail(str(exc))
     if token is None:
-        return _fail(f"no unit with code {args.unit}")
+        return _fail(f"no unit with code {args.unit}", EXIT_FAILED)
     print(create_deep_linked_url(username.lstrip("@"), token))
     print(f"valid for {args.expires}, single use", file=sys.stderr)
     return 0
@@ -216,7 +195,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         from storage.db import analyze
 
         settings = _settings()
-        print(_with_db(settings, seed_big).summary())
+        print(with_db(settings, seed_big, create=True).summary())
         analyze(settings.database_url)
         return 0
 
@@ -225,7 +204,7 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
     async def work(session: object) -> SeedReport:
         return await seed_demo(session, seed=args.seed)  # type: ignore[arg-type]
 
-    report = _with_db(_settings(), work)
+    report = with_db(_settings(), work, create=True)
     print(
         f"demo organisation: {report.units.created} units created, "
         f"{report.units.unchanged + report.units.updated} already there; "
@@ -237,18 +216,33 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------------- parser
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a usage error as one line (exit 2) instead of usage text + error."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="cellbot", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-
-    sub.add_parser("run", help="run the bot (long polling)").set_defaults(func=cmd_run)
-
-    db = sub.add_parser("db", help="database schema").add_subparsers(
-        dest="db_command", required=True
+    parser = _Parser(
+        prog="cellbot",
+        description=__doc__.split("\n\n", 1)[0],
+        epilog="Settings: --env-file PATH, else $CELLBOT_HOME/.env, else ./.env (README "
+        "'Settings'). Exit status: 0 done, 1 runtime failure, 2 usage or configuration error.",
     )
-    db.add_parser("upgrade", help="migrate the database to the latest schema").set_defaults(
-        func=cmd_db_upgrade
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        metavar="PATH",
+        help="read the settings from this file (its folder is CELLBOT_HOME unless that is set)",
     )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot (long polling, or a webhook)")
+    run.add_argument(
+        "--webhook", metavar="URL", help="receive updates at this public HTTPS URL (WEBHOOK_URL)"
+    )
+    run.set_defaults(func=cmd_run)
 
     org = sub.add_parser("org", help="the organisation tree").add_subparsers(
         dest="org_command", required=True
@@ -294,29 +288,71 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 if TYPE_CHECKING:
-    Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
+    Subparsers = argparse._SubParsersAction[_Parser]
 
 
 def _feature_registrars() -> list[Callable[[Subparsers, Subparsers], None]]:
-    from bot import cli_reminders, cli_report
+    from bot import cli_db, cli_reminders, cli_report, cli_score
 
     return [
+        lambda sub, demo: cli_db.register(sub),
         lambda sub, demo: cli_reminders.register(sub),
         lambda sub, demo: cli_report.register(sub),
+        lambda sub, demo: cli_score.register(sub),
     ]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def run(argv: list[str] | None = None) -> int:
+    """Run one command and return its exit status; every failure is one line on stderr."""
+    args = build_parser().parse_args(argv)
     try:
+        use_env_file(args.env_file)
+        _pin_clock()
         code = int(args.func(args))
+        sys.stdout.flush()  # a closed pipe shows up here, while its handler below is active
+        return code
     except SettingsError as exc:
-        code = _fail(str(exc))
+        return _fail(str(exc))
     except KeyboardInterrupt:
-        code = 130
-    sys.exit(code)
-    return code
+        print("cellbot: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`cellbot org show | head`): nothing to fix, and the output
+        # still buffered must not raise again when Python flushes it at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print(
+            "cellbot: the output was closed before the end (broken pipe, e.g. `| head`); "
+            "nothing else went wrong",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
+    except Exception as exc:
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        message, code = describe(exc, _database_url())
+        print(f"cellbot: {message}", file=sys.stderr)
+        return code
+
+
+def _database_url() -> str | None:
+    """The database the failed command used, to name it in the message."""
+    try:
+        return load_settings(warn=lambda _line: None).database_url
+    except Exception:
+        return None
+
+
+def _pin_clock() -> None:
+    """CELLBOT_TEST_NOW: the test suite runs a command at a pinned instant (domain/clock.py)."""
+    from domain import clock
+
+    instant = os.environ.get("CELLBOT_TEST_NOW")
+    if instant and isinstance(clock.current(), clock.SystemClock):  # not twice in-process
+        clock.set_clock(clock.ShiftedClock(clock.parse_instant(instant)))
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    sys.exit(run(argv))
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
+    from bot.cli_db import check_database
     from storage.db import create_engine, create_session_factory, upgrade_to_head
 
     settings = load_settings(reminder_horizon_days=max(1, min(args.days, 400)))
@@ -32,6 +33,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"cellbot: --now {args.now}: {exc}", file=sys.stderr)
         return 2
+    check_database(settings, create=False)
     upgrade_to_head(settings.database_url)
 
     async def main() -> list[str] | None:
@@ -47,7 +49,7 @@ def cmd_preview(args: argparse.Namespace) -> int:
     lines = asyncio.run(main())
     if lines is None:
         print(f"cellbot: no unit with code {args.unit}", file=sys.stderr)
-        return 2
+        return 1  # as everywhere in the CLI: a unit not (yet) in the database
     for line in lines:
         print(line)
     return 0
@@ -55,7 +57,9 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 def _parse_now(text: str | None) -> dt.datetime:
     if not text:
-        return dt.datetime.now(dt.UTC)
+        from domain import clock
+
+        return clock.now()
     value = dt.datetime.fromisoformat(text)
     if value.tzinfo is None:
         value = value.replace(tzinfo=load_settings().tz)

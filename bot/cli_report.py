@@ -3,7 +3,9 @@ the figures of /summary for admins and automation (cron jobs, spreadsheets).
 
 text and json go to stdout unless --output is given; csv is the /summary table; xlsx is the
 full /export workbook and needs --output (a binary file on a terminal helps nobody).
-Exit codes: 0 fine, 1 unknown unit or database problem, 2 bad arguments.
+Exit codes: 0 fine, 1 unknown unit or database problem, 2 bad arguments, settings or
+framework, or an --output path that cannot be written (checked before any work is done).
+Database failures reach bot/cli.py's `run`, which prints them as one line.
 """
 
 from __future__ import annotations
@@ -11,23 +13,20 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import datetime as dt
 import html
 import json
 import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.i18n import LANGUAGES, t
-from bot.render_scores import reason_text
-from bot.settings import Settings, SettingsError, load_settings
-from storage.framework import Framework, FrameworkError, load_framework
+from bot.cli_errors import CliError
+from bot.settings import SUPPORTED_LANGUAGES, Settings, load_settings
 from storage.periods import Period, parse_period
+
+if TYPE_CHECKING:  # the heavy modules load when the command runs, so that --help is quick
+    from storage.framework import Framework
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "csv", "xlsx")
@@ -41,6 +40,8 @@ class Reader:
     lang: str
 
     def t(self, key: str, /, **values: object) -> str:
+        from bot.i18n import t
+
         return t(self.lang, key, **values)
 
 
@@ -53,6 +54,11 @@ async def build(
     settings: Settings, fw: Framework, code: str, period: Period, fmt: str, lang: str
 ) -> bytes | None:
     """The report's bytes, or None when no unit has that code."""
+    from sqlalchemy import select
+
+    from bot.i18n import t
+    from bot.render_scores import reason_text
+    from domain import clock
     from handlers.supervisor_summary import summary_text
     from storage.db import create_engine, create_session_factory
     from storage.export import Labels, collect, csv_bytes, summary_table, workbook_bytes
@@ -66,7 +72,7 @@ async def build(
             if unit is None:
                 return None
             ref = UnitRef.of(unit)
-            as_of = dt.datetime.now(settings.tz).date()
+            as_of = clock.today(settings.tz)
             labels = Labels(lang, lambda key: t(lang, key), lambda r: reason_text(fw, r, lang))
             if fmt == "xlsx":
                 data = await collect(session, fw, ref, period, as_of, settings.tz)
@@ -97,24 +103,37 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.format == "xlsx" and not args.output:
         print("cellbot report: --format xlsx needs --output FILE.xlsx", file=sys.stderr)
         return EXIT_USAGE
+    output = Path(args.output) if args.output else None
+    if output is not None and (output.is_dir() or not output.absolute().parent.is_dir()):
+        raise CliError(
+            f"--output {output}: {'a folder' if output.is_dir() else 'no such folder'}: "
+            "give a file name in an existing folder",
+            EXIT_USAGE,
+        )
+    from storage.framework import FrameworkError, load_framework
+
+    settings = load_settings()
     try:
-        settings = load_settings()
         fw = load_framework(settings.criteria_framework)
-    except (SettingsError, FrameworkError) as exc:
+    except FrameworkError as exc:
         print(f"cellbot report: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+        return EXIT_USAGE
+    from bot.cli_db import check_database
+
+    check_database(settings, create=False)
     lang = args.lang or settings.default_language
-    try:
-        content = asyncio.run(build(settings, fw, args.unit, period, args.format, lang))
-    except (SQLAlchemyError, OSError) as exc:
-        print(f"cellbot report: database: {exc}", file=sys.stderr)
-        return EXIT_FAILED
+    content = asyncio.run(build(settings, fw, args.unit, period, args.format, lang))
     if content is None:
         print(f"cellbot report: no unit with code {args.unit}", file=sys.stderr)
         return EXIT_FAILED
-    if args.output:
-        Path(args.output).write_bytes(content)
-        print(f"wrote {args.output} ({len(content)} bytes)", file=sys.stderr)
+    if output is not None:
+        try:
+            output.write_bytes(content)
+        except OSError as exc:
+            raise CliError(
+                f"--output {output}: {exc.strerror}: choose a writable file", EXIT_USAGE
+            ) from None
+        print(f"wrote {output} ({len(content)} bytes)", file=sys.stderr)
     else:
         sys.stdout.write(content.decode("utf-8-sig"))
     return EXIT_OK
@@ -126,7 +145,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--period", required=True, help="2026, 2026-Q2 or 2026-05")
     parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument("--output", help="write to this file instead of stdout")
-    parser.add_argument("--lang", choices=LANGUAGES, help="language of the texts")
+    parser.add_argument("--lang", choices=SUPPORTED_LANGUAGES, help="language of the texts")
     parser.set_defaults(func=cmd_report)
 
 

@@ -1,14 +1,8 @@
-"""`cellbot framework check|show` and `cellbot score`: sub-commands the main CLI registers.
-
-Usage from bot/cli.py::
-
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    cli_score.register(subparsers)
-    args = parser.parse_args()
-    sys.exit(args.func(args))
+"""`cellbot framework check|show` and `cellbot score`, registered by bot/cli.py.
 
 Every command returns an exit code: 0 fine, 1 a runtime problem (unknown unit, database),
-2 a bad framework file (every error printed to stderr with its path, no traceback).
+2 a bad framework file (every error printed to stderr with its path, no traceback). Database
+and settings failures reach bot/cli.py's `run`, which prints them as one line.
 """
 
 from __future__ import annotations
@@ -19,17 +13,14 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from sqlalchemy.exc import SQLAlchemyError
-
-from bot.i18n import LANGUAGES
-from bot.render_scores import framework_text, report_json, report_text
-from bot.settings import Settings, SettingsError, load_settings
-from storage.db import create_engine, create_session_factory
-from storage.framework import Framework, FrameworkError, load_framework
+from bot.settings import SUPPORTED_LANGUAGES, Settings, load_settings
 from storage.periods import Period, parse_period
-from storage.score_service import ScoreReport, UnknownUnitError, score_tree
+
+if TYPE_CHECKING:  # the heavy modules load when a command runs, so that --help is quick
+    from storage.framework import Framework, FrameworkError
+    from storage.score_service import ScoreReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_FRAMEWORK = 0, 1, 2
 
@@ -43,6 +34,8 @@ def print_framework_error(exc: FrameworkError, stream: TextIO | None = None) -> 
 
 def load_framework_or_exit(path: Path | None) -> Framework:
     """For start-up: the framework, or every error on stderr and exit code 2."""
+    from storage.framework import FrameworkError, load_framework
+
     try:
         return load_framework(path)
     except FrameworkError as exc:
@@ -50,29 +43,22 @@ def load_framework_or_exit(path: Path | None) -> Framework:
         raise SystemExit(EXIT_BAD_FRAMEWORK) from None
 
 
-def _settings() -> Settings | None:
-    try:
-        return load_settings()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return None
+def _language(args: argparse.Namespace, settings: Settings) -> str:
+    return str(args.lang) if args.lang else settings.default_language
 
 
-def _language(args: argparse.Namespace, settings: Settings | None) -> str:
-    if args.lang:
-        return str(args.lang)
-    return settings.default_language if settings else "vi"
+def _active_framework(args: argparse.Namespace, settings: Settings) -> Framework:
+    from storage.framework import load_framework
 
-
-def _active_framework(args: argparse.Namespace, settings: Settings | None) -> Framework:
-    path = getattr(args, "framework", None) or (settings.criteria_framework if settings else None)
-    return load_framework(path)
+    return load_framework(getattr(args, "framework", None) or settings.criteria_framework)
 
 
 # ---------------------------------------------------------------- commands
 
 
 def cmd_framework_check(args: argparse.Namespace) -> int:
+    from storage.framework import FrameworkError, load_framework
+
     try:
         fw = load_framework(args.file)
     except FrameworkError as exc:
@@ -87,7 +73,10 @@ def cmd_framework_check(args: argparse.Namespace) -> int:
 
 
 def cmd_framework_show(args: argparse.Namespace) -> int:
-    settings = _settings()
+    from bot.render_scores import framework_text
+    from storage.framework import FrameworkError
+
+    settings = load_settings()
     try:
         fw = _active_framework(args, settings)
     except FrameworkError as exc:
@@ -98,6 +87,9 @@ def cmd_framework_show(args: argparse.Namespace) -> int:
 
 
 async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.date) -> ScoreReport:
+    from storage.db import create_engine, create_session_factory
+    from storage.score_service import score_tree
+
     engine = create_engine(url)
     try:
         async with create_session_factory(engine)() as session:
@@ -107,23 +99,24 @@ async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.d
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    settings = _settings()
-    if settings is None:
-        return EXIT_FAILED
+    from bot.cli_db import check_database
+    from bot.render_scores import report_json, report_text
+    from domain import clock
+    from storage.framework import FrameworkError
+    from storage.score_service import UnknownUnitError
+
+    settings = load_settings()
     try:
         fw = _active_framework(args, settings)
     except FrameworkError as exc:
         print_framework_error(exc)
         return EXIT_BAD_FRAMEWORK
-    as_of = args.as_of or dt.datetime.now(settings.tz).date()
+    check_database(settings, create=False)
+    as_of = args.as_of or clock.today(settings.tz)
     try:
         report = asyncio.run(_score(settings.database_url, fw, args.unit, args.period, as_of))
     except UnknownUnitError:
-        print(f"error: no unit has the code '{args.unit}'", file=sys.stderr)
-        return EXIT_FAILED
-    except SQLAlchemyError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        print(f"error: database: {first} (is it migrated?)", file=sys.stderr)
+        print(f"cellbot: no unit has the code '{args.unit}'", file=sys.stderr)
         return EXIT_FAILED
     if args.format == "json":
         data: dict[str, Any] = report_json(report)
@@ -163,26 +156,14 @@ def register(subparsers: Any) -> None:
 
     show = fw_commands.add_parser("show", help="print the active framework as a table")
     show.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
-    show.add_argument("--lang", choices=LANGUAGES)
+    show.add_argument("--lang", choices=SUPPORTED_LANGUAGES)
     show.set_defaults(func=cmd_framework_show)
 
     score = subparsers.add_parser("score", help="scores and reasons of a unit's cells")
     score.add_argument("--unit", required=True, help="unit code: a cell, or every cell under it")
     score.add_argument("--period", required=True, type=_period, help="2026 | 2026-Q2 | 2026-05")
     score.add_argument("--format", choices=("text", "json"), default="text")
-    score.add_argument("--lang", choices=LANGUAGES)
+    score.add_argument("--lang", choices=SUPPORTED_LANGUAGES)
     score.add_argument("--as-of", type=_date, help="count months due up to this date (today)")
     score.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
     score.set_defaults(func=cmd_score)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (until bot/cli.py wires `register`)."""
-    parser = argparse.ArgumentParser(prog="cellbot")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

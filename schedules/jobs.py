@@ -14,8 +14,10 @@ from typing import Any
 from telegram.ext import Application, ContextTypes
 
 from bot.context import services
+from domain import clock
 from schedules.dispatcher import DispatchConfig, DispatchReport, dispatch_due
 from schedules.plan_service import PlanReport, plan_all
+from storage.health import record_dispatcher_tick
 
 log = logging.getLogger(__name__)
 
@@ -43,18 +45,22 @@ async def tick(
         settings.dispatch_batch_size,
         config=DispatchConfig.from_settings(settings),
     )
+    if not report.skipped:  # `cellbot health` reads it: this process is alive and sending
+        await record_dispatcher_tick(svc.sessions, now)
     return plan_report, report
 
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
         # The one place the wall clock enters the reminder logic.
-        plan, report = await tick(context.application, dt.datetime.now(dt.UTC))
+        plan, report = await tick(context.application, clock.now())
     except Exception:
         log.exception("reminder tick failed; the next tick retries")
         return
     if plan is not None:
-        log.info("reminders planned: %s", plan)
+        # Re-planned every hour: INFO only when it changed something (no periodic noise).
+        changed = plan.inserted or plan.updated or plan.cancelled
+        log.log(logging.INFO if changed else logging.DEBUG, "reminders planned: %s", plan)
     if report.claimed or report.expired or report.requeued:
         log.info("reminders dispatched: %s", report)
 

@@ -10,9 +10,14 @@ from dataclasses import dataclass
 import yaml
 
 from storage.models import UnitKind
+from storage.textfile import UndecodableText, decode_text
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 KINDS = {k.value for k in UnitKind}
+# Excel writes the list separator of the regional settings: ";" where "," is the decimal
+# comma (Vietnamese among them), a tab for "Unicode Text".
+SEPARATORS = (",", ";", "\t")
+FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".yaml": "yaml", ".yml": "yaml"}
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,15 @@ def _clean(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
+def parse_org_bytes(data: bytes, *, fmt: str) -> list[UnitRow]:
+    """Rows of a tree file as read from disk, in any encoding Excel writes."""
+    try:
+        text = decode_text(data)
+    except UndecodableText as exc:
+        raise OrgFileError(str(exc)) from None
+    return parse_org_text(text, fmt=fmt)
+
+
 def parse_org_text(text: str, *, fmt: str) -> list[UnitRow]:
     """Rows of a CSV (header: code,name,kind,parent) or YAML (a list of mappings) tree."""
     if fmt == "csv":
@@ -48,15 +62,27 @@ def parse_org_text(text: str, *, fmt: str) -> list[UnitRow]:
             raise OrgFileError(f"not a valid CSV file: {exc}") from None
     if fmt == "yaml":
         return _parse_yaml(text)
-    raise OrgFileError(f"unknown format {fmt!r}: use .csv, .yaml or .yml")
+    raise OrgFileError(f"unknown format {fmt!r}: use .csv (or .tsv, .txt), .yaml or .yml")
+
+
+def detect_separator(header: str) -> str:
+    """The separator of a CSV file, from its header line (the one most used there)."""
+    counts = [(header.count(sep), -i, sep) for i, sep in enumerate(SEPARATORS)]
+    count, _, sep = max(counts)
+    return sep if count else ","
 
 
 def _parse_csv(text: str) -> list[UnitRow]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
+    text = text.removeprefix("\ufeff")
+    header = text.split("\n", 1)[0].rstrip("\r")
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=detect_separator(header))
     if reader.fieldnames is None or not {"code", "name", "kind"} <= {
-        f.strip().lower() for f in reader.fieldnames
+        (f or "").strip().lower() for f in reader.fieldnames
     }:
-        raise OrgFileError("CSV header must be: code,name,kind,parent")
+        raise OrgFileError(
+            "the first line must be the header code,name,kind,parent (commas or semicolons), "
+            f"not {header[:80]!r}"
+        )
     rows = []
     for record in reader:
         normalized = {(k or "").strip().lower(): v for k, v in record.items()}

@@ -1,17 +1,15 @@
-"""The `cellbot` command line, run as a user runs it (a subprocess with its environment)."""
+"""The `cellbot` command line, run as a user runs it (the installed entry point, a subprocess
+with its environment)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from storage.db import SessionFactory
 from storage.models import Invitation, Member, OrgUnit
+from tests.integration.cli_run import call, cellbot, run_all
 
 TREE = """code,name,kind,parent
 QN,Tỉnh ủy Quảng Ninh,province,
@@ -22,56 +20,25 @@ QN-BL-LH-C02,Chi bộ thôn Khe Tiền,cell,QN-BL-LH
 """
 
 
-def cellbot(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("TELEGRAM_", "DATABASE_", "TIMEZONE", "CELLBOT_"))
-    }
-    environment.update(env)
-    return subprocess.run(
-        [sys.executable, "-c", "from bot.cli import main; main()", *args],
-        cwd=cwd,
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+BAD_SETTINGS = [
+    ({}, "TELEGRAM_BOT_TOKEN"),
+    ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
+    ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+    ({"TELEGRAM_BOT_TOKEN": GOOD_TOKEN, "TIMEZONE": "Mars/Base"}, "TIMEZONE"),
+]
 
 
-@pytest.mark.parametrize(
-    ("env", "setting"),
-    [
-        ({}, "TELEGRAM_BOT_TOKEN"),
-        ({"TELEGRAM_BOT_TOKEN": "not-a-token"}, "TELEGRAM_BOT_TOKEN"),
-        (
-            {
-                "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
-                "DATABASE_URL": "mysql://x",
-            },
-            "DATABASE_URL",
-        ),
-        (
-            {
-                "TELEGRAM_BOT_TOKEN": "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1",
-                "TIMEZONE": "Mars/Base",
-            },
-            "TIMEZONE",
-        ),
-    ],
-)
-def test_run_with_bad_settings_exits_2_with_one_line(
-    tmp_path: Path, env: dict[str, str], setting: str
-) -> None:
-    result = cellbot(tmp_path, "run", **env)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert setting in lines[0]
-    assert "Traceback" not in result.stderr
-    if setting == "TELEGRAM_BOT_TOKEN":
-        assert "@BotFather" in lines[0]
-    assert "AAHdqTcv" not in result.stderr
+def test_run_with_bad_settings_exits_2_with_one_line(tmp_path: Path) -> None:
+    results = run_all([call(tmp_path, "run", **env) for env, _ in BAD_SETTINGS])
+    for (_, setting), result in zip(BAD_SETTINGS, results, strict=True):
+        assert result.returncode == 2, result
+        assert len(result.errors) == 1, result.stderr
+        assert setting in result.errors[0]
+        assert "Traceback" not in result.stderr
+        if setting == "TELEGRAM_BOT_TOKEN":
+            assert "@BotFather" in result.errors[0]
+        assert "AAHdqTcv" not in result.stderr
 
 
 def test_org_import_is_idempotent_and_updates(tmp_path: Path, db_url: str) -> None:
@@ -114,31 +81,30 @@ async def test_demo_seed_show_and_invite(
     assert cells == 30
     assert members == 322 + 131  # the second run added nothing
 
-    shown = cellbot(tmp_path, "org", "show", "QN-BL-LH", DATABASE_URL=db_url)
+    invite = ("invite", "create", "--bot-username", "demo_bot")
+    shown, invited, wrong_role, unknown = run_all(
+        [
+            call(tmp_path, "org", "show", "QN-BL-LH", DATABASE_URL=db_url),
+            call(tmp_path, *invite, "--unit", "QN-BL-LH-C01", "--role", "secretary",
+                 DATABASE_URL=db_url),
+            call(tmp_path, *invite, "--unit", "QN-BL", "--role", "secretary",
+                 DATABASE_URL=db_url),
+            call(tmp_path, *invite, "--unit", "NOPE", "--role", "supervisor",
+                 DATABASE_URL=db_url),
+        ]
+    )  # fmt: skip
     assert shown.returncode == 0
     lines = shown.stdout.splitlines()
     assert lines[0].startswith("QN-BL-LH  Đảng bộ xã Lục Hồn")
     assert len(lines) == 22 and "members" in lines[1]
 
-    invite = cellbot(
-        tmp_path, "invite", "create", "--unit", "QN-BL-LH-C01", "--role", "secretary",
-        "--bot-username", "demo_bot", DATABASE_URL=db_url,
-    )  # fmt: skip
-    assert invite.returncode == 0, invite.stderr
-    link = invite.stdout.strip()
+    assert invited.returncode == 0, invited.stderr
+    link = invited.stdout.strip()
     assert link.startswith("https://t.me/demo_bot?start=")
     token = link.rsplit("=", 1)[1]
     async with session_factory() as session:
         hashes = (await session.scalars(select(Invitation.token_hash))).all()
     assert len(hashes) == 1 and token not in hashes[0]
 
-    wrong_role = cellbot(
-        tmp_path, "invite", "create", "--unit", "QN-BL", "--role", "secretary",
-        "--bot-username", "demo_bot", DATABASE_URL=db_url,
-    )  # fmt: skip
     assert wrong_role.returncode == 2 and "cell" in wrong_role.stderr
-    unknown = cellbot(
-        tmp_path, "invite", "create", "--unit", "NOPE", "--role", "supervisor",
-        "--bot-username", "demo_bot", DATABASE_URL=db_url,
-    )  # fmt: skip
-    assert unknown.returncode == 2 and "no unit" in unknown.stderr
+    assert unknown.returncode == 1 and "no unit" in unknown.stderr

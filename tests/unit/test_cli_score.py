@@ -1,17 +1,19 @@
-"""`cellbot framework check|show` and `cellbot score`, and the texts they print."""
+"""`cellbot framework check|show` and `cellbot score`, and the texts they print.
+
+The commands run in-process through bot/cli.py's `run` (the parser the installed `cellbot`
+uses); tests/integration/test_cli_entrypoint.py runs them through the entry point itself.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 
-from bot.cli_score import main
+from bot.cli import run as main
 from bot.i18n import LOCALES_DIR
 from bot.render_scores import framework_text, meeting_text, report_text
 from storage.db import SessionFactory
@@ -21,7 +23,6 @@ from storage.score_service import score_tree
 from storage.scoring import MeetingFacts, score_meeting
 from tests.integration.test_metrics import AS_OF, _seed
 
-ROOT = Path(__file__).resolve().parents[2]
 BAD = """\
 version: 1
 name: {vi: "Sai", en: "Bad"}
@@ -67,15 +68,13 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DEFAULT_LANGUAGE", "vi")
 
 
-def test_framework_check_of_a_bad_file_exits_2_with_every_error(bad_file: Path) -> None:
-    args = ["framework", "check", str(bad_file)]
-    code = f"import sys; from bot.cli_score import main; sys.exit(main({args!r}))"
-    done = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 2
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.splitlines()
+def test_framework_check_of_a_bad_file_exits_2_with_every_error(
+    bad_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["framework", "check", str(bad_file)]) == 2
+    stderr = capsys.readouterr().err
+    assert "Traceback" not in stderr
+    lines = stderr.splitlines()
     assert lines[0].startswith(f"{bad_file}: ")
     for expected in [
         "criteria[0].indicators[0].points: must be greater than 0",

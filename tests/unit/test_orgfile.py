@@ -1,11 +1,23 @@
 from __future__ import annotations
 
+import codecs
 import string
+import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.orgfile import OrgFileError, UnitRow, parse_org_text, validate_rows
+from storage.orgfile import (
+    FORMATS,
+    OrgFileError,
+    UnitRow,
+    detect_separator,
+    parse_org_bytes,
+    parse_org_text,
+    validate_rows,
+)
+from storage.textfile import decode_text
 
 CSV = """code,name,kind,parent
 QN,Tỉnh ủy Quảng Ninh,province,
@@ -99,3 +111,99 @@ def test_arbitrary_text_never_crashes_the_parsers(text: str) -> None:
         except OrgFileError:
             continue
         validate_rows(rows, {})
+
+
+# ---------------------------------------------------------------- what Excel writes
+
+TONES = "\u0300\u0301\u0309\u0303\u0323"
+
+
+def cp1258(text: str) -> bytes:
+    """Text as Windows writes Windows-1258: letters with their vowel marks precomposed where
+    the code page has them, tone marks as separate combining characters after them."""
+    out = bytearray()
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            tones = "".join(c for c in parts if c in TONES)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in TONES))
+            out += (base + tones).encode("cp1258")
+    return bytes(out)
+
+
+EXPECTED = [(r.code, r.name, r.kind, r.parent) for r in parse_org_text(CSV, fmt="csv")]
+SEMICOLONS = CSV.replace(",", ";")
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(CSV.encode("utf-8"), id="utf-8"),
+        pytest.param(CSV.encode("utf-8-sig"), id="utf-8 BOM (Excel 'CSV UTF-8')"),
+        pytest.param(SEMICOLONS.encode("utf-8-sig"), id="utf-8 BOM, semicolons"),
+        pytest.param(CSV.encode("utf-16"), id="utf-16 native BOM"),
+        pytest.param(codecs.BOM_UTF16_LE + CSV.encode("utf-16-le"), id="utf-16 LE BOM"),
+        pytest.param(codecs.BOM_UTF16_BE + CSV.encode("utf-16-be"), id="utf-16 BE BOM"),
+        pytest.param(
+            codecs.BOM_UTF16_LE + CSV.replace(",", "\t").replace("\n", "\r\n").encode("utf-16-le"),
+            id="Excel 'Unicode Text' (tabs, CRLF)",
+        ),
+        pytest.param(cp1258(SEMICOLONS.replace("\n", "\r\n")), id="cp1258, semicolons, CRLF"),
+        pytest.param(cp1258(CSV), id="cp1258, commas"),
+    ],
+)
+def test_every_encoding_and_separator_excel_writes_gives_the_same_rows(data: bytes) -> None:
+    rows = parse_org_bytes(data, fmt="csv")
+    assert [(r.code, r.name, r.kind, r.parent) for r in rows] == EXPECTED
+    assert [r.line for r in rows] == [2, 3, 4, 5]
+
+
+def test_cp1258_names_come_back_composed() -> None:
+    """Windows-1258 spells 'ộ' as 'ô' + a combining dot: the parsed name must equal the one a
+    user types in Telegram (NFC), or an import would 'rename' every unit."""
+    data = cp1258("code;name;kind;parent\nC1;Chi bộ thôn Đồng Tâm Ữ;cell;QN\n")
+    assert len(data) < len("Chi bộ thôn Đồng Tâm Ữ".encode()) + 30  # one byte a letter
+    name = parse_org_bytes(data, fmt="csv")[0].name
+    assert name == unicodedata.normalize("NFC", "Chi bộ thôn Đồng Tâm Ữ")
+
+
+def test_a_semicolon_file_may_have_commas_in_names() -> None:
+    text = "code;name;kind;parent\nC1;Chi bộ thôn A, xã B;cell;QN\n"
+    row = parse_org_text(text, fmt="csv")[0]
+    assert (row.code, row.name, row.parent) == ("C1", "Chi bộ thôn A, xã B", "QN")
+    assert detect_separator("code,name;x") == ","  # a tie goes to the comma
+    assert detect_separator("just-one-field") == ","
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(
+            "code,name,kind,parent\nX,Straße Köln,cell,QN\n".encode("cp1252"), id="cp1252"
+        ),
+        pytest.param(b"code,name,kind,parent\nX,\xb8\xd5ng,cell,QN\n", id="TCVN3 font bytes"),
+        pytest.param(b"\xff\xfe" + b"c\x00\xd8", id="broken utf-16"),
+        pytest.param(b"code,name\x00\xff\xfe", id="binary"),
+    ],
+)
+def test_undecodable_files_get_one_line_telling_how_to_save_them(data: bytes) -> None:
+    with pytest.raises(OrgFileError) as info:
+        parse_org_bytes(data, fmt="csv")
+    message = str(info.value)
+    assert "\n" not in message and "CSV UTF-8" in message
+    assert decode_text(b"plain ascii") == "plain ascii"
+
+
+def test_a_wrong_header_names_what_it_found() -> None:
+    with pytest.raises(OrgFileError) as info:
+        parse_org_text("ma|ten|loai\nX|Y|cell\n", fmt="csv")
+    assert "code,name,kind,parent" in str(info.value) and "ma|ten|loai" in str(info.value)
+
+
+def test_yaml_is_decoded_the_same_way() -> None:
+    text = "units:\n  - {code: QN, name: Tỉnh ủy Quảng Ninh, kind: province}\n"
+    rows = parse_org_bytes(text.encode("utf-16"), fmt="yaml")
+    assert rows[0].name == "Tỉnh ủy Quảng Ninh"
+    assert FORMATS[".txt"] == "csv"
