@@ -1,112 +1,102 @@
 """`cellbot run` as deployed: a real process polling a local stand-in for the Bot API
-(TELEGRAM_API_BASE_URL), answering a user, and stopping cleanly on SIGINT."""
+(TELEGRAM_API_BASE_URL), answering a user, logging what an operator needs and no secret, and
+stopping cleanly on SIGINT and SIGTERM."""
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
-import sys
-import threading
-import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, ClassVar
-from urllib.parse import parse_qs
 
-from tests.harness import BOT_USER, TOKEN
+import pytest
 
-
-class FakeBotApi(BaseHTTPRequestHandler):
-    calls: ClassVar[list[tuple[str, dict[str, Any]]]] = []
-    pending_updates: ClassVar[list[dict[str, Any]]] = []
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        return None
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode()
-        if self.headers.get("Content-Type", "").startswith("application/json"):
-            params = json.loads(raw or "{}")
-        else:
-            params = {k: v[0] for k, v in parse_qs(raw).items()}
-        method = self.path.rsplit("/", 1)[-1]
-        with self.lock:
-            self.calls.append((method, params))
-            result: Any = True
-            if method == "getMe":
-                result = BOT_USER
-            elif method == "getUpdates":
-                result, FakeBotApi.pending_updates[:] = list(self.pending_updates), []
-                if not result:
-                    time.sleep(0.05)
-            elif method == "sendMessage":
-                result = {
-                    "message_id": 1,
-                    "date": int(time.time()),
-                    "chat": {"id": int(params["chat_id"]), "type": "private"},
-                    "text": params.get("text", ""),
-                }
-        body = json.dumps({"ok": True, "result": result}).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+from storage.invitations import hash_token
+from tests.e2e.run_standin import (
+    BotProcess,
+    StandIn,
+    assert_no_secret,
+    text_update,
+    wait_until,
+)
 
 
-def test_cellbot_run_polls_answers_and_stops(tmp_path: Path, db_url: str) -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBotApi)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    FakeBotApi.calls.clear()
-    FakeBotApi.pending_updates[:] = [
-        {
-            "update_id": 1,
-            "message": {
-                "message_id": 5,
-                "date": int(time.time()),
-                "chat": {"id": 4242, "type": "private"},
-                "from": {"id": 4242, "is_bot": False, "first_name": "Lan", "language_code": "en"},
-                "text": "/start",
-                "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
-            },
-        }
-    ]
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_"))}
-    env.update(
-        TELEGRAM_BOT_TOKEN=TOKEN,
-        TELEGRAM_API_BASE_URL=f"http://127.0.0.1:{server.server_port}/bot",
-        DATABASE_URL=db_url,
-        LOG_LEVEL="DEBUG",
-    )
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from bot.cli import main; main()", "run"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
+@pytest.fixture
+def standin() -> Iterator[StandIn]:
+    api = StandIn().start()
+    yield api
+    api.stop()
+
+
+def test_cellbot_run_polls_answers_and_stops(tmp_path: Path, db_url: str, standin: StandIn) -> None:
+    standin.push(text_update(1, 4242, "/start"))
+    bot = BotProcess.start(tmp_path, db_url, standin.base_url, LOG_LEVEL="DEBUG")
+    try:
+        wait_until(lambda: bool(standin.sent()) or bot.process.poll() is not None, "a reply")
+        replies = standin.replies_to(4242)
+        assert replies, bot.output
+        assert "invitation link" in replies[0]
+    finally:
+        code = bot.stop(signal.SIGINT)
+    output = bot.output
+    assert code == 0, output
+    assert "Traceback" not in output
+    assert_no_secret(output)
+    methods = standin.methods()
+    assert "setMyCommands" in methods and "getUpdates" in methods
+
+
+def test_info_log_is_one_start_line_and_no_periodic_noise(
+    tmp_path: Path, db_url: str, standin: StandIn
+) -> None:
+    bot = BotProcess.start(
+        tmp_path,
+        db_url,
+        standin.base_url,
+        LOG_LEVEL="INFO",
+        DISPATCH_INTERVAL_SECONDS="0.2",  # many reminder ticks during the test
     )
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with FakeBotApi.lock:
-                replies = [p for m, p in FakeBotApi.calls if m == "sendMessage"]
-            if replies or process.poll() is not None:
-                break
-            time.sleep(0.1)
-        assert replies, "the bot never answered"
-        assert "invitation link" in replies[0]["text"]
-        assert int(replies[0]["chat_id"]) == 4242
+        bot.wait_for_line("running (polling)")
+        # Several dispatcher ticks go by: none of them may log at INFO.
+        wait_until(lambda: standin.methods().count("getUpdates") >= 8, "polling")
+        standin.push(text_update(1, 4242, "/start"))
+        wait_until(lambda: bool(standin.replies_to(4242)), "a reply")
     finally:
-        process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=60)
-        server.shutdown()
-    assert process.returncode == 0, output
+        code = bot.stop(signal.SIGTERM)
+    output = bot.output
+    assert code == 0, output
+    start_lines = [line for line in bot.lines() if "running (" in line]
+    assert len(start_lines) == 1, output
+    assert start_lines[0].endswith(
+        f"cellbot @cellbot_test_bot running (polling), database {_masked(db_url)}"
+    ), output
+    for noise in ("Running job", "executed successfully", "HTTP Request", "PTBUserWarning"):
+        assert noise not in output
     assert "Traceback" not in output
-    assert TOKEN not in output and TOKEN.split(":")[1] not in output
-    methods = [m for m, _ in FakeBotApi.calls]
-    assert "setMyCommands" in methods and "getUpdates" in methods
+    assert_no_secret(output)
+
+
+def test_debug_log_never_shows_an_invitation_token_or_its_hash(
+    tmp_path: Path, db_url: str, standin: StandIn
+) -> None:
+    invite = "Zq9xK2mW7pR4tY8uI1oP3aS5dF6gH0jL"
+    standin.push(text_update(1, 4242, f"/start {invite}"))
+    bot = BotProcess.start(tmp_path, db_url, standin.base_url, LOG_LEVEL="DEBUG")
+    try:
+        wait_until(
+            lambda: bool(standin.replies_to(4242)) or bot.process.poll() is not None, "reply"
+        )
+        assert standin.replies_to(4242), bot.output
+    finally:
+        code = bot.stop()
+    output = bot.output
+    assert code == 0, output
+    # The update was logged (DEBUG), with its /start argument cut out.
+    assert "/start <redacted>" in output, output
+    assert_no_secret(output, invite, hash_token(invite))
+
+
+def _masked(url: str) -> str:
+    from bot.runner import masked_url
+
+    return masked_url(url)
