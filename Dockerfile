@@ -8,21 +8,11 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 RUN python -m venv /opt/cellbot
 WORKDIR /src
 COPY . .
-# Pinned versions when the project has a lock file (reproducible images), else the ranges
-# of pyproject.toml. Then cellbot itself, without touching the pinned dependencies.
-RUN set -eu; \
-    lock=""; \
-    for f in requirements.lock requirements.txt requirements/runtime.txt requirements/main.txt; do \
-        if [ -f "$f" ]; then lock="$f"; break; fi; \
-    done; \
-    if [ -n "$lock" ]; then \
-        echo "installing the pinned dependencies of $lock"; \
-        /opt/cellbot/bin/pip install -r "$lock"; \
-        /opt/cellbot/bin/pip install --no-deps .; \
-    else \
-        /opt/cellbot/bin/pip install .; \
-    fi; \
-    /opt/cellbot/bin/cellbot --help > /dev/null
+# The pinned versions of requirements.lock (reproducible images), then cellbot itself
+# without resolving anything again.
+RUN /opt/cellbot/bin/pip install -r requirements.lock \
+    && /opt/cellbot/bin/pip install --no-deps . \
+    && /opt/cellbot/bin/cellbot --help > /dev/null
 
 # ---------------------------------------------------------------- runtime
 FROM python:3.11-slim

@@ -168,7 +168,7 @@ async def health_checks(settings: Settings, max_age: dt.timedelta) -> list[Check
         except Exception as exc:
             message, _ = describe(exc, url)
             return [Check("database", False, message), *_skipped("schema", "dispatcher")]
-        checks = [Check("database", True, f"{masked(url)} answers ({elapsed:.0f} ms)")]
+        checks = [Check("database", True, f"answers in {elapsed:.0f} ms ({masked(url)})")]
         if current == heads:
             checks.append(Check("schema", True, f"at the latest migration ({', '.join(heads)})"))
         elif current - known:
