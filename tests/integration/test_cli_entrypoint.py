@@ -65,7 +65,10 @@ def documented_commands() -> set[tuple[str, ...]]:
     found = set()
     for line in lines:
         code = line.split(" #", 1)[0]  # a shell comment is prose
-        for match in re.finditer(r"(?:^|(?<=\s)|(?<=bin/))cellbot((?:[ \t]+\S+)*)", code):
+        code = re.sub(r"^\s*(?:\$ )?(?:\w+=\S+\s+)*", "", code)  # a prompt, NAME=value
+        # Where a command starts: the line, `.venv/bin/`, or after && ; | (
+        starts = r"(?:^|(?<=bin/)|(?<=&& )|(?<=; )|(?<=\| )|(?<=\())"
+        for match in re.finditer(starts + r"cellbot((?:[ \t]+\S+)*)", code):
             words: list[str] = []
             for word in match[1].split():
                 if len(words) == 2 or not re.fullmatch(r"[a-z][a-z-]*", word):
