@@ -151,7 +151,7 @@ class Database:
 def _seed_in_child(url: str, months: int, seed: int, shape: Any) -> str:
     """Migrate and seed in a separate process, so the seed's memory never counts as ours."""
     from storage.db import create_engine, create_session_factory, upgrade_to_head
-    from storage.province_seed import seed_province
+    from storage.synthetic.province import seed_province
 
     upgrade_to_head(url)
 
@@ -216,6 +216,7 @@ class BenchRequest(BaseRequest):
         self.counts: dict[str, int] = {}
         self.times: list[float] = []
         self.keep_times = keep_times
+        self.latency = 0.0  # seconds each call waits before its answer (Telegram's round trip)
         self._ids = itertools.count(1000)
 
     def take(self) -> list[Call]:
@@ -244,6 +245,8 @@ class BenchRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data is not None else {}
+        if self.latency:
+            await asyncio.sleep(self.latency)
         self.counts[api] = self.counts.get(api, 0) + 1
         if self.keep_times and api == "sendMessage":
             self.times.append(time.perf_counter())

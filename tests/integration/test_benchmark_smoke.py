@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.run import Plan, run_database
-from storage.province_seed import ProvinceShape
+from storage.synthetic.province import ProvinceShape
 
 TINY = Plan(
     shape=ProvinceShape(districts=1, grassroots=3, cells=16, members=480, roster_min=12),
