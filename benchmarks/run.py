@@ -1,9 +1,9 @@
 """Run every benchmark scenario, print a table, write benchmarks/results.json.
 
     python -m benchmarks.run            # full province (Quảng Ninh size), 12 and 36 months
-    python -m benchmarks.run --quick    # a small province, for development (~2 minutes)
+    python -m benchmarks.run --quick    # a small province, for development (< 3 minutes)
     python -m benchmarks.run --db sqlite|postgres|both
-    python -m benchmarks.run --latency-ms 50   # each reminder's Bot API call waits 50 ms
+    python -m benchmarks.run --latency-ms 0   # no simulated Bot API round trip (default 50)
 
 PostgreSQL runs when CELLBOT_TEST_DATABASE_URL is set (or with --db postgres): the benchmark
 creates its own databases `cellbot_bench_*` on that server and drops them at the end; it
@@ -20,28 +20,29 @@ import os
 import platform
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from benchmarks.scenarios import fanout, queries, throughput
 from benchmarks.scenarios.base import Database, Figure, PeakRSS, safely, seed_database
+from benchmarks.scenarios.throughput import Levels
 
 RESULTS = Path(__file__).parent / "results.json"
+LATENCY_MS = 50.0  # a server in Viet Nam to api.telegram.org and back
 
 
 @dataclass(frozen=True)
 class Plan:
     shape: Any
     months: tuple[int, int]
-    secretaries: int
-    concurrency: int
+    throughput: Levels
     reminders: int
     rate: float
     rate_seconds: float
     repeat: int
     seed: int = 2024
-    latency_ms: float = 0.0
+    latency_ms: float = LATENCY_MS  # each Bot API call's simulated round trip
 
     @property
     def growth_shape(self) -> Any:
@@ -63,10 +64,11 @@ def plan(quick: bool, latency_ms: float = 0.0) -> Plan:
 
     if quick:
         return Plan(
-            shape=ProvinceShape(districts=2, grassroots=16, cells=120, members=2_500),
+            # 300 cells: enough secretaries who have not reported this month for every level
+            # (each check-in uses one up), at 0 ms too
+            shape=ProvinceShape(districts=3, grassroots=30, cells=300, members=6_300),
             months=(12, 36),
-            secretaries=40,
-            concurrency=8,
+            throughput=Levels(secretaries=40, rounds=1, least=2),
             reminders=500,
             rate=30.0,
             rate_seconds=2.0,
@@ -76,8 +78,7 @@ def plan(quick: bool, latency_ms: float = 0.0) -> Plan:
     return Plan(
         shape=QUANG_NINH,
         months=(12, 36),
-        secretaries=500,
-        concurrency=8,
+        throughput=Levels(secretaries=500, rounds=4, least=8),
         reminders=5_000,
         rate=30.0,
         rate_seconds=10.0,
@@ -88,15 +89,16 @@ def plan(quick: bool, latency_ms: float = 0.0) -> Plan:
 
 def _history_periods() -> tuple[int, str]:
     """The year of the last seeded month, and the month before it (both fully seeded)."""
+    from domain import clock
     from domain.periods import add_months, month_start
 
-    last = add_months(month_start(dt.date.today()), -1)
+    last = add_months(month_start(clock.today()), -1)
     before = add_months(last, -1)
     return last.year, f"{before:%Y-%m}"
 
 
-async def run_database(kind: str, pg_url: str | None, p: Plan) -> list[Figure]:
-    db = Database(kind, base_url=pg_url)
+async def run_database(kind: str, pg_url: str | None, p: Plan, prefix: str = "") -> list[Figure]:
+    db = Database(kind, base_url=pg_url, prefix=prefix)
     figures: list[Figure] = []
     short_months, long_months = p.months
     try:
@@ -177,23 +179,19 @@ async def run_database(kind: str, pg_url: str | None, p: Plan) -> list[Figure]:
             fanout.SCENARIO,
             kind,
             "reminder fan-out",
-            lambda: fanout.run(
-                kind, short_url, p.reminders, p.rate, p.rate_seconds, latency_ms=p.latency_ms
-            ),
+            lambda: fanout.run(kind, short_url, p.reminders, p.rate, p.rate_seconds, p.latency_ms),
         )
 
         print(f"[{kind}] scenario 1: update throughput …", flush=True)
 
         async def scenario1() -> list[Figure]:
-            found, rss = await throughput.run(
-                kind, long_url, p.secretaries, concurrency=p.concurrency
-            )
+            found, rss = await throughput.run(kind, long_url, p.throughput, p.latency_ms)
             return [
                 *found,
                 Figure(
                     "4 memory",
                     kind,
-                    "peak RSS during scenario 1 (check-ins)",
+                    "peak RSS during scenario 1",
                     rss.peak_mb,
                     "MB",
                     "< 300 MB",
@@ -250,7 +248,7 @@ def databases(choice: str | None) -> list[tuple[str, str | None]]:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    p = plan(args.quick, args.latency_ms)
+    p = replace(plan(args.quick), latency_ms=args.latency_ms)
     load_start = os.getloadavg()
     started = time.perf_counter()
     figures: list[Figure] = []
@@ -259,6 +257,8 @@ async def main_async(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     print()
     print(table(figures))
+    print()
+    print(throughput.matrix(figures))
     result = {
         "generated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "quick": args.quick,
@@ -269,6 +269,8 @@ async def main_async(args: argparse.Namespace) -> int:
         "load_average_start": load_start,
         "load_average_end": os.getloadavg(),
         "seconds": round(elapsed, 1),
+        "latency_ms": p.latency_ms,
+        "concurrency_levels": [*p.throughput.levels, p.throughput.peak],
         "plan": {**asdict(p), "shape": asdict(p.shape)},
         "figures": [f.as_dict() for f in figures],
         "ratios": [f.as_dict() for f in figures if f.unit == "ratio"],
@@ -277,7 +279,8 @@ async def main_async(args: argparse.Namespace) -> int:
         json.dumps(result, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
     print(
-        f"\nwrote {args.output} ({elapsed:.0f} s; load average {load_start[0]:.1f} → "
+        f"\nwrote {args.output} ({elapsed:.0f} s, Bot API latency {p.latency_ms:g} ms; "
+        f"load average {load_start[0]:.1f} → "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs)"
     )
     return 0
@@ -298,9 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--latency-ms",
         type=float,
-        default=0.0,
-        help="each Bot API call of the reminder fan-out waits this long (a server in Viet Nam "
-        "to Telegram); the query and check-in figures are the bot's own time, without it",
+        default=LATENCY_MS,
+        help="simulated Bot API round trip per call, ms (default 50; 0: none)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON results"

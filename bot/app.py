@@ -43,7 +43,7 @@ from handlers import (
 )
 from handlers.supervisor_common import PREFIX as SV
 from schedules import jobs
-from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.db import SessionFactory, create_engine, create_session_factory, pool_size_for
 from storage.persistence import SQLPersistence
 
 log = logging.getLogger(__name__)
@@ -150,8 +150,12 @@ def build_application(
     persistence_interval: float = 10,
 ) -> Application:  # type: ignore[type-arg]
     """The Application used by `cellbot run`, and by the tests with an offline request."""
+    concurrency = concurrency_for(settings.database_url, settings.concurrent_updates)
     if session_factory is None:
-        session_factory = create_session_factory(create_engine(settings.database_url))
+        # A connection for each update handled at once (capped; see storage.db.POOL_MAX).
+        url = settings.database_url
+        engine = create_engine(url, pool_size=pool_size_for(concurrency, url))
+        session_factory = create_session_factory(engine)
     builder = (
         ApplicationBuilder()
         .token(token or settings.require_token())
@@ -168,11 +172,7 @@ def build_application(
             or AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=3)
         )
         .post_init(_post_init)
-        .concurrent_updates(
-            ChatOrderedUpdateProcessor(
-                concurrency_for(settings.database_url, settings.concurrent_updates)
-            )
-        )
+        .concurrent_updates(ChatOrderedUpdateProcessor(concurrency))
     )
     if settings.telegram_api_base_url:
         builder = builder.base_url(settings.telegram_api_base_url)

@@ -25,7 +25,7 @@ from bot.i18n import normalize_language, t
 from bot.replies import Markup, Replies
 from bot.settings import Settings
 from storage.accounts import Grant, load_caller
-from storage.db import SessionFactory, is_retryable
+from storage.db import SessionFactory, is_retryable, writing
 from storage.models import Account
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -128,11 +128,14 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         remembered = copy.deepcopy(context.user_data) if context.user_data is not None else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                async with svc.sessions.begin() as session:
-                    account, grants = await load_caller(session, user.id, display_name(update))
-                    lang = language_of(account, update, svc.settings.default_language)
-                    request = Request(session, account, lang, grants, svc.settings, Replies(update))
-                    result = await func(update, context, request)
+                with writing():
+                    async with svc.sessions.begin() as session:
+                        account, grants = await load_caller(session, user.id, display_name(update))
+                        lang = language_of(account, update, svc.settings.default_language)
+                        request = Request(
+                            session, account, lang, grants, svc.settings, Replies(update)
+                        )
+                        result = await func(update, context, request)
                 break
             except BaseException as exc:
                 if remembered is not None and context.user_data is not None:

@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     reminder_horizon_days: int = Field(default=40, ge=1, le=400)
     dispatch_interval_seconds: float = Field(default=30.0, gt=0)
     messages_per_second: float = Field(default=30.0, gt=0)
-    # Updates handled at once (one chat's always in order); unset: 1 on SQLite, 8 otherwise.
+    # Updates handled at once (one chat's always in order); unset: 8.
     concurrent_updates: int | None = Field(default=None, ge=1, le=256)
     # Reminder offsets and dispatcher limits (schedules/; documented in README "Reminders").
     reminder_premeeting_days: int = Field(default=3, ge=1, le=14)

@@ -7,7 +7,7 @@ import html
 import logging
 
 from telegram import BotCommand, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
 )
@@ -181,6 +181,10 @@ async def error_handler(update: object, context: Ctx) -> None:
     The database being unreachable (restarted, a network cut) is expected now and then: the
     update's transaction did not commit, so the user is asked to try again in a few minutes,
     and the log gets one line (the traceback only at DEBUG)."""
+    if update is None and isinstance(context.error, NetworkError):
+        # Fetching updates failed (no network, Telegram 5xx): PTB retries by itself.
+        log.warning("polling Telegram failed, retrying: %s", context.error)
+        return
     user_id = chat_id = None
     lang: str = services(context).settings.default_language
     if isinstance(update, Update):

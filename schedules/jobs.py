@@ -17,6 +17,7 @@ from bot.context import services
 from domain import clock
 from schedules.dispatcher import DispatchConfig, DispatchReport, dispatch_due
 from schedules.plan_service import PlanReport, plan_all
+from storage.db import writing
 from storage.health import record_dispatcher_tick
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ async def tick(
 
 async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
     try:
-        # The one place the wall clock enters the reminder logic.
-        plan, report = await tick(context.application, clock.now())
+        # The one place the wall clock enters the reminder logic. The tick's transactions
+        # write (claims, marks), so they queue for SQLite's writer from their start.
+        with writing():
+            plan, report = await tick(context.application, clock.now())
     except Exception:
         log.exception("reminder tick failed; the next tick retries")
         return

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -96,8 +99,26 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     dbapi_connection.isolation_level = None
 
 
+# Set by `writing()`: the work about to run writes. On SQLite its transaction then begins
+# IMMEDIATE, taking the single writer's lock at the start (waiting for it under the busy
+# timeout) instead of failing at once with "database is locked" when it tries to write after
+# another connection committed since its first read. Handler updates and jobs write almost
+# always, and their transactions are short (replies go out after the commit).
+_write_intent: ContextVar[bool] = ContextVar("cellbot_write_intent", default=False)
+
+
+@contextmanager
+def writing() -> Iterator[None]:
+    """Transactions begun inside this block are writers (see `_write_intent`)."""
+    token = _write_intent.set(True)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
 def _sqlite_begin(conn: Any) -> None:
-    conn.exec_driver_sql("BEGIN")
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
 
 
 # The connection pool. An update holds at most one connection, and only while its transaction

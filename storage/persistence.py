@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import CDCData, ConversationDict, ConversationKey
 
-from storage.db import SessionFactory
+from storage.db import SessionFactory, writing
 from storage.models import BotState
 
 log = logging.getLogger(__name__)
@@ -79,6 +79,10 @@ class SQLPersistence(BasePersistence[UserData, dict[Any, Any], dict[Any, Any]]):
         for (kind, key), data in pending.items():
             if data is _DELETED:
                 deleted[kind].append(key)
+        with writing():
+            await self._write(upserts, deleted)
+
+    async def _write(self, upserts: Any, deleted: dict[str, list[str]]) -> None:
         async with self._sessions.begin() as session:
             if upserts:
                 dialect = session.get_bind().dialect.name

@@ -50,6 +50,8 @@ class Figure:
     target: str = ""
     met: bool | None = None
     note: str = ""
+    latency_ms: float | None = None  # the simulated Bot API round trip it was measured with
+    concurrency: int | None = None  # chats processed at once (scenario 1)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -74,6 +76,7 @@ class Latencies:
 
     samples: list[float] = field(default_factory=list)
     wall: float = 0.0
+    cpu: float = 0.0  # process CPU seconds (every thread: aiosqlite's too) during the run
 
     @property
     def per_second(self) -> float:
@@ -81,6 +84,9 @@ class Latencies:
 
     def ms(self, p: float) -> float:
         return percentile(self.samples, p) * 1000
+
+    def cpu_ms_per_update(self) -> float:
+        return self.cpu / len(self.samples) * 1000 if self.samples else float("nan")
 
     def mean_ms(self) -> float:
         return statistics.fmean(self.samples) * 1000 if self.samples else float("nan")
@@ -97,6 +103,7 @@ class Database:
 
     kind: str  # sqlite | postgres
     base_url: str | None = None  # PostgreSQL server URL (any database on it)
+    prefix: str = ""  # keeps two runs on one server apart (the smoke test's pid)
     workdir: str = field(default_factory=lambda: tempfile.mkdtemp(prefix="cellbot-bench-"))
     created: list[str] = field(default_factory=list)
 
@@ -106,7 +113,7 @@ class Database:
         assert self.base_url is not None
         return (
             make_url(self.base_url)
-            .set(database=f"cellbot_bench_{tag}")
+            .set(database=f"cellbot_bench_{self.prefix}{tag}")
             .render_as_string(hide_password=False)
         )
 
@@ -148,8 +155,9 @@ class Database:
             await admin.dispose()
 
 
-def _seed_in_child(url: str, months: int, seed: int, shape: Any) -> str:
-    """Migrate and seed in a separate process, so the seed's memory never counts as ours."""
+def _seed_in_child(url: str, months: int, seed: int, shape: Any, end_month: Any) -> str:
+    """Migrate and seed in a separate process, so the seed's memory never counts as ours
+    (the last month is the parent's: its clock may be pinned, as in the pinned-date tests)."""
     from storage.db import create_engine, create_session_factory, upgrade_to_head
     from storage.synthetic.province import seed_province
 
@@ -159,7 +167,9 @@ def _seed_in_child(url: str, months: int, seed: int, shape: Any) -> str:
         engine = create_engine(url)
         try:
             async with create_session_factory(engine).begin() as session:
-                report = await seed_province(session, months=months, seed=seed, shape=shape)
+                report = await seed_province(
+                    session, months=months, seed=seed, shape=shape, end_month=end_month
+                )
             if url.startswith("postgresql"):
                 async with engine.connect() as conn:  # fresh planner statistics
                     await conn.execute(text("COMMIT"))
@@ -175,8 +185,13 @@ def _seed_in_child(url: str, months: int, seed: int, shape: Any) -> str:
 
 
 async def seed_database(url: str, *, months: int, seed: int, shape: Any) -> str:
+    """The province with `months` of history ending last month (by the bot's clock)."""
+    from domain import clock
+    from domain.periods import add_months, month_start
+
+    end_month = add_months(month_start(clock.today()), -1)
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
-        future = pool.submit(_seed_in_child, url, months, seed, shape)
+        future = pool.submit(_seed_in_child, url, months, seed, shape, end_month)
         return await asyncio.wrap_future(future)
 
 
@@ -207,20 +222,35 @@ class Call:
         ]
 
 
+def _chat_of(params: dict[str, Any]) -> int:
+    """The numeric chat a call goes to (0 for calls without one: answerCallbackQuery)."""
+    raw = params.get("chat_id")
+    return int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() else 0
+
+
 class BenchRequest(BaseRequest):
     """Answers Bot API calls like Telegram, keeping only what a driver needs: the calls since
-    the last `take()` and a count and timestamps per method (bounded memory)."""
+    the last `take()` (per chat, so concurrent chats can each read their own replies) and a
+    count and timestamps per method (bounded memory).
 
-    def __init__(self, keep_times: bool = False) -> None:
-        self.pending: list[Call] = []
+    `latency` (seconds) is the simulated round trip to Telegram: every call sleeps that long
+    before it is answered, as a server in Viet Nam waits ~50 ms for api.telegram.org. With 0
+    a benchmark hides everything that waits on the network (a lock held across a send)."""
+
+    def __init__(self, keep_times: bool = False, latency: float = 0.0) -> None:
+        self.pending: dict[int, list[Call]] = {}
         self.counts: dict[str, int] = {}
         self.times: list[float] = []
         self.keep_times = keep_times
-        self.latency = 0.0  # seconds each call waits before its answer (Telegram's round trip)
+        self.latency = latency
         self._ids = itertools.count(1000)
 
-    def take(self) -> list[Call]:
-        calls, self.pending = self.pending, []
+    def take(self, chat_id: int | None = None) -> list[Call]:
+        """The calls made since the last take, for one chat or (None) for every chat."""
+        if chat_id is not None:
+            return self.pending.pop(chat_id, [])
+        calls = [c for chat in self.pending.values() for c in chat]
+        self.pending = {}
         return calls
 
     async def initialize(self) -> None:
@@ -245,12 +275,14 @@ class BenchRequest(BaseRequest):
     ) -> tuple[int, bytes]:
         api = url.rsplit("/", 1)[-1]
         params: dict[str, Any] = dict(request_data.parameters) if request_data is not None else {}
-        if self.latency:
+        if self.latency > 0:
             await asyncio.sleep(self.latency)
         self.counts[api] = self.counts.get(api, 0) + 1
         if self.keep_times and api == "sendMessage":
             self.times.append(time.perf_counter())
-        self.pending.append(Call(api, params))
+        chat = _chat_of(params)
+        if chat:  # a driver reads replies in chats; answerCallbackQuery is only counted
+            self.pending.setdefault(chat, []).append(Call(api, params))
         if api == "getMe":
             result: Any = BOT_USER
         elif api in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):

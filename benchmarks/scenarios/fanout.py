@@ -26,8 +26,10 @@ SCENARIO = "2 reminder fan-out"
 
 
 def _now() -> dt.datetime:
-    """10:00 in Hà Nội today, as UTC."""
-    today = dt.datetime.now(dt.UTC).date()
+    """10:00 in Hà Nội today (by the bot's clock), as UTC."""
+    from domain import clock
+
+    today = clock.today()
     return dt.datetime(today.year, today.month, today.day, 3, 0, tzinfo=dt.UTC)
 
 
@@ -114,7 +116,7 @@ async def _sent_rows(sessions: Any, tag: str) -> int:
 
 
 async def _dispatch_all(
-    url: str, sessions: Any, rate: float | None, now: dt.datetime, latency_ms: float = 0.0
+    url: str, sessions: Any, rate: float | None, now: dt.datetime, latency: float = 0.0
 ) -> tuple[float, BenchRequest]:
     from bot.app import build_application
     from bot.settings import Settings
@@ -126,8 +128,7 @@ async def _dispatch_all(
         database_url=url,
         messages_per_second=rate or 30.0,
     )
-    request = BenchRequest(keep_times=True)
-    request.latency = latency_ms / 1000
+    request = BenchRequest(keep_times=True, latency=latency)
     app = build_application(
         settings,
         token=TOKEN,
@@ -154,8 +155,8 @@ async def _dispatch_all(
 async def run(
     database: str, url: str, reminders: int, rate: float, seconds: float, latency_ms: float = 0.0
 ) -> list[Figure]:
-    """(a) the dispatcher's own cost, Bot API answering at once; (b) the production limiter,
-    each Bot API call answered after `latency_ms` (as from a server in Viet Nam)."""
+    """(a) the dispatcher's own cost per reminder, without Bot API latency; (b) the paced rate
+    with each send waiting `latency_ms` for Telegram, as a deployment sees it."""
     from storage.db import create_engine, create_session_factory
 
     engine = create_engine(url)
@@ -175,6 +176,7 @@ async def run(
                 f"{reminders} reminders, limiter lifted",
                 reminders / elapsed,
                 "reminders/s",
+                latency_ms=0.0,
             ),
             Figure(
                 SCENARIO,
@@ -184,12 +186,13 @@ async def run(
                 "ms",
                 "< 1 ms",
                 elapsed / reminders * 1000 < 1,
+                latency_ms=0.0,
             ),
         ]
 
         count = int(rate * seconds)
         await enqueue_due(sessions, count, "b", now)
-        elapsed, request = await _dispatch_all(url, sessions, rate, now, latency_ms)
+        elapsed, request = await _dispatch_all(url, sessions, rate, now, latency_ms / 1000)
         sent = await _sent_rows(sessions, "b")
         times = request.times
         burst = int(rate)
@@ -205,8 +208,8 @@ async def run(
                 "ratio",
                 "≥ 0.95",
                 steady / rate >= 0.95,
-                note=f"{sent} sent; steady {steady:.1f}/s after the first {burst}; "
-                f"Bot API latency {latency_ms:g} ms",
+                note=f"{sent} sent; steady {steady:.1f}/s after the first {burst}",
+                latency_ms=latency_ms,
             ),
             Figure(
                 SCENARIO,
@@ -215,6 +218,7 @@ async def run(
                 len(times) / elapsed / rate,
                 "ratio",
                 note=f"{len(times)} sends in {elapsed:.1f} s",
+                latency_ms=latency_ms,
             ),
         ]
     finally:

@@ -70,7 +70,7 @@ async def test_an_error_frees_the_chat() -> None:
 
 
 def test_defaults_by_database_and_keys() -> None:
-    assert concurrency_for("sqlite+aiosqlite:///x.db", None) == 1
+    assert concurrency_for("sqlite+aiosqlite:///x.db", None) == 8
     assert concurrency_for("postgresql+asyncpg://h/db", None) == 8
     assert concurrency_for("sqlite+aiosqlite:///x.db", 3) == 3
     assert chat_key(update(1, 42)) == 42
