@@ -30,8 +30,20 @@ from storage.read_model import (
 
 
 async def stale_exists(session: AsyncSession, fw: Framework) -> bool:
-    """Whether any stored row or meeting score is of another framework version."""
+    """Whether any stored row or meeting score is of another framework version, or a
+    submitted check-in was never scored (a database upgraded to the read model, or seeded):
+    without a rescore every view would compute those cells again and again."""
     version = framework_version(fw)
+    unscored = await session.scalar(
+        select(Checkin.id)
+        .where(
+            Checkin.status == CheckinStatus.SUBMITTED.value,
+            Checkin.score_version.is_(None),
+        )
+        .limit(1)
+    )
+    if unscored is not None:
+        return True
     row = await session.scalar(
         select(CellResult.cell_id).where(CellResult.framework_version != version).limit(1)
     )
