@@ -5,25 +5,138 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import LinkPreviewOptions
+from telegram import LinkPreviewOptions, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
 from telegram.request import BaseRequest
 
-from bot.context import Services
-from bot.conversation import register_command_guard
+from bot.context import Ctx, Services
+from bot.conversation import CANCEL_FILTER, end_open_conversations, ignore_edit
 from bot.settings import Settings
 from bot.update_processor import ChatOrderedUpdateProcessor, concurrency_for
-from handlers import checkin, common, initiatives, onboarding, roster, schedule, supervisor
+from domain.framework import FrameworkError, load_framework
+from handlers import (
+    checkin,
+    common,
+    initiatives,
+    onboarding,
+    roster,
+    schedule,
+    supervisor_broadcast,
+    supervisor_cell,
+    supervisor_export,
+    supervisor_initiatives,
+    supervisor_missing,
+    supervisor_ranking,
+    supervisor_review,
+    supervisor_summary,
+)
+from handlers.supervisor_common import PREFIX as SV
 from schedules import jobs
 from storage.db import SessionFactory, create_engine, create_session_factory, pool_size_for
-from storage.framework import FrameworkError, load_framework
 from storage.persistence import SQLPersistence
 
 log = logging.getLogger(__name__)
 
-# Feature modules, each with register(app); order matters inside group 0.
-FEATURES: list[Any] = [checkin, roster, initiatives, schedule, supervisor, onboarding, common]
+Handler = BaseHandler[Update, Ctx, Any]
+PRIVATE = filters.ChatType.PRIVATE
+
+
+def guards() -> list[Handler]:
+    """Group -1, run before every other group."""
+    return [
+        # An edited message (an edited command included) is stopped here: answers are taken
+        # once, as first sent.
+        MessageHandler(filters.UpdateType.EDITED, ignore_edit),
+        # Any command but /cancel ends the conversations the user has open, then goes on.
+        MessageHandler(filters.COMMAND & ~CANCEL_FILTER, end_open_conversations),
+    ]
+
+
+def handlers() -> list[Handler]:
+    """Group 0, in the order PTB tries them: within a group only the first handler that
+    matches an update runs, so a conversation waiting for typed text comes before the
+    commands and buttons of other features, and the fallbacks come last."""
+    return [
+        # Secretaries: the meeting check-in (/checkin, every ci: button, reminders' "report").
+        checkin.conversation(),
+        # The cell's members: /members, the m: buttons and the names typed after them.
+        CommandHandler("members", roster.members_command, filters=PRIVATE),
+        roster.conversation(),
+        # Initiatives: /initiatives, the in: buttons and their typed answers.
+        CommandHandler("initiatives", initiatives.initiatives_command, filters=PRIVATE),
+        initiatives.conversation(),
+        # Meeting schedules and reminders: /schedule, /reminders, sc: and rm: buttons.
+        schedule.conversation(),
+        # Supervisors (sv: buttons; every one re-checks the caller's scope).
+        CommandHandler("summary", supervisor_summary.summary_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_summary.summary_button, pattern=rf"^{SV}:{supervisor_summary.ACTION}:"
+        ),
+        CommandHandler("missing", supervisor_missing.missing_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_missing.missing_button, pattern=rf"^{SV}:{supervisor_missing.ACTION}:"
+        ),
+        CallbackQueryHandler(
+            supervisor_missing.nudge_button, pattern=rf"^{SV}:{supervisor_missing.NUDGE}:"
+        ),
+        CommandHandler("cell", supervisor_cell.cell_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_cell.cell_button, pattern=rf"^{SV}:{supervisor_cell.ACTION}:"
+        ),
+        CommandHandler("ranking", supervisor_ranking.ranking_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_ranking.ranking_button, pattern=rf"^{SV}:{supervisor_ranking.ACTION}:"
+        ),
+        CommandHandler("export", supervisor_export.export_command, filters=PRIVATE),
+        CommandHandler("chart", supervisor_export.chart_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_export.export_button, pattern=rf"^{SV}:{supervisor_export.EXPORT}:"
+        ),
+        CallbackQueryHandler(
+            supervisor_export.chart_button, pattern=rf"^{SV}:{supervisor_export.CHART}:"
+        ),
+        supervisor_broadcast.conversation(),
+        CallbackQueryHandler(supervisor_broadcast.confirm_button, pattern=rf"^{SV}:bc(ok|no)(:|$)"),
+        CallbackQueryHandler(supervisor_broadcast.report_button, pattern=rf"^{SV}:bcr:"),
+        supervisor_review.conversation(),
+        CommandHandler("review", supervisor_review.review_command, filters=PRIVATE),
+        CommandHandler("lock", supervisor_review.lock_command, filters=PRIVATE),
+        CommandHandler("unlock", supervisor_review.unlock_command, filters=PRIVATE),
+        CallbackQueryHandler(supervisor_review.queue_button, pattern=rf"^{SV}:rvq:"),
+        CallbackQueryHandler(supervisor_review.open_button, pattern=rf"^{SV}:rv:"),
+        CallbackQueryHandler(supervisor_review.approve_button, pattern=rf"^{SV}:rva:"),
+        CallbackQueryHandler(supervisor_review.lock_button, pattern=rf"^{SV}:lock(ok|no)?(:|$)"),
+        CallbackQueryHandler(supervisor_review.unlock_button, pattern=rf"^{SV}:unl:"),
+        CallbackQueryHandler(
+            supervisor_initiatives.initiatives_button,
+            pattern=rf"^{SV}:{supervisor_initiatives.ACTION}:",
+        ),
+        # Joining: /start with an invitation token (a /start without one is a fallback).
+        CommandHandler("start", onboarding.start_with_token, filters=PRIVATE, has_args=True),
+        # Everyone: help, who am I, language.
+        CommandHandler("help", common.help_command, filters=PRIVATE),
+        CommandHandler("whoami", common.whoami, filters=PRIVATE),
+        CommandHandler("language", common.language_command, filters=PRIVATE),
+        CallbackQueryHandler(common.language_chosen, pattern=r"^lang:"),
+        CallbackQueryHandler(common.noop_button, pattern=r"^noop$"),
+        # Fallbacks, last: they answer exactly the updates nothing above took.
+        CommandHandler("start", common.start_without_token, filters=PRIVATE),
+        CommandHandler("cancel", common.cancel_outside, filters=PRIVATE),
+        MessageHandler(filters.COMMAND & PRIVATE, common.unknown_command),
+        MessageHandler(filters.ALL & PRIVATE & ~filters.COMMAND, common.stray_text),
+        CallbackQueryHandler(common.stale_button),
+    ]
 
 
 def build_application(
@@ -76,10 +189,8 @@ def build_application(
     except FrameworkError:
         log.exception("criteria framework unavailable: check-ins confirm without a score")
         services.extras["framework"] = None  # said once: the check-in does not try again
-    register_command_guard(app)
-    for feature in FEATURES:
-        feature.register(app)
-    common.register_fallbacks(app)
+    app.add_handlers(guards(), group=-1)
+    app.add_handlers(handlers(), group=0)
     app.add_error_handler(common.error_handler)
     jobs.install(app)
     return app

@@ -38,11 +38,12 @@ def _settings() -> Settings:
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.require_token()
-    from bot.cli_score import load_framework_or_exit
+    from bot.cli_score import load_framework_or_exit, rescore_if_framework_changed
     from bot.runner import run_bot  # heavy imports only once the settings are sound
 
-    load_framework_or_exit(settings.criteria_framework)  # a bad file stops start-up, exit 2
+    fw = load_framework_or_exit(settings.criteria_framework)  # a bad file: exit 2
     check_database(settings, create=True)  # a new SQLite file is announced, not silent
+    rescore_if_framework_changed(settings, fw)  # with a progress line on stderr
 
     return run_bot(settings, webhook_url=args.webhook)
 
@@ -63,8 +64,8 @@ def cmd_org_import(args: argparse.Namespace) -> int:
         def __init__(self, report: ImportReport) -> None:
             self.report = report
 
-    async def work(session: object) -> ImportReport:
-        report = await import_units(session, rows, actor_label=f"import {path.name}")  # type: ignore[arg-type]
+    async def work(session: AsyncSession) -> ImportReport:
+        report = await import_units(session, rows, actor_label=f"import {path.name}")
         if report.rejected:
             raise Rejected(report)  # rolls the whole file back
         return report
@@ -90,13 +91,13 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 def cmd_org_show(args: argparse.Namespace) -> int:
     from storage.orgs import TreeLine, get_unit_by_code, tree_lines
 
-    async def work(session: object) -> list[TreeLine] | None:
+    async def work(session: AsyncSession) -> list[TreeLine] | None:
         root = None
         if args.code:
-            root = await get_unit_by_code(session, args.code)  # type: ignore[arg-type]
+            root = await get_unit_by_code(session, args.code)
             if root is None:
                 return None
-        return await tree_lines(session, root)  # type: ignore[arg-type]
+        return await tree_lines(session, root)
 
     lines = with_db(_settings(), work)
     if lines is None:
@@ -141,15 +142,15 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
     if username is None:
         return _fail("could not ask Telegram for the bot's username; pass --bot-username NAME")
 
-    async def work(session: object) -> str | None:
-        unit = await get_unit_by_code(session, args.unit)  # type: ignore[arg-type]
+    async def work(session: AsyncSession) -> str | None:
+        unit = await get_unit_by_code(session, args.unit)
         if unit is None:
             return None
         if not role_fits_unit(args.role, unit.kind):
             raise ValueError(
                 f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}"
             )
-        return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)  # type: ignore[arg-type]
+        return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)
 
     try:
         token = with_db(settings, work)
@@ -184,13 +185,13 @@ def _bot_username(settings: Settings) -> str | None:
 
 def cmd_demo_seed(args: argparse.Namespace) -> int:
     if args.scale == "province":
-        from storage.province_seed import ProvinceReport, seed_province
+        from storage.synthetic.province import ProvinceReport, seed_province
 
         if not 1 <= args.months <= 120:
             return _fail(f"--months {args.months}: between 1 and 120")
 
-        async def seed_big(session: object) -> ProvinceReport:
-            return await seed_province(session, months=args.months, seed=args.seed)  # type: ignore[arg-type]
+        async def seed_big(session: AsyncSession) -> ProvinceReport:
+            return await seed_province(session, months=args.months, seed=args.seed)
 
         from storage.db import analyze
 
@@ -199,10 +200,10 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         analyze(settings.database_url)
         return 0
 
-    from storage.demo import SeedReport, seed_demo
+    from storage.synthetic.demo import SeedReport, seed_demo
 
-    async def work(session: object) -> SeedReport:
-        return await seed_demo(session, seed=args.seed)  # type: ignore[arg-type]
+    async def work(session: AsyncSession) -> SeedReport:
+        return await seed_demo(session, seed=args.seed)
 
     report = with_db(_settings(), work, create=True)
     print(
@@ -288,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     Subparsers = argparse._SubParsersAction[_Parser]
 
 

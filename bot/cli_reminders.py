@@ -72,7 +72,7 @@ async def preview_lines(
     """One line per planned reminder (due within the horizon, still useful), by due time."""
     from sqlalchemy import select
 
-    from schedules.plan_service import _supervisors, gather_facts, groups_for, offsets_from
+    from schedules.plan_service import gather_facts, groups_for, offsets_from, supervisors_of
     from schedules.planner import Recipient, UnitFacts, plan_cell, plan_digests
     from storage.models import OrgUnit
     from storage.orgs import get_unit_by_code
@@ -97,7 +97,7 @@ async def preview_lines(
         for f in await gather_facts(session, cells, now, offsets, settings.tz)
     ]
     planned = [p for f in facts for p in plan_cell(f, now, offsets)]
-    supervisors = await _supervisors(session, parents)
+    supervisors = await supervisors_of(session, parents)
     for parent in (await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(parents)))).all():
         if parent.path.startswith(unit.path) or unit.kind == "cell":
             mine = [f for f in facts if f.grassroots_id == parent.id]

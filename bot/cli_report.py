@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from bot.cli_errors import CliError
 from bot.settings import SUPPORTED_LANGUAGES, Settings, load_settings
-from storage.periods import Period, parse_period
+from domain.periods import Period, parse_period
 
 if TYPE_CHECKING:  # the heavy modules load when the command runs, so that --help is quick
-    from storage.framework import Framework
+    from domain.framework import Framework
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 FORMATS = ("text", "json", "csv", "xlsx")
@@ -56,18 +56,21 @@ async def build(
     """The report's bytes, or None when no unit has that code."""
     from sqlalchemy import select
 
+    from bot.export_xlsx import Labels, csv_bytes, summary_table, workbook_bytes
     from bot.i18n import t
     from bot.render_scores import reason_text
     from domain import clock
     from handlers.supervisor_summary import summary_text
     from storage.db import create_engine, create_session_factory
-    from storage.export import Labels, collect, csv_bytes, summary_table, workbook_bytes
+    from storage.export import collect
     from storage.models import OrgUnit
-    from storage.supervision import UnitRef, summary
+    from storage.scope import UnitRef
+    from storage.supervision import summary
 
     engine = create_engine(settings.database_url)
     try:
-        async with create_session_factory(engine)() as session:
+        # A transaction that commits: results the read model computes on the way are kept.
+        async with create_session_factory(engine).begin() as session:
             unit = await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
             if unit is None:
                 return None
@@ -76,10 +79,12 @@ async def build(
             labels = Labels(lang, lambda key: t(lang, key), lambda r: reason_text(fw, r, lang))
             if fmt == "xlsx":
                 data = await collect(session, fw, ref, period, as_of, settings.tz)
-                return workbook_bytes(fw, labels, data)
-            result = await summary(session, fw, ref, period, as_of)
+            else:
+                result = await summary(session, fw, ref, period, as_of)
     finally:
         await engine.dispose()
+    if fmt == "xlsx":
+        return workbook_bytes(fw, labels, data)  # after the commit: no lock held meanwhile
     if fmt == "csv":
         return csv_bytes(labels, summary_table(fw, labels, result))
     if fmt == "json":
@@ -110,7 +115,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             "give a file name in an existing folder",
             EXIT_USAGE,
         )
-    from storage.framework import FrameworkError, load_framework
+    from domain.framework import FrameworkError, load_framework
 
     settings = load_settings()
     try:

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from bot.settings import SUPPORTED_LANGUAGES, Settings, load_settings
-from storage.periods import Period, parse_period
+from domain.periods import Period, parse_period
 
 if TYPE_CHECKING:  # the heavy modules load when a command runs, so that --help is quick
-    from storage.framework import Framework, FrameworkError
+    from domain.framework import Framework, FrameworkError
     from storage.score_service import ScoreReport
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_FRAMEWORK = 0, 1, 2
@@ -34,7 +34,7 @@ def print_framework_error(exc: FrameworkError, stream: TextIO | None = None) -> 
 
 def load_framework_or_exit(path: Path | None) -> Framework:
     """For start-up: the framework, or every error on stderr and exit code 2."""
-    from storage.framework import FrameworkError, load_framework
+    from domain.framework import FrameworkError, load_framework
 
     try:
         return load_framework(path)
@@ -48,7 +48,7 @@ def _language(args: argparse.Namespace, settings: Settings) -> str:
 
 
 def _active_framework(args: argparse.Namespace, settings: Settings) -> Framework:
-    from storage.framework import load_framework
+    from domain.framework import load_framework
 
     return load_framework(getattr(args, "framework", None) or settings.criteria_framework)
 
@@ -57,7 +57,7 @@ def _active_framework(args: argparse.Namespace, settings: Settings) -> Framework
 
 
 def cmd_framework_check(args: argparse.Namespace) -> int:
-    from storage.framework import FrameworkError, load_framework
+    from domain.framework import FrameworkError, load_framework
 
     try:
         fw = load_framework(args.file)
@@ -74,7 +74,7 @@ def cmd_framework_check(args: argparse.Namespace) -> int:
 
 def cmd_framework_show(args: argparse.Namespace) -> int:
     from bot.render_scores import framework_text
-    from storage.framework import FrameworkError
+    from domain.framework import FrameworkError
 
     settings = load_settings()
     try:
@@ -92,7 +92,8 @@ async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.d
 
     engine = create_engine(url)
     try:
-        async with create_session_factory(engine)() as session:
+        # In a transaction that commits: the results computed on the way are stored.
+        async with create_session_factory(engine).begin() as session:
             return await score_tree(session, fw, unit, period, as_of=as_of)
     finally:
         await engine.dispose()
@@ -102,7 +103,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     from bot.cli_db import check_database
     from bot.render_scores import report_json, report_text
     from domain import clock
-    from storage.framework import FrameworkError
+    from domain.framework import FrameworkError
     from storage.score_service import UnknownUnitError
 
     settings = load_settings()
@@ -126,6 +127,58 @@ def cmd_score(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _progress_line(done: int, total: int, label: str) -> None:
+    end = "\n" if done == total else ""
+    print(f"\rrescore: {done}/{total} periods ({label})", end=end, file=sys.stderr, flush=True)
+
+
+async def _rescore(url: str, fw: Framework, unit: str | None, *, only_if_stale: bool) -> int:
+    """Rebuild the stored results; with `only_if_stale`, only when some row or meeting score
+    is of another framework version (start-up). Returns the rows written."""
+    from storage.db import create_engine, create_session_factory
+    from storage.rescore import rescore_units, stale_exists
+
+    engine = create_engine(url)
+    try:
+        factory = create_session_factory(engine)
+        if only_if_stale:
+            async with factory() as session:
+                if not await stale_exists(session, fw):
+                    return 0
+            print("cellbot: the criteria framework changed: rescoring", file=sys.stderr)
+        return await rescore_units(
+            factory, fw, unit_code=unit, progress=_progress_line, only_stale=only_if_stale
+        )
+    finally:
+        await engine.dispose()
+
+
+def rescore_if_framework_changed(settings: Settings, fw: Framework) -> None:
+    """At start-up: the stored results of another framework version are rebuilt before the
+    bot serves (a framework change is a deliberate deployment; views then stay fast)."""
+    asyncio.run(_rescore(settings.database_url, fw, None, only_if_stale=True))
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from bot.cli_db import check_database
+    from domain.framework import FrameworkError
+
+    settings = load_settings()
+    try:
+        fw = _active_framework(args, settings)
+    except FrameworkError as exc:
+        print_framework_error(exc)
+        return EXIT_BAD_FRAMEWORK
+    check_database(settings, create=False)
+    try:
+        rows = asyncio.run(_rescore(settings.database_url, fw, args.unit, only_if_stale=False))
+    except LookupError:
+        print(f"cellbot: no unit has the code '{args.unit}'", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"rescore: {rows} results stored")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------- registration
 
 
@@ -144,7 +197,7 @@ def _date(text: str) -> dt.date:
 
 
 def register(subparsers: Any) -> None:
-    """Add `framework check FILE`, `framework show` and `score` to the main CLI."""
+    """Add `framework check FILE`, `framework show`, `score` and `rescore` to the main CLI."""
     framework = subparsers.add_parser(
         "framework", help="validate or show the criteria framework (scoring rules)"
     )
@@ -167,3 +220,10 @@ def register(subparsers: Any) -> None:
     score.add_argument("--as-of", type=_date, help="count months due up to this date (today)")
     score.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
     score.set_defaults(func=cmd_score)
+
+    rescore = subparsers.add_parser(
+        "rescore", help="rebuild the stored scores (after a change of the criteria framework)"
+    )
+    rescore.add_argument("--unit", help="unit code: only the cells under it (default: all)")
+    rescore.add_argument("--framework", type=Path, help="a file instead of CRITERIA_FRAMEWORK")
+    rescore.set_defaults(func=cmd_rescore)

@@ -29,6 +29,16 @@ from storage.db import SessionFactory, is_retryable, writing
 from storage.models import Account
 
 Ctx = ContextTypes.DEFAULT_TYPE
+
+
+def user_data(context: Ctx) -> dict[Any, Any]:
+    """The user's conversation memory. PTB sets it for every update that has a user, which
+    every handler that keeps memory has (private chats only)."""
+    data = context.user_data
+    assert data is not None
+    return data
+
+
 log = logging.getLogger(__name__)
 # How often an update whose transaction lost a conflict (storage.db.is_retryable) is run.
 ATTEMPTS = 3
@@ -77,6 +87,11 @@ class Request:
     def alert(self, key: str, /, **values: object) -> None:
         """A refusal or warning: an alert on a tapped button, a message otherwise."""
         self.out.answer(self.t(key, **values), alert=True)
+
+    def refuse(self) -> None:
+        """The one answer to a forged, stale, foreign or out-of-scope button: an alert that
+        reveals nothing (the same whether the thing is gone or not the caller's)."""
+        self.alert("common.stale_button")
 
     @property
     def is_admin(self) -> bool:

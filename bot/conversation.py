@@ -15,12 +15,10 @@ from collections.abc import Awaitable, Callable
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     ApplicationHandlerStop,
     BaseHandler,
     CommandHandler,
     ConversationHandler,
-    MessageHandler,
     filters,
 )
 
@@ -53,7 +51,7 @@ def fallbacks(
     return [cancel_handler(message_key, before)]
 
 
-async def _end_open_conversations(update: Update, context: Ctx) -> None:
+async def end_open_conversations(update: Update, context: Ctx) -> None:
     for group in context.application.handlers.values():
         for handler in group:
             if isinstance(handler, ConversationHandler):
@@ -69,7 +67,7 @@ async def _edit_note(update: Update, context: Ctx, req: Request) -> None:
     req.reply(req.t("common.edit_ignored"))
 
 
-async def _ignore_edit(update: Update, context: Ctx) -> None:
+async def ignore_edit(update: Update, context: Ctx) -> None:
     """An edited message never counts as an answer.
 
     Every MessageHandler also matches edits, so an edit would be taken as the answer to the
@@ -81,12 +79,3 @@ async def _ignore_edit(update: Update, context: Ctx) -> None:
     if update.effective_user is not None and chat is not None and chat.type == chat.PRIVATE:
         await _edit_note(update, context)
     raise ApplicationHandlerStop  # no later group sees the edit
-
-
-def register_command_guard(app: Application) -> None:  # type: ignore[type-arg]
-    """Group -1 runs before every other group. Edits are stopped there first (an edited
-    command included); the command guard does not stop anything."""
-    app.add_handler(MessageHandler(filters.UpdateType.EDITED, _ignore_edit), group=-1)
-    app.add_handler(
-        MessageHandler(filters.COMMAND & ~CANCEL_FILTER, _end_open_conversations), group=-1
-    )

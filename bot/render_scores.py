@@ -18,7 +18,7 @@ from typing import Any
 from babel.numbers import get_decimal_symbol, get_group_symbol, parse_pattern
 
 from bot.i18n import normalize_language, t
-from storage.framework import (
+from domain.framework import (
     Band,
     ChoiceRule,
     Framework,
@@ -33,8 +33,8 @@ from storage.framework import (
     YesNoRule,
     derived,
 )
+from domain.scoring import MeetingScore, PeriodResult, Reason, Value, top_improvements
 from storage.score_service import CellScore, CommitteeScore, ScoreReport
-from storage.scoring import MeetingScore, PeriodResult, Reason, Value, top_improvements
 
 COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": ""}
 
@@ -453,9 +453,21 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _cell_json(score: CellScore) -> dict[str, Any]:
+    # `metrics` is read from the stored row on demand (a property, not a dataclass field).
+    return {
+        "cell": _plain(score.cell),
+        "period": score.period,
+        "metrics": _plain(score.metrics),
+        "result": _plain(score.result),
+        "cap_flag": score.cap_flag,
+    }
+
+
 def report_json(report: ScoreReport) -> dict[str, Any]:
     """A JSON-ready dict of the whole report (cells with metrics, scores, reasons)."""
-    data: dict[str, Any] = _plain(report)
+    data: dict[str, Any] = _plain(dataclasses.replace(report, cells=[]))
+    data["cells"] = [_cell_json(score) for score in report.cells]
     for cell, score in zip(data["cells"], report.cells, strict=True):
         if score.result.reasons:
             cell["top_improvements"] = [r.indicator for r in top_improvements(score.result)]

@@ -22,6 +22,19 @@ def cell_picker(req: Request, prefix: str, *extra: object) -> InlineKeyboardMark
     return markup(*[[button(g.unit_name, prefix, g.unit_id, *extra)] for g in my_cells(req)])
 
 
+def pick_cell_or_reply(req: Request, prefix: str, *extra: object) -> int | None:
+    """The one cell the caller runs; otherwise None, having replied with the cell picker
+    (buttons ``<prefix>:<cell>:<extra…>``) or, to a non-secretary, that they run no cell."""
+    cells = my_cells(req)
+    if not cells:
+        req.reply(req.t("common.not_secretary"))
+        return None
+    if len(cells) > 1:
+        req.reply(req.t("common.pick_cell"), cell_picker(req, prefix, *extra))
+        return None
+    return cells[0].unit_id
+
+
 def cell_name(req: Request, cell_id: int) -> str:
     for grant in my_cells(req):
         if grant.unit_id == cell_id:

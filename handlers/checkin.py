@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -20,10 +19,20 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Ctx, Request, with_request
+from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import int_arg, parse_cb
-from handlers.cells import allowed, cell_name, cell_picker, my_cells
+from domain.checkin_rules import (
+    Problem,
+    Result,
+    accepts_text,
+    apply_button,
+    apply_text,
+    next_question,
+)
+from domain.checkin_schema import SECTIONS, CheckinAnswers, applies, first_open
+from domain.periods import month_text, parse_month
+from handlers.cells import allowed, cell_name, pick_cell_or_reply
 from handlers.checkin_attendance import (
     finish_attendance,
     toggle_absent,
@@ -35,15 +44,7 @@ from handlers.checkin_start import (
     open_cell,
     show_picker,
 )
-from handlers.checkin_steps import (
-    Buttons,
-    Problem,
-    Result,
-    accepts_text,
-    apply_button,
-    apply_text,
-    next_question,
-)
+from handlers.checkin_steps import Buttons
 from handlers.checkin_view import (
     ASKING,
     CURSOR,
@@ -56,28 +57,21 @@ from handlers.checkin_view import (
     get_cursor,
     is_frozen,
     load_checkin,
-    month_label,
-    parse_month,
     picker_of,
     send,
     show_question,
     show_review,
 )
 from storage import checkins as store
-from storage.checkin_schema import SECTIONS, CheckinAnswers, applies, first_open
 from storage.models import Checkin, CheckinStatus
 
 
 @with_request
 async def checkin_command(update: Update, context: Ctx, req: Request) -> int:
-    cells = my_cells(req)
-    if not cells:
-        req.reply(req.t("common.not_secretary"))
+    cell_id = pick_cell_or_reply(req, "ci:cell")
+    if cell_id is None:
         return END
-    if len(cells) > 1:
-        req.reply(req.t("common.pick_cell"), cell_picker(req, "ci:cell"))
-        return END
-    return await open_cell(context, req, cells[0].unit_id, None)
+    return await open_cell(context, req, cell_id, None)
 
 
 # ---------------------------------------------------------------- buttons
@@ -94,12 +88,14 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int:
         cell_id = int_arg(parts, 2)
         month = parse_month(parts[3]) if len(parts) > 3 else None
         if not allowed(req, cell_id) or (op != "cell" and month not in allowed_months(req)):
-            return stale(req)
+            req.refuse()
+            return END
         assert cell_id is not None
         if op == "new":
             kind = parts[4] if len(parts) > 4 else ""
             if kind not in NEW_TYPES or month is None:
-                return stale(req)
+                req.refuse()
+                return END
             return await new_checkin(context, req, cell_id, month, kind)
         return await open_cell(context, req, cell_id, month)
 
@@ -108,7 +104,8 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int:
     if checkin_id is not None:
         checkin = await load_checkin(req, checkin_id)
     if checkin is None or not allowed(req, checkin.cell_id) or checkin.version != version:
-        return stale(req)
+        req.refuse()
+        return END
     a = store.answers_of(checkin)
     if op == "r":
         return await show_review(context, req, checkin, a)
@@ -120,11 +117,6 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int:
     return await draft_button(context, req, checkin, a, op, parts)
 
 
-def stale(req: Request) -> int:
-    req.alert("common.stale_button")
-    return END
-
-
 async def page(
     context: Ctx,
     req: Request,
@@ -134,7 +126,8 @@ async def page(
 ) -> int:
     what, number = (parts[4] if len(parts) > 4 else ""), int_arg(parts, 5)
     if what not in ("attendance", "commended", "criticised") or number is None:
-        return stale(req)
+        req.refuse()
+        return END
     cursor = get_cursor(context)
     edit = cursor.get("e") if cursor.get("d") == checkin.id else None
     return await show_question(context, req, checkin, a, what, edit=edit, page=number)
@@ -156,7 +149,8 @@ async def draft_button(
     if op == "e" and arg in SECTIONS:
         first = next((q for q in SECTIONS[arg] if applies(q, a)), None)
         if first is None or (arg == "meeting" and a.meeting_type == "thematic"):
-            return stale(req)
+            req.refuse()
+            return END
         return await show_question(context, req, checkin, a, first, edit=arg)
     if op == "o" and accepts_text(arg) and applies(arg, a):
         return await show_question(
@@ -169,7 +163,7 @@ async def draft_button(
         keys = Buttons(checkin.id, checkin.version)
         send(
             req,
-            req.t("checkin.confirm_discard", month=month_label(checkin.month)),
+            req.t("checkin.confirm_discard", month=month_text(checkin.month)),
             [
                 [
                     keys.make(req.t("checkin.btn_discard_yes"), "xx"),
@@ -180,12 +174,13 @@ async def draft_button(
         return ASKING
     if op == "xx" and discardable:
         await store.discard(req.session, checkin, actor_account_id=req.account.id)
-        context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
+        user_data(context).pop(CURSOR, None)
         send(req, req.t("checkin.discarded"), [])
         return END
     if op in ("a", "t", "k"):
         return await answer_button(context, req, checkin, a, op, parts, edit)
-    return stale(req)
+    req.refuse()
+    return END
 
 
 async def answer_button(
@@ -199,7 +194,8 @@ async def answer_button(
 ) -> int:
     question = parts[4] if len(parts) > 4 else ""
     if not applies(question if op != "t" else "attendance", a):
-        return stale(req)
+        req.refuse()
+        return END
     needs_roster = op in ("t", "k") or question in ROSTER_QUESTIONS
     env, members = await env_for(req, checkin.cell_id, a, question, names=needs_roster)
     member_ids = {m.id for m in members}
@@ -209,13 +205,15 @@ async def answer_button(
     if op == "t":
         member_id = int_arg(parts, 4)
         if member_id not in member_ids:
-            return stale(req)
+            req.refuse()
+            return END
         assert member_id is not None
         result, question, stay_page = toggle_absent(a, member_id), "attendance", int_arg(parts, 5)
     elif op == "k":
         member_id = int_arg(parts, 5)
         if question not in ("commended", "criticised") or member_id not in member_ids:
-            return stale(req)
+            req.refuse()
+            return END
         assert member_id is not None
         result, stay_page = toggle_pick(a, question, member_id), int_arg(parts, 6)  # type: ignore[arg-type]
     elif question == "attendance" and value in ("all", "done"):
@@ -225,8 +223,11 @@ async def answer_button(
     else:
         result = apply_button(a, question, value, env)
     if isinstance(result, Problem):
-        return stale(req)
-    await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
+        req.refuse()
+        return END
+    await store.save_answers(
+        req.session, checkin, result, actor_account_id=req.account.id, framework=framework(context)
+    )
     req.answer(req.t("checkin.saved"))  # sent after the commit, like the next question
     if stay_page is not None:
         return await show_question(
@@ -240,7 +241,9 @@ async def answer_button(
 
 
 async def submit(context: Ctx, req: Request, checkin: Checkin) -> int:
-    missing = await store.submit(req.session, checkin, actor_account_id=req.account.id)
+    missing = await store.submit(
+        req.session, checkin, actor_account_id=req.account.id, framework=framework(context)
+    )
     a = store.answers_of(checkin)
     if missing:
         return await show_question(
@@ -251,14 +254,14 @@ async def submit(context: Ctx, req: Request, checkin: Checkin) -> int:
         req.t(
             "checkin.submitted",
             cell=cell_name(req, checkin.cell_id),
-            month=month_label(checkin.month),
+            month=month_text(checkin.month),
         )
     ]
     score = await score_text(req.session, framework(context), checkin.id, req.lang)
     if score:
         lines += ["", score]
     lines += ["", req.t("checkin.edit_later")]
-    context.user_data.pop(CURSOR, None)  # type: ignore[union-attr]
+    user_data(context).pop(CURSOR, None)
     keys = Buttons(checkin.id, checkin.version)
     send(req, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
     return END
@@ -295,7 +298,9 @@ async def on_text(update: Update, context: Ctx, req: Request) -> int:
     if isinstance(result, Problem):
         problem = "⚠️ " + req.t(result.key, **result.values)
         return await show_question(context, req, checkin, a, question, edit=edit, notice=problem)
-    await store.save_answers(req.session, checkin, result, actor_account_id=req.account.id)
+    await store.save_answers(
+        req.session, checkin, result, actor_account_id=req.account.id, framework=framework(context)
+    )
     following = next_question(result, question, edit)
     notice = ack(req, result, question, env.names)
     return await show_question(context, req, checkin, result, following, edit=edit, notice=notice)
@@ -318,7 +323,8 @@ async def on_other(update: Update, context: Ctx, req: Request) -> int:
     return ASKING
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def conversation() -> ConversationHandler[Ctx]:
+    """/checkin and every ``ci:`` button: one question at a time, resumable."""
     private = filters.ChatType.PRIVATE
     conversation = ConversationHandler(
         entry_points=[
@@ -337,4 +343,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(conversation)
+    return conversation

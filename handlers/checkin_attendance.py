@@ -14,8 +14,9 @@ from telegram import InlineKeyboardButton
 
 from bot.i18n import t
 from bot.keyboards import button, rows
-from handlers.checkin_steps import Buttons, Result, _set
-from storage.checkin_schema import CheckinAnswers
+from domain.checkin_rules import Result, assign
+from domain.checkin_schema import CheckinAnswers
+from handlers.checkin_steps import Buttons
 from storage.models import Member
 
 PAGE_SIZE = 20
@@ -78,14 +79,14 @@ def toggle_absent(a: CheckinAnswers, member_id: int) -> Result:
         del absences[member_id]
     else:
         absences[member_id] = None  # the reason is asked after "Done"
-    return _set(a, absences=absences)
+    return assign(a, absences=absences)
 
 
 def finish_attendance(a: CheckinAnswers, members: list[Member], all_present: bool) -> Result:
     """Snapshot who was expected (the roster now) and keep the absences among them."""
     ids = [m.id for m in members]
     keep = {} if all_present else {m: r for m, r in a.absences.items() if m in set(ids)}
-    return _set(a, expected_ids=ids, absences=keep, attendance_done=True)
+    return assign(a, expected_ids=ids, absences=keep, attendance_done=True)
 
 
 def picker_view(
@@ -116,4 +117,4 @@ def picker_view(
 def toggle_pick(a: CheckinAnswers, question: Picker, member_id: int) -> Result:
     picked = set(getattr(a, question) or [])
     picked ^= {member_id}
-    return _set(a, **{question: sorted(picked)})
+    return assign(a, **{question: sorted(picked)})

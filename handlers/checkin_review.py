@@ -9,13 +9,13 @@ import logging
 from sqlalchemy.ext.asyncio import AsyncSession
 from telegram import InlineKeyboardButton
 
-from bot.dates import format_date
 from bot.i18n import t
 from bot.keyboards import rows
+from domain.checkin_schema import SECTIONS, CheckinAnswers, answered, applies, open_questions
+from domain.dates import format_date
+from domain.framework import Framework
 from handlers.checkin_attendance import rate_text
 from handlers.checkin_steps import Buttons
-from storage.checkin_schema import SECTIONS, CheckinAnswers, answered, applies, open_questions
-from storage.framework import Framework
 from storage.models import Checkin, CheckinStatus
 
 log = logging.getLogger(__name__)

@@ -9,19 +9,19 @@ from telegram import InlineKeyboardButton
 from bot.context import Ctx, Request
 from bot.conversation import END
 from bot.keyboards import button
+from domain.checkin_schema import CheckinAnswers, first_open
+from domain.periods import month_text
 from handlers.cells import cell_name
 from handlers.checkin_view import (
     ASKING,
     ack,
     allowed_months,
-    month_label,
     resume,
     send,
     set_picker_cursor,
     show_question,
 )
 from storage import checkins as store
-from storage.checkin_schema import CheckinAnswers, first_open
 from storage.locks import is_locked
 from storage.models import CheckinStatus
 
@@ -63,7 +63,7 @@ async def show_picker(
     key = month.strftime("%Y-%m")
     lines = [notice] if notice else []
     lines.append(
-        req.t("checkin.pick_meeting", cell=cell_name(req, cell_id), month=month_label(month))
+        req.t("checkin.pick_meeting", cell=cell_name(req, cell_id), month=month_text(month))
     )
     keyboard: list[list[InlineKeyboardButton]] = []
     regular, thematic = rows.get("regular"), rows.get("thematic")
@@ -94,7 +94,7 @@ async def show_picker(
     keyboard.append(
         [
             button(
-                req.t("checkin.btn_month", month=month_label(other)),
+                req.t("checkin.btn_month", month=month_text(other)),
                 "ci",
                 "start",
                 cell_id,

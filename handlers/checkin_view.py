@@ -9,31 +9,25 @@ from typing import Any
 
 from telegram import InlineKeyboardButton
 
-from bot.context import Ctx, Request, services
+from bot.context import Ctx, Request, services, user_data
 from bot.conversation import END
 from bot.keyboards import markup
 from domain import clock
+from domain.checkin_rules import NUMBER_QUESTIONS, ROSTER_BOUND, Env, progress
+from domain.checkin_schema import CheckinAnswers, first_open
+from domain.framework import Framework
+from domain.orgpath import path_ids
+from domain.periods import add_months, month_start, month_text, parse_month
 from handlers.cells import cell_name
 from handlers.checkin_attendance import (
     attendance_view,
     picker_view,
 )
 from handlers.checkin_review import answer_text, review_keyboard, review_text
-from handlers.checkin_steps import (
-    NUMBER_QUESTIONS,
-    ROSTER_BOUND,
-    Buttons,
-    Env,
-    progress,
-    question_keyboard,
-    question_text,
-)
+from handlers.checkin_steps import Buttons, question_keyboard, question_text
 from storage import checkins as store
-from storage.checkin_schema import CheckinAnswers, first_open
-from storage.framework import Framework
 from storage.members import ACTIVE_STATUSES, roster
 from storage.models import Checkin, CheckinStatus, Member
-from storage.periods import add_months, month_start
 
 ASKING = 0
 CURSOR = "ci"
@@ -47,23 +41,8 @@ OTHER_BUTTON = ("duration", *NUMBER_QUESTIONS)
 # ---------------------------------------------------------------- small helpers
 
 
-def today(req: Request) -> dt.date:
-    return clock.today(req.settings.tz)
-
-
-def month_label(month: dt.date) -> str:
-    return f"{month.month:02d}/{month.year}"
-
-
-def parse_month(text: str) -> dt.date | None:
-    try:
-        return dt.datetime.strptime(text, "%Y-%m").date()
-    except ValueError:
-        return None
-
-
 def allowed_months(req: Request) -> list[dt.date]:
-    this = month_start(today(req))
+    this = month_start(clock.today(req.settings.tz))
     return [add_months(this, -i) for i in range(MONTHS_BACK + 1)]
 
 
@@ -85,7 +64,7 @@ async def active_members(req: Request, cell_id: int) -> list[Member]:
 def cell_ancestors(req: Request, cell_id: int) -> list[int] | None:
     """The cell and its ancestors, from the caller's grant (already loaded): no query."""
     path = next((g.unit_path for g in req.grants if g.unit_id == cell_id), None)
-    return None if path is None else [int(p) for p in path.strip("/").split("/") if p]
+    return None if path is None else path_ids(path)
 
 
 async def load_checkin(req: Request, checkin_id: int) -> Checkin | None:
@@ -132,11 +111,12 @@ async def env_for(
     else:
         size = a.expected_count or 0
     names_by_id = {m.id: m.full_name for m in members}
-    return Env(req.lang, today(req), size, names_by_id), members
+    postponed = req.t("checkin.reason_postponed")
+    return Env(req.lang, clock.today(req.settings.tz), size, names_by_id, postponed), members
 
 
 def set_cursor(context: Ctx, checkin_id: int, question: str | None, edit: str | None) -> None:
-    context.user_data[CURSOR] = {"d": checkin_id, "q": question, "e": edit}  # type: ignore[index]
+    user_data(context)[CURSOR] = {"d": checkin_id, "q": question, "e": edit}
 
 
 def get_cursor(context: Ctx) -> dict[str, Any]:
@@ -146,7 +126,7 @@ def get_cursor(context: Ctx) -> dict[str, Any]:
 
 def set_picker_cursor(context: Ctx, cell_id: int, month: dt.date) -> None:
     """On the meeting picker (no draft yet): which cell and month a typed message is about."""
-    context.user_data[CURSOR] = {"c": cell_id, "m": month.strftime("%Y-%m")}  # type: ignore[index]
+    user_data(context)[CURSOR] = {"c": cell_id, "m": month.strftime("%Y-%m")}
 
 
 def picker_of(cursor: dict[str, Any]) -> tuple[int, dt.date] | None:
@@ -180,7 +160,7 @@ def header(req: Request, checkin: Checkin) -> str:
     return req.t(
         "checkin.header",
         cell=cell_name(req, checkin.cell_id),
-        month=month_label(checkin.month),
+        month=month_text(checkin.month),
     )
 
 
@@ -253,5 +233,5 @@ async def resume(context: Ctx, req: Request, checkin: Checkin, notice: str | Non
         return await show_review(context, req, checkin, a, notice=notice)
     question = first_open(a)
     if notice is None and question is not None and question != "not_held_reason":
-        notice = req.t("checkin.resuming", month=month_label(checkin.month))
+        notice = req.t("checkin.resuming", month=month_text(checkin.month))
     return await show_question(context, req, checkin, a, question, notice=notice)

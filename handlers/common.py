@@ -10,10 +10,6 @@ from telegram import BotCommand, InlineKeyboardMarkup, Update
 from telegram.error import NetworkError, TelegramError
 from telegram.ext import (
     Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.context import Ctx, Request, services, with_request
@@ -135,7 +131,7 @@ async def language_chosen(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     parts = parse_cb(query.data)
     if len(parts) != 2 or parts[1] not in LANGUAGES:
-        req.alert("common.stale_button")
+        req.refuse()
         return
     before = req.account.language
     req.account.language = parts[1]
@@ -171,7 +167,7 @@ async def stray_text(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def stale_button(update: Update, context: Ctx, req: Request) -> None:
-    req.alert("common.stale_button")
+    req.refuse()
 
 
 async def noop_button(update: Update, context: Ctx) -> None:
@@ -234,24 +230,3 @@ async def error_handler(update: object, context: Ctx) -> None:
         await context.bot.send_message(chat_id, t(lang, key))
     except TelegramError:
         log.warning("could not send the error apology to chat %s", chat_id, exc_info=True)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("help", help_command, filters=private))
-    app.add_handler(CommandHandler("whoami", whoami, filters=private))
-    app.add_handler(CommandHandler("language", language_command, filters=private))
-    app.add_handler(CallbackQueryHandler(language_chosen, pattern=r"^lang:"))
-    app.add_handler(CallbackQueryHandler(noop_button, pattern=r"^noop$"))
-
-
-def register_fallbacks(app: Application) -> None:  # type: ignore[type-arg]
-    """Registered last in group 0: within a group only the first matching handler runs, so
-    these answer exactly the updates no feature handler or conversation took."""
-    private = filters.ChatType.PRIVATE
-    group = 0
-    app.add_handler(CommandHandler("start", start_without_token, filters=private), group)
-    app.add_handler(CommandHandler("cancel", cancel_outside, filters=private), group)
-    app.add_handler(MessageHandler(filters.COMMAND & private, unknown_command), group)
-    app.add_handler(MessageHandler(filters.ALL & private & ~filters.COMMAND, stray_text), group)
-    app.add_handler(CallbackQueryHandler(stale_button), group)

@@ -18,10 +18,8 @@ from typing import Any
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     BaseHandler,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
@@ -49,7 +47,6 @@ from handlers.initiatives_common import (
     P,
     drop_draft,
     get_draft,
-    refuse,
 )
 from handlers.initiatives_views import (
     coverage_view,
@@ -123,7 +120,7 @@ async def on_button(update: Update, context: Ctx, req: Request) -> int | None:
         return END
     cell_id = int_arg(parts, 2)
     if not allowed(req, cell_id):
-        refuse(req)
+        req.refuse()
         return STAY
     assert cell_id is not None
     if action in REGISTER_ACTIONS:
@@ -155,26 +152,26 @@ async def _browse(
             or page is None
             or (member_id and await member_of_cell(req.session, cell_id, member_id) is None)
         ):
-            refuse(req)
+            req.refuse()
             return STAY
         assert year is not None
         text, keyboard = await list_view(req, cell_id, member_id, year, status_code, page)
     elif action == "mb":
         year, page = int_arg(parts, 3), int_arg(parts, 4)
         if not valid_year(year) or page is None:
-            refuse(req)
+            req.refuse()
             return STAY
         assert year is not None
         text, keyboard = await members_view(req, cell_id, year, page)
     elif action == "cv":
         year = int_arg(parts, 3)
         if not valid_year(year):
-            refuse(req)
+            req.refuse()
             return STAY
         assert year is not None
         text, keyboard = await coverage_view(req, cell_id, year)
     else:
-        refuse(req)
+        req.refuse()
         return STAY
     registration.send(req, text, keyboard)
     return END
@@ -212,8 +209,8 @@ async def got_attachment(update: Update, context: Ctx, req: Request) -> int:
     return await follow.on_attachment(update, context, req)
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
+def conversation() -> ConversationHandler[Ctx]:
+    """The initiatives' ``in:`` buttons and the answers typed after them."""
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND & ~filters.TEXT
     text_states = (ASK_TITLE, ASK_DESC, ASK_BENEFIT, ASK_AMOUNT, ASK_TARGET, ASK_RESULT)
@@ -234,5 +231,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(CommandHandler("initiatives", initiatives_command, filters=private))
-    app.add_handler(conversation)
+    return conversation

@@ -15,10 +15,9 @@ from typing import Any
 
 from telegram import InlineKeyboardButton
 
-from bot.amounts import format_amount, format_digits
-from bot.context import Ctx, Request
+from bot.context import Ctx, Request, user_data
 from bot.keyboards import button
-from domain import clock
+from domain.amounts import format_amount, format_digits
 from handlers.cells import allowed
 from storage.initiatives import InitiativeKind, InitiativeStatus
 
@@ -56,10 +55,6 @@ STATUS_CODES: dict[str, InitiativeStatus | None] = {
     "d": InitiativeStatus.DROPPED,
 }
 STATUS_ICON = {"registered": "📝", "in_progress": "⏳", "completed": "✅", "dropped": "✖️"}
-
-
-def today(req: Request) -> dt.date:
-    return clock.today(req.settings.tz)
 
 
 def kind_label(req: Request, kind: str) -> str:
@@ -103,18 +98,13 @@ def get_draft(context: Ctx, req: Request, cell_id: int | None = None) -> dict[st
 
 def new_draft(context: Ctx, **values: Any) -> dict[str, Any]:
     draft: dict[str, Any] = dict(values)
-    context.user_data[DRAFT] = draft  # type: ignore[index]
+    user_data(context)[DRAFT] = draft
     return draft
 
 
 def drop_draft(context: Ctx) -> None:
     if context.user_data is not None:
         context.user_data.pop(DRAFT, None)
-
-
-def refuse(req: Request) -> None:
-    """The one answer to a forged, stale or foreign button: it reveals nothing."""
-    req.alert("common.stale_button")
 
 
 def expired(req: Request) -> None:

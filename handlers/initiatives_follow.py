@@ -7,9 +7,9 @@ from typing import Any
 
 from telegram import Update
 
-from bot.amounts import parse_amount
 from bot.context import Ctx, Request
 from bot.keyboards import button, int_arg, markup
+from domain.amounts import parse_amount
 from handlers.initiatives_common import (
     ASK_ATTACH,
     ASK_REALISED,
@@ -25,7 +25,6 @@ from handlers.initiatives_common import (
     get_draft,
     money,
     new_draft,
-    refuse,
     short,
     skip_button,
 )
@@ -59,7 +58,7 @@ async def on_button(
         return await _flow_button(context, req, action, parts, cell_id)
     ini = await initiative_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if ini is None:  # another cell's initiative in forged data, or gone
-        refuse(req)
+        req.refuse()
         return STAY
     if action == "sh":
         return await show_item(req, ini)
@@ -68,7 +67,7 @@ async def on_button(
     code = parts[4] if len(parts) > 4 else ""
     target = STATUS_CODES.get(code)
     if action != "st" or target is None or target.value not in TRANSITIONS.get(ini.status, ()):
-        refuse(req)
+        req.refuse()
         return STAY
     if target is InitiativeStatus.COMPLETED:
         draft = new_draft(context, mode="done", cell=cell_id, ini=ini.id)
@@ -84,7 +83,7 @@ def _send_attachment(req: Request, ini: Initiative) -> int | None:
     attachment = split_attachment(ini.attachment_file_id)
     chat_id = req.out.chat_id
     if attachment is None or chat_id is None:
-        refuse(req)
+        req.refuse()
         return STAY
     kind, file_id = attachment
     caption = esc(short(ini.title, 900))
@@ -142,7 +141,7 @@ async def _flow_button(
         return ask(req, draft, "attach")
     if action == "sk" and arg == step == "attach":
         return await _complete(context, req, draft, None)
-    refuse(req)
+    req.refuse()
     return STAY
 
 

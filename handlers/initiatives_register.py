@@ -13,9 +13,10 @@ from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
-from bot.amounts import parse_amount
 from bot.context import Ctx, Request
 from bot.keyboards import button, int_arg, markup, pager_row, rows
+from domain import clock
+from domain.amounts import parse_amount
 from handlers.initiatives_common import (
     ASK_AMOUNT,
     ASK_BENEFIT,
@@ -35,11 +36,9 @@ from handlers.initiatives_common import (
     money,
     new_draft,
     parse_date,
-    refuse,
     short,
     show_date,
     skip_button,
-    today,
 )
 from handlers.initiatives_views import menu_view
 from storage.initiatives import (
@@ -90,7 +89,7 @@ async def start(
 async def show_picker(req: Request, draft: dict[str, Any]) -> int:
     cell_id = int(draft["cell"])
     draft["step"] = "pick"
-    year = int(draft.get("year") or today(req).year)
+    year = int(draft.get("year") or clock.today(req.settings.tz).year)
     everyone = await member_coverage(req.session, cell_id, year)
     pages = max(1, -(-len(everyone) // PICK_PAGE_SIZE))
     page = min(max(int(draft.get("page", 0)), 0), pages - 1)
@@ -129,7 +128,7 @@ async def toggle(
     cell_id = int(draft["cell"])
     found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
     if not found:  # another cell's member, a left one, or forged data
-        refuse(req)
+        req.refuse()
         return STAY
     selected: list[int] = list(draft["sel"])
     if found[0].id in selected:
@@ -167,7 +166,7 @@ def _question(req: Request, draft: dict[str, Any], step: str) -> tuple[str, list
         ]
         return req.t("initiatives.ask_kind", count=len(draft["sel"])), rows(kinds, 1), BUTTONS
     if step == "year":
-        year = today(req).year
+        year = clock.today(req.settings.tz).year
         this_year = req.t("initiatives.btn_this_year", year=year)
         next_year = req.t("initiatives.btn_next_year", year=year + 1)
         keyboard = [
@@ -208,7 +207,7 @@ def ask(
 
 def _target_buttons(req: Request, draft: dict[str, Any]) -> list[InlineKeyboardButton]:
     """Quarter ends of the chosen year that are still ahead: the usual deadlines."""
-    year, now = int(draft["year"]), today(req)
+    year, now = int(draft["year"]), clock.today(req.settings.tz)
     ends = [dt.date(year, 3, 31), dt.date(year, 6, 30), dt.date(year, 9, 30), dt.date(year, 12, 31)]
     return [
         button(show_date(day), P, "td", int(draft["cell"]), day.strftime("%Y%m%d"))
@@ -269,13 +268,13 @@ async def on_button(
         member_id = int_arg(parts, 3)
         found = await registrable_members(req.session, cell_id, [member_id] if member_id else [])
         if not found:
-            refuse(req)
+            req.refuse()
             return STAY
         return await start(context, req, cell_id, [found[0].id])
     if action == "regu":
-        year = int_arg(parts, 3) or today(req).year
-        if year not in (today(req).year, today(req).year + 1):
-            year = today(req).year
+        year = int_arg(parts, 3) or clock.today(req.settings.tz).year
+        if year not in (clock.today(req.settings.tz).year, clock.today(req.settings.tz).year + 1):
+            year = clock.today(req.settings.tz).year
         uncovered = [
             m.member_id
             for m in await member_coverage(req.session, cell_id, year)
@@ -305,8 +304,8 @@ async def on_button(
         return await _skip(req, draft, str(step))
     if action == "yr" and step == "year":
         chosen = int_arg(parts, 3)
-        if chosen not in (today(req).year, today(req).year + 1):
-            refuse(req)
+        if chosen not in (clock.today(req.settings.tz).year, clock.today(req.settings.tz).year + 1):
+            req.refuse()
             return STAY
         draft["year"] = chosen
         return ask(req, draft, "benefit")
@@ -321,14 +320,14 @@ async def on_button(
             day = dt.datetime.strptime(parts[3], "%Y%m%d").date()
         except ValueError:
             day = None
-        if day is None or day < today(req):
-            refuse(req)
+        if day is None or day < clock.today(req.settings.tz):
+            req.refuse()
             return STAY
         draft["target"] = day.isoformat()
         return await _confirm(req, draft)
     if action == "ok" and step == "confirm":
         return await _save(context, req, draft)
-    refuse(req)
+    req.refuse()
     return STAY
 
 
@@ -345,7 +344,7 @@ async def _skip(req: Request, draft: dict[str, Any], step: str) -> int | None:
     if step == "target":
         draft["target"] = None
         return await _confirm(req, draft)
-    refuse(req)
+    req.refuse()
     return STAY
 
 
@@ -440,7 +439,7 @@ async def on_text(update: Update, context: Ctx, req: Request, state: int) -> int
         day = parse_date(text, int(draft["year"]))
         if day is None:
             return ask(req, draft, "target", edit=False, prefix=req.t("initiatives.bad_date"))
-        if day < today(req):
+        if day < clock.today(req.settings.tz):
             return ask(
                 req,
                 draft,

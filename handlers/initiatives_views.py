@@ -6,6 +6,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.context import Request
 from bot.keyboards import button, markup, pager_row, rows
+from domain import clock
 from handlers.cells import cell_name
 from handlers.initiatives_common import (
     STATUS_CODES,
@@ -18,7 +19,6 @@ from handlers.initiatives_common import (
     short,
     show_date,
     status_label,
-    today,
 )
 from storage.initiatives import (
     TRANSITIONS,
@@ -55,7 +55,7 @@ def valid_year(year: int | None) -> bool:
 
 
 async def menu_view(req: Request, cell_id: int) -> View:
-    year = today(req).year
+    year = clock.today(req.settings.tz).year
     cov = await cell_coverage(req.session, cell_id, year)
     text = req.t(
         "initiatives.menu",

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, filters
 
 from bot.context import Ctx, Request, with_request
 from handlers.common import set_chat_commands
@@ -34,9 +33,3 @@ async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
     req.grants = await grants_of(req.session, req.account.id)
     if update.effective_chat is not None:
         set_chat_commands(req, update.effective_chat.id, req.lang, req.grants)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(
-        CommandHandler("start", start_with_token, filters=filters.ChatType.PRIVATE, has_args=True)
-    )

@@ -6,18 +6,16 @@ import html
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.context import Ctx, Request, with_request
+from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
-from handlers.cells import allowed, cell_name, cell_picker, my_cells
+from handlers.cells import allowed, cell_name, pick_cell_or_reply
 from storage.members import (
     MAX_NAME,
     add_members,
@@ -66,14 +64,10 @@ async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, Inlin
 
 @with_request
 async def members_command(update: Update, context: Ctx, req: Request) -> None:
-    cells = my_cells(req)
-    if not cells:
-        req.reply(req.t("common.not_secretary"))
+    cell_id = pick_cell_or_reply(req, "m:list", 0)
+    if cell_id is None:
         return
-    if len(cells) > 1:
-        req.reply(req.t("common.pick_cell"), cell_picker(req, "m:list", 0))
-        return
-    text, keyboard = await roster_view(req, cells[0].unit_id, 0)
+    text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(text, keyboard)
 
 
@@ -109,7 +103,7 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
     action = parts[1] if len(parts) > 1 else ""
     cell_id = int_arg(parts, 2)
     if not allowed(req, cell_id):
-        req.alert("common.stale_button")
+        req.refuse()
         return END
     assert cell_id is not None
     if action == "list":
@@ -117,11 +111,11 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         req.show(text, keyboard)
         return END
     if action == "add":
-        context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
+        user_data(context)[PENDING] = {"cell": cell_id}
         req.show(req.t("roster.ask_name", max=MAX_NAME))
         return ASK_NAME
     if action == "paste":
-        context.user_data[PENDING] = {"cell": cell_id}  # type: ignore[index]
+        user_data(context)[PENDING] = {"cell": cell_id}
         req.show(req.t("roster.ask_list", max=MAX_PASTE))
         return ASK_LIST
     if action == "addlist":
@@ -129,7 +123,7 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
 
     member = await member_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if member is None:
-        req.alert("common.stale_button")
+        req.refuse()
         return END
     if action == "show":
         text, keyboard = member_card(req, cell_id, member)
@@ -161,10 +155,10 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         req.show(text, keyboard)
         return END
     if action == "ren":
-        context.user_data[PENDING] = {"cell": cell_id, "member": member.id}  # type: ignore[index]
+        user_data(context)[PENDING] = {"cell": cell_id, "member": member.id}
         req.show(req.t("roster.ask_rename", name=html.escape(member.full_name), max=MAX_NAME))
         return ASK_RENAME
-    req.alert("common.stale_button")
+    req.refuse()
     return END
 
 
@@ -189,7 +183,7 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
         req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_NAME
     if await duplicates_of(req.session, cell_id, [message.text]):
-        context.user_data[PENDING] = {"cell": cell_id, "names": [normalize_name(message.text)]}  # type: ignore[index]
+        user_data(context)[PENDING] = {"cell": cell_id, "names": [normalize_name(message.text)]}
         req.reply(
             req.t("roster.duplicate_one", name=html.escape(normalize_name(message.text))),
             markup(
@@ -201,7 +195,7 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
         )
         return END
     await add_members(req.session, cell_id, [message.text], actor_account_id=req.account.id)
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(
         req.t("roster.added_one", name=html.escape(normalize_name(message.text))) + "\n\n" + text,
@@ -225,7 +219,7 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
         req.reply(req.t("roster.bad_list", max=MAX_PASTE, bad=html.escape(", ".join(bad[:5]))))
         return ASK_LIST
     dupes = await duplicates_of(req.session, cell_id, lines)
-    context.user_data[PENDING] = {"cell": cell_id, "names": lines}  # type: ignore[index]
+    user_data(context)[PENDING] = {"cell": cell_id, "names": lines}
     text = req.t("roster.list_preview", count=len(lines))
     keyboard = [
         [button(req.t("roster.btn_add_all", count=len(lines)), "m", "addlist", cell_id, "all")]
@@ -246,7 +240,7 @@ async def _confirm_list(context: Ctx, req: Request, cell_id: int, mode: str) -> 
     pending = _pending(context, req)
     names = pending.get("names") if pending else None
     if pending is None or pending.get("cell") != cell_id or not isinstance(names, list):
-        req.alert("common.stale_button")
+        req.refuse()
         return END
     if mode == "new":
         dupes = await duplicates_of(req.session, cell_id, names)
@@ -260,7 +254,7 @@ async def _confirm_list(context: Ctx, req: Request, cell_id: int, mode: str) -> 
     added = await add_members(
         req.session, cell_id, [str(n) for n in names], actor_account_id=req.account.id
     )
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     text, keyboard = await roster_view(req, cell_id, 0)
     req.show(req.t("roster.added_many", count=len(added)) + "\n\n" + text, keyboard)
     return END
@@ -284,7 +278,7 @@ async def got_rename(update: Update, context: Ctx, req: Request) -> int:
         req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_RENAME
     await rename_member(req.session, member, message.text, actor_account_id=req.account.id)
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(req.t("roster.renamed", name=html.escape(member.full_name)) + "\n\n" + text, keyboard)
     return END
@@ -295,8 +289,8 @@ async def not_text(update: Update, context: Ctx, req: Request) -> None:
     req.reply(req.t("roster.need_text"))
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
+def conversation() -> ConversationHandler[Ctx]:
+    """The roster's ``m:`` buttons and the names typed after them."""
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND & ~filters.TEXT
     conversation = ConversationHandler(
@@ -311,5 +305,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(CommandHandler("members", members_command, filters=private))
-    app.add_handler(conversation)
+    return conversation

@@ -1,5 +1,6 @@
-"""/schedule and /reminders: meeting rules, one-off changes, upcoming reminders, mutes,
-and the buttons on reminder messages (snooze, tomorrow morning, meeting moved).
+"""/schedule: meeting rules and one-off changes of a month's meeting; and the one
+conversation that also carries /reminders and the buttons on reminder messages
+(handlers/reminders.py: upcoming reminders, mutes, snooze, tomorrow morning).
 
 Every choice is a button whose callback data carries ids only; each callback re-checks the
 caller's access to that unit and answers a forged or stale one with `common.stale_button`.
@@ -12,10 +13,8 @@ import datetime as dt
 import html
 from typing import Any
 
-from sqlalchemy import delete, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -23,52 +22,32 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Ctx, Request, with_request
+from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, parse_cb, rows
-from domain import clock
-from handlers.cells import allowed, cell_picker, my_cells
+from domain.periods import add_months, month_label, month_start, month_text, parse_month
+from handlers import reminders
+from handlers.cells import allowed, my_cells
+from handlers.schedule_common import cell_rule, fmt_local, now_of
 from schedules.plan_service import effective_schedules, replan_unit, rule_of
-from schedules.planner import (
-    CELL_KINDS,
-    MUTABLE_KINDS,
-    Offsets,
-    month_label,
-    out_of_quiet_hours,
-    stamp,
-    tomorrow_morning,
-)
 from schedules.rules import (
     Override,
     Rule,
     RuleError,
-    add_months,
     meetings,
-    month_start,
     next_meetings,
 )
-from storage import audit
+from storage import schedules_store as store
 from storage.accounts import supervised_grants
 from storage.models import (
-    MeetingOverride,
-    MeetingSchedule,
     OrgUnit,
-    OutboxMessage,
-    OutboxStatus,
-    ReminderMute,
 )
-from storage.outbox import enqueue
 
 ASK_REASON = 1
 PENDING = "schedule_pending"
 REASON_MIN, REASON_MAX = 3, 200
 HOURS = range(6, 22)
 MINUTES = (0, 15, 30, 45)
-LIST_LIMIT = 10
-
-
-def now_of(context: Ctx) -> dt.datetime:
-    return clock.now()
 
 
 # ------------------------------------------------------------------------- access
@@ -85,23 +64,6 @@ def manageable_units(req: Request) -> list[tuple[int, str]]:
 
 def can_manage(req: Request, unit_id: int | None) -> bool:
     return unit_id is not None and any(u == unit_id for u, _ in manageable_units(req))
-
-
-def _refuse(req: Request) -> int:
-    req.alert("common.stale_button")
-    return END
-
-
-def parse_month(text: str) -> dt.date | None:
-    try:
-        year, month = text.split("-")
-        return dt.date(int(year), int(month), 1)
-    except ValueError:
-        return None
-
-
-def encode_rule(rule: Rule) -> str:
-    return f"d{rule.day}" if rule.kind == "day" else f"w{rule.nth}.{rule.weekday}"
 
 
 def decode_rule(code: str, start: dt.time, tz: Any) -> Rule | None:
@@ -130,28 +92,16 @@ def describe(req: Request, rule: Rule) -> str:
     )
 
 
-def fmt_local(moment: dt.datetime, tz: Any) -> str:
-    return moment.astimezone(tz).strftime("%H:%M %d/%m/%Y")
-
-
-def month_text(month: dt.date) -> str:
-    return f"{month.month:02d}/{month.year}"
-
-
 # ------------------------------------------------------------------------- /schedule
 
 
 async def _unit(req: Request, unit_id: int) -> OrgUnit | None:
-    return await req.session.get(OrgUnit, unit_id)
+    return await store.get_unit(req.session, unit_id)
 
 
 async def _overrides(req: Request, cell_id: int, since: dt.date) -> list[Override]:
-    rows = await req.session.scalars(
-        select(MeetingOverride).where(
-            MeetingOverride.cell_id == cell_id, MeetingOverride.month >= since
-        )
-    )
-    return [Override(o.month, o.moved_to, o.cancelled, o.reason) for o in rows.all()]
+    rows = await store.overrides_since(req.session, cell_id, since)
+    return [Override(o.month, o.moved_to, o.cancelled, o.reason) for o in rows]
 
 
 def target_month(rule: Rule, overrides: list[Override], now: dt.datetime) -> dt.date:
@@ -278,7 +228,8 @@ def _rule_step(req: Request, action: str, parts: list[str], unit: OrgUnit) -> in
     elif action == "nth":
         nth = parts[3] if len(parts) > 3 else ""
         if nth not in {"1", "2", "3", "4", "-1"}:
-            return _refuse(req)
+            req.refuse()
+            return END
         days = [
             button(req.t(f"schedule.weekday.{w}"), "sc", "r", uid, f"w{nth}.{w}") for w in range(7)
         ]
@@ -286,13 +237,15 @@ def _rule_step(req: Request, action: str, parts: list[str], unit: OrgUnit) -> in
     elif action in ("r", "h"):
         code = parts[3] if len(parts) > 3 else ""
         if decode_rule(code, dt.time(8), req.settings.tz) is None:
-            return _refuse(req)
+            req.refuse()
+            return END
         if action == "r":
             req.show(req.t("schedule.ask_hour"), _hour_keyboard(["sc", "h", uid, code]))
         else:
             hour = int_arg(parts, 4)
             if hour not in HOURS:
-                return _refuse(req)
+                req.refuse()
+                return END
             assert hour is not None
             req.show(
                 req.t("schedule.ask_minute", hour=f"{hour:02d}"),
@@ -303,32 +256,20 @@ def _rule_step(req: Request, action: str, parts: list[str], unit: OrgUnit) -> in
 
 async def _save_rule(context: Ctx, req: Request, parts: list[str], unit: OrgUnit) -> int:
     start = _hhmm(parts[4]) if len(parts) > 4 else None
-    existing = await req.session.scalar(
-        select(MeetingSchedule).where(MeetingSchedule.unit_id == unit.id)
-    )
     tz = req.settings.tz
     rule = decode_rule(parts[3], start, tz) if start is not None and len(parts) > 3 else None
     if rule is None or start is None:
-        return _refuse(req)
-    before = _schedule_dict(existing)
-    if existing is None:
-        existing = MeetingSchedule(unit_id=unit.id, rule_kind=rule.kind)
-        req.session.add(existing)
-    existing.rule_kind = rule.kind
-    existing.day = rule.day
-    existing.nth = rule.nth
-    existing.weekday = rule.weekday
-    existing.start_time = start.strftime("%H:%M")
-    existing.updated_by = req.account.id
-    await req.session.flush()
-    audit.record(
+        req.refuse()
+        return END
+    await store.set_schedule(
         req.session,
+        unit.id,
+        rule_kind=rule.kind,
+        day=rule.day,
+        nth=rule.nth,
+        weekday=rule.weekday,
+        start_time=start.strftime("%H:%M"),
         actor_account_id=req.account.id,
-        entity="meeting_schedule",
-        entity_id=unit.id,
-        action="set",
-        before=before,
-        after=_schedule_dict(existing),
     )
     await replan_unit(req.session, unit.id, now_of(context), req.settings)
     text, keyboard = await schedule_view(req, unit, now_of(context))
@@ -336,33 +277,8 @@ async def _save_rule(context: Ctx, req: Request, parts: list[str], unit: OrgUnit
     return END
 
 
-def _schedule_dict(schedule: MeetingSchedule | None) -> dict[str, Any] | None:
-    if schedule is None:
-        return None
-    return {
-        "rule_kind": schedule.rule_kind,
-        "day": schedule.day,
-        "nth": schedule.nth,
-        "weekday": schedule.weekday,
-        "start_time": schedule.start_time,
-    }
-
-
 async def _inherit(context: Ctx, req: Request, unit: OrgUnit) -> int:
-    existing = await req.session.scalar(
-        select(MeetingSchedule).where(MeetingSchedule.unit_id == unit.id)
-    )
-    if existing is not None:
-        audit.record(
-            req.session,
-            actor_account_id=req.account.id,
-            entity="meeting_schedule",
-            entity_id=unit.id,
-            action="inherit",
-            before=_schedule_dict(existing),
-        )
-        await req.session.delete(existing)
-        await req.session.flush()
+    if await store.clear_schedule(req.session, unit.id, actor_account_id=req.account.id):
         await replan_unit(req.session, unit.id, now_of(context), req.settings)
     text, keyboard = await schedule_view(req, unit, now_of(context))
     req.show(req.t("schedule.inherit_done") + "\n\n" + text, keyboard)
@@ -372,25 +288,23 @@ async def _inherit(context: Ctx, req: Request, unit: OrgUnit) -> int:
 # ------------------------------------------------------------------------- one-off changes
 
 
-async def _cell_rule(req: Request, cell: OrgUnit) -> Rule | None:
-    return rule_of((await effective_schedules(req.session, [cell]))[cell.id], req.settings.tz)
-
-
 async def _month_step(
     context: Ctx, req: Request, action: str, parts: list[str], cell: OrgUnit
 ) -> int:
     """Move (mv → day → hour → minute), cancel (cx → typed reason) or restore (rs) a month."""
     month = parse_month(parts[3]) if len(parts) > 3 else None
-    rule = await _cell_rule(req, cell)
+    rule = await cell_rule(req, cell)
     now = now_of(context)
     if month is None or rule is None:
         if rule is None:
             req.alert("schedule.need_rule")
             return END
-        return _refuse(req)
+        req.refuse()
+        return END
     today = now.astimezone(rule.tz).date()
     if month < month_start(today) or month > add_months(month_start(today), 2):
-        return _refuse(req)
+        req.refuse()
+        return END
     label, mt = month_label(month), month_text(month)
     last_day = (add_months(month, 1) - dt.timedelta(days=1)).day
     if action == "mv":
@@ -401,7 +315,8 @@ async def _month_step(
     if action in ("mvd", "mvh"):
         day = int_arg(parts, 4)
         if day is None or not 1 <= day <= last_day:
-            return _refuse(req)
+            req.refuse()
+            return END
         if action == "mvd":
             req.show(
                 req.t("schedule.ask_hour"),
@@ -410,7 +325,8 @@ async def _month_step(
         else:
             hour = int_arg(parts, 5)
             if hour not in HOURS:
-                return _refuse(req)
+                req.refuse()
+                return END
             assert hour is not None
             req.show(
                 req.t("schedule.ask_minute", hour=f"{hour:02d}"),
@@ -421,14 +337,23 @@ async def _month_step(
         day = int_arg(parts, 4)
         start = _hhmm(parts[5]) if len(parts) > 5 else None
         if day is None or not 1 <= day <= last_day or start is None:
-            return _refuse(req)
+            req.refuse()
+            return END
         moved_to = dt.datetime.combine(month.replace(day=day), start, tzinfo=rule.tz).astimezone(
             dt.UTC
         )
         if moved_to <= now:
             req.alert("schedule.past")
             return END
-        await _set_override(req, cell.id, month, moved_to=moved_to, cancelled=False, reason=None)
+        await store.set_override(
+            req.session,
+            cell.id,
+            month,
+            moved_to=moved_to,
+            cancelled=False,
+            reason=None,
+            actor_account_id=req.account.id,
+        )
         await replan_unit(req.session, cell.id, now, req.settings)
         text, keyboard = await schedule_view(req, cell, now)
         req.show(
@@ -437,73 +362,17 @@ async def _month_step(
         )
         return END
     if action == "cx":
-        context.user_data[PENDING] = {"cell": cell.id, "month": label}  # type: ignore[index]
+        user_data(context)[PENDING] = {"cell": cell.id, "month": label}
         req.show(req.t("schedule.ask_reason", month=mt))
         return ASK_REASON
     if action == "rs":
-        existing = await req.session.scalar(
-            select(MeetingOverride).where(
-                MeetingOverride.cell_id == cell.id, MeetingOverride.month == month
-            )
-        )
-        if existing is not None:
-            audit.record(
-                req.session,
-                actor_account_id=req.account.id,
-                entity="meeting_override",
-                entity_id=cell.id,
-                action="restore",
-                before=_override_dict(existing),
-            )
-            await req.session.execute(
-                delete(MeetingOverride).where(MeetingOverride.id == existing.id)
-            )
+        if await store.restore_month(req.session, cell.id, month, actor_account_id=req.account.id):
             await replan_unit(req.session, cell.id, now, req.settings)
         text, keyboard = await schedule_view(req, cell, now)
         req.show(req.t("schedule.restored", month=mt) + "\n\n" + text, keyboard)
         return END
-    return _refuse(req)
-
-
-def _override_dict(o: MeetingOverride) -> dict[str, Any]:
-    return {
-        "month": o.month.isoformat(),
-        "moved_to": o.moved_to.isoformat() if o.moved_to else None,
-        "cancelled": o.cancelled,
-        "reason": o.reason,
-    }
-
-
-async def _set_override(
-    req: Request,
-    cell_id: int,
-    month: dt.date,
-    *,
-    moved_to: dt.datetime | None,
-    cancelled: bool,
-    reason: str | None,
-) -> None:
-    existing = await req.session.scalar(
-        select(MeetingOverride).where(
-            MeetingOverride.cell_id == cell_id, MeetingOverride.month == month
-        )
-    )
-    before = _override_dict(existing) if existing else None
-    if existing is None:
-        existing = MeetingOverride(cell_id=cell_id, month=month, created_by=req.account.id)
-        req.session.add(existing)
-    existing.moved_to, existing.cancelled, existing.reason = moved_to, cancelled, reason
-    existing.created_by = req.account.id
-    await req.session.flush()
-    audit.record(
-        req.session,
-        actor_account_id=req.account.id,
-        entity="meeting_override",
-        entity_id=cell_id,
-        action="cancel" if cancelled else "move",
-        before=before,
-        after=_override_dict(existing),
-    )
+    req.refuse()
+    return END
 
 
 @with_request
@@ -520,10 +389,18 @@ async def got_reason(update: Update, context: Ctx, req: Request) -> int:
     if not REASON_MIN <= len(reason) <= REASON_MAX:
         req.reply(req.t("schedule.bad_reason", min=REASON_MIN, max=REASON_MAX))
         return ASK_REASON
-    await _set_override(req, cell_id, month, moved_to=None, cancelled=True, reason=reason)
+    await store.set_override(
+        req.session,
+        cell_id,
+        month,
+        moved_to=None,
+        cancelled=True,
+        reason=reason,
+        actor_account_id=req.account.id,
+    )
     now = now_of(context)
     await replan_unit(req.session, cell_id, now, req.settings)
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     cell = await _unit(req, cell_id)
     assert cell is not None
     text, keyboard = await schedule_view(req, cell, now)
@@ -536,160 +413,6 @@ async def got_reason(update: Update, context: Ctx, req: Request) -> int:
     return END
 
 
-# ------------------------------------------------------------------------- /reminders
-
-
-async def reminders_view(
-    req: Request, cell_id: int, now: dt.datetime
-) -> tuple[str, InlineKeyboardMarkup]:
-    cell = await _unit(req, cell_id)
-    assert cell is not None
-    # Plan this cell's group now, so that a change made a minute ago shows up at once.
-    await replan_unit(req.session, cell_id, now, req.settings)
-    rule = await _cell_rule(req, cell)
-    tz = rule.tz if rule else req.settings.tz
-    rows_ = (
-        await req.session.execute(
-            select(OutboxMessage.due_at, OutboxMessage.kind)
-            .where(
-                OutboxMessage.cell_id == cell_id,
-                OutboxMessage.kind.in_(CELL_KINDS),
-                OutboxMessage.status == OutboxStatus.PENDING.value,
-                OutboxMessage.due_at >= now - dt.timedelta(minutes=5),
-            )
-            .distinct()
-            .order_by(OutboxMessage.due_at)
-        )
-    ).all()
-    lines = [req.t("reminders.title", cell=html.escape(cell.name))]
-    if rule is None:
-        lines.append(req.t("reminders.no_schedule"))
-    elif not rows_:
-        lines.append(req.t("reminders.none"))
-    for due, kind in rows_[:LIST_LIMIT]:
-        lines.append(
-            req.t("reminders.line", when=fmt_local(due, tz), kind=req.t(f"reminders.kind.{kind}"))
-        )
-    if len(rows_) > LIST_LIMIT:
-        lines.append(req.t("reminders.more", count=len(rows_) - LIST_LIMIT))
-    muted = set(
-        (
-            await req.session.scalars(
-                select(ReminderMute.kind).where(ReminderMute.cell_id == cell_id)
-            )
-        ).all()
-    )
-    lines += ["", req.t("reminders.mute_hint")]
-    toggles = [
-        button(
-            ("🔕 " if kind in muted else "🔔 ") + req.t(f"reminders.kind.{kind}"),
-            "rm",
-            "mute",
-            cell_id,
-            kind,
-        )
-        for kind in MUTABLE_KINDS
-    ]
-    return "\n".join(lines), markup(*rows(toggles, 2))
-
-
-@with_request
-async def reminders_command(update: Update, context: Ctx, req: Request) -> int:
-    cells = my_cells(req)
-    if not cells:
-        req.reply(req.t("common.not_secretary"))
-        return END
-    if len(cells) > 1:
-        req.reply(req.t("common.pick_cell"), cell_picker(req, "rm:list"))
-        return END
-    text, keyboard = await reminders_view(req, cells[0].unit_id, now_of(context))
-    req.reply(text, keyboard)
-    return END
-
-
-async def _toggle_mute(context: Ctx, req: Request, cell_id: int, kind: str) -> int:
-    if kind not in MUTABLE_KINDS:  # the check-in prompt cannot be muted, even by forged data
-        return _refuse(req)
-    existing = await req.session.scalar(
-        select(ReminderMute).where(ReminderMute.cell_id == cell_id, ReminderMute.kind == kind)
-    )
-    if existing is None:
-        req.session.add(ReminderMute(cell_id=cell_id, kind=kind))
-        action, toast = "mute", "reminders.muted"
-    else:
-        await req.session.delete(existing)
-        action, toast = "unmute", "reminders.unmuted"
-    await req.session.flush()
-    audit.record(
-        req.session,
-        actor_account_id=req.account.id,
-        entity="reminder_mute",
-        entity_id=cell_id,
-        action=action,
-        after={"kind": kind},
-    )
-    text, keyboard = await reminders_view(
-        req, cell_id, now_of(context)
-    )  # re-plans: cancels/revives
-    req.answer(req.t(toast, kind=req.t(f"reminders.kind.{kind}")))
-    req.show(text, keyboard)
-    return END
-
-
-async def _snooze(context: Ctx, req: Request, row_id: int | None, tomorrow: bool) -> int:
-    row = await req.session.get(OutboxMessage, row_id) if row_id is not None else None
-    if (
-        row is None
-        or row.account_id != req.account.id
-        or (row.cell_id is not None and not allowed(req, row.cell_id))
-    ):
-        return _refuse(req)
-    now = now_of(context)
-    tz = _row_zone(row, req)
-    offsets = _offsets(req)
-    if tomorrow:
-        due = tomorrow_morning(now, tz, offsets)
-    else:
-        due = out_of_quiet_hours(
-            now + dt.timedelta(hours=1), tz, offsets.quiet_start, offsets.quiet_end
-        )
-    if row.expires_at is not None and due >= row.expires_at:
-        req.alert("reminders.too_late")
-        return END
-    root = (row.payload or {}).get("snoozed_from", row.id)
-    await enqueue(
-        req.session,
-        dedup_key=f"snz:{root}:{stamp(due)}",
-        kind=row.kind,
-        chat_id=row.chat_id,
-        due_at=due,
-        payload={**(row.payload or {}), "snoozed_from": root},
-        cell_id=row.cell_id,
-        account_id=row.account_id,
-        occurrence=row.occurrence,
-        expires_at=row.expires_at,
-    )
-    req.answer(req.t("reminders.snoozed", when=fmt_local(due, tz)))
-    req.out.drop_buttons()
-    return END
-
-
-def _row_zone(row: OutboxMessage, req: Request) -> Any:
-    from zoneinfo import ZoneInfo
-
-    name = (row.payload or {}).get("tz")
-    try:
-        return ZoneInfo(name) if isinstance(name, str) and name else req.settings.tz
-    except (ValueError, KeyError):
-        return req.settings.tz
-
-
-def _offsets(req: Request) -> Offsets:
-    from schedules.plan_service import offsets_from
-
-    return offsets_from(req.settings)
-
-
 # ------------------------------------------------------------------------- button router
 
 
@@ -700,29 +423,33 @@ async def schedule_button(update: Update, context: Ctx, req: Request) -> int:
     parts = parse_cb(query.data)
     prefix, action = parts[0], parts[1] if len(parts) > 1 else ""
     if prefix == "rm" and action in ("sn", "tm"):
-        return await _snooze(context, req, int_arg(parts, 2), tomorrow=action == "tm")
+        return await reminders.snooze(context, req, int_arg(parts, 2), tomorrow=action == "tm")
     unit_id = int_arg(parts, 2)
     if prefix == "rm":
         if not allowed(req, unit_id):
-            return _refuse(req)
+            req.refuse()
+            return END
         assert unit_id is not None
         if action == "list":
-            text, keyboard = await reminders_view(req, unit_id, now_of(context))
+            text, keyboard = await reminders.reminders_view(req, unit_id, now_of(context))
             req.show(text, keyboard)
             return END
         if action == "mute" and len(parts) > 3:
-            return await _toggle_mute(context, req, unit_id, parts[3])
+            return await reminders.toggle_mute(context, req, unit_id, parts[3])
         if action == "mv":
             cell = await _unit(req, unit_id)
             assert cell is not None
             return await _month_step(context, req, "mv", parts, cell)
-        return _refuse(req)
+        req.refuse()
+        return END
     if not can_manage(req, unit_id):
-        return _refuse(req)
+        req.refuse()
+        return END
     assert unit_id is not None
     unit = await _unit(req, unit_id)
     if unit is None:
-        return _refuse(req)
+        req.refuse()
+        return END
     if action == "show":
         text, keyboard = await schedule_view(req, unit, now_of(context))
         req.show(text, keyboard)
@@ -739,10 +466,12 @@ async def schedule_button(update: Update, context: Ctx, req: Request) -> int:
         and allowed(req, unit.id)
     ):
         return await _month_step(context, req, action, parts, unit)
-    return _refuse(req)
+    req.refuse()
+    return END
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def conversation() -> ConversationHandler[Ctx]:
+    """/schedule, /reminders, their ``sc:``/``rm:`` buttons and a cancellation's reason."""
     private = filters.ChatType.PRIVATE
     buttons: CallbackQueryHandler[Ctx, object] = CallbackQueryHandler(
         schedule_button, pattern=r"^(sc|rm):"
@@ -750,7 +479,7 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
     conversation = ConversationHandler(
         entry_points=[
             CommandHandler("schedule", schedule_command, filters=private),
-            CommandHandler("reminders", reminders_command, filters=private),
+            CommandHandler("reminders", reminders.reminders_command, filters=private),
             buttons,
         ],
         states={ASK_REASON: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_reason)]},
@@ -759,4 +488,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(conversation)
+    return conversation

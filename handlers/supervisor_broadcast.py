@@ -12,7 +12,6 @@ import html
 
 from telegram import Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
     CommandHandler,
     ConversationHandler,
@@ -20,26 +19,25 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Ctx, Request, with_request
+from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, parse_cb
 from handlers.supervisor_common import (
     PREFIX,
     esc,
     now_utc,
-    refuse,
     roots,
     single_root_or_pick,
+    target_unit,
 )
-from storage.supervision import (
-    UnitRef,
+from storage.broadcasts import (
     broadcast_in_scope,
     broadcast_recipients,
     create_broadcast,
     delivery_report,
     recent_broadcasts,
-    visible_unit,
 )
+from storage.scope import UnitRef, visible_unit
 
 ASK_TEXT = 0
 PENDING = "sv_broadcast"
@@ -52,7 +50,7 @@ def _pending(context: Ctx) -> dict[str, object]:
 
 
 async def _ask(context: Ctx, req: Request, unit: UnitRef) -> int:
-    context.user_data[PENDING] = {"unit": unit.id}  # type: ignore[index]
+    user_data(context)[PENDING] = {"unit": unit.id}
     recent = await recent_broadcasts(req.session, unit)
     parts = [req.t("sv.bc.ask", unit=esc(unit.name), max=MAX_TEXT)]
     keyboard = []
@@ -86,9 +84,9 @@ async def broadcast_command(update: Update, context: Ctx, req: Request) -> int:
 async def broadcast_pick(update: Update, context: Ctx, req: Request) -> int:
     query = update.callback_query
     assert query is not None
-    unit = await visible_unit(req.session, await roots(req), int_arg(parse_cb(query.data), 2))
+    unit = await target_unit(req, parse_cb(query.data))
     if unit is None:
-        refuse(req)
+        req.refuse()
         return END
     return await _ask(context, req, unit)
 
@@ -110,7 +108,7 @@ async def got_text(update: Update, context: Ctx, req: Request) -> int:
         req.reply(req.t("sv.bc.bad_text", max=MAX_TEXT))
         return ASK_TEXT
     count = len(await broadcast_recipients(req.session, unit))
-    context.user_data[PENDING] = {"unit": unit.id, "text": text}  # type: ignore[index]
+    user_data(context)[PENDING] = {"unit": unit.id, "text": text}
     if count == 0:
         req.reply(req.t("sv.bc.no_recipients", unit=esc(unit.name)))
         return END
@@ -138,12 +136,12 @@ async def confirm_button(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     parts = parse_cb(query.data)
     if parts[1] == "bcno":
-        context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+        user_data(context).pop(PENDING, None)
         req.show(req.t("sv.bc.dropped"))
         return
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     if unit is None:
-        refuse(req)
+        req.refuse()
         return
     pending = _pending(context)
     text = pending.get("text")
@@ -153,7 +151,7 @@ async def confirm_button(update: Update, context: Ctx, req: Request) -> None:
     item = await create_broadcast(
         req.session, unit, text, actor_account_id=req.account.id, now=now_utc()
     )
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     req.show(
         req.t("sv.bc.queued", count=item.recipients, unit=esc(unit.name)),
         markup([button(req.t("sv.bc.btn_report"), PREFIX, "bcr", item.id)]),
@@ -166,7 +164,7 @@ async def report_button(update: Update, context: Ctx, req: Request) -> None:
     assert query is not None
     item = await broadcast_in_scope(req.session, await roots(req), int_arg(parse_cb(query.data), 2))
     if item is None:
-        refuse(req)
+        req.refuse()
         return
     counts = await delivery_report(req.session, item.id)
     waiting = counts.get("pending", 0) + counts.get("claimed", 0)
@@ -186,7 +184,8 @@ async def report_button(update: Update, context: Ctx, req: Request) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
+def conversation() -> ConversationHandler[Ctx]:
+    """/broadcast: pick a unit, type the text (confirmed by a button outside it)."""
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND & ~filters.TEXT
     conversation = ConversationHandler(
@@ -200,6 +199,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(conversation)
-    app.add_handler(CallbackQueryHandler(confirm_button, pattern=rf"^{PREFIX}:bc(ok|no)(:|$)"))
-    app.add_handler(CallbackQueryHandler(report_button, pattern=rf"^{PREFIX}:bcr:"))
+    return conversation

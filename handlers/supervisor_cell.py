@@ -8,11 +8,14 @@ scope, so "not found" is the same answer for a cell elsewhere and for no cell at
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, parse_cb
+from bot.keyboards import button, markup, parse_cb
 from bot.render_scores import period_text
+from domain import clock
+from domain.framework import Framework
+from domain.periods import Period
+from domain.scoring import band_for
 from handlers.supervisor_common import (
     PREFIX,
     band_name,
@@ -23,24 +26,14 @@ from handlers.supervisor_common import (
     num,
     pct,
     period_name,
-    refuse,
     roots,
-    today,
+    target_unit,
 )
-from storage.framework import Framework
 from storage.metrics import members_at_risk
 from storage.models import OrgUnit, UnitKind
-from storage.periods import Period
+from storage.scope import UnitRef, find_cells, is_supervisor, visible_unit
 from storage.score_service import score_tree
-from storage.scoring import band_for
-from storage.supervision import (
-    MonthLine,
-    UnitRef,
-    cell_history,
-    find_cells,
-    is_supervisor,
-    visible_unit,
-)
+from storage.supervision import MonthLine, cell_history
 
 ACTION = "cell"
 MAX_AT_RISK = 10
@@ -67,7 +60,7 @@ def _month_line(req: Request, fw: Framework, line: MonthLine) -> str:
 async def cell_view(
     req: Request, fw: Framework, cell: UnitRef, period: Period
 ) -> tuple[str, InlineKeyboardMarkup]:
-    as_of = today(req)
+    as_of = clock.today(req.settings.tz)
     history = await cell_history(req.session, fw, cell.id, min(period.last_day, as_of))
     report = await score_tree(req.session, fw, cell.code, period, as_of=as_of)
     score = report.cells[0] if report.cells else None
@@ -133,7 +126,7 @@ async def cell_command(update: Update, context: Ctx, req: Request) -> None:
         req.reply(req.t("sv.cell.usage"))
         return
     found = await find_cells(req.session, await roots(req), text)
-    period = Period.of("year", today(req))
+    period = Period.of("year", clock.today(req.settings.tz))
     if not found:
         req.reply(req.t("sv.cell.not_found", text=esc(text[:60])))
         return
@@ -152,15 +145,10 @@ async def cell_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    cell = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    cell = await target_unit(req, parts)
     period = cb_period(parts, 3)
     if cell is None or period is None or cell.kind != UnitKind.CELL.value:
-        refuse(req)
+        req.refuse()
         return
     text, keyboard = await cell_view(req, framework(context), cell, period)
     req.show(text, keyboard)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("cell", cell_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(cell_button, pattern=rf"^{PREFIX}:{ACTION}:"))

@@ -1,7 +1,7 @@
 """Helpers shared by the supervisor commands: scope, unit picker, periods, refusals, numbers.
 
 Every supervisor callback carries unit/check-in ids only and re-checks them with
-`storage.supervision.visible_unit` (callback data can be forged). A refusal never says
+`storage.scope.visible_unit` (callback data can be forged). A refusal never says
 whether the unit exists: the same `common.stale_button` alert for "not yours" and "gone".
 """
 
@@ -16,11 +16,11 @@ from babel.numbers import format_decimal, format_percent
 from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request, services
-from bot.keyboards import button, markup, rows
+from bot.keyboards import button, int_arg, markup, rows
 from domain import clock
-from storage.framework import Framework, load_framework
-from storage.periods import Period, add_months, month_start, parse_period
-from storage.supervision import UnitRef, is_supervisor, scope_roots
+from domain.framework import Framework, load_framework
+from domain.periods import Period, add_months, month_start, parse_period
+from storage.scope import UnitRef, is_supervisor, scope_roots, visible_unit
 
 log = logging.getLogger(__name__)
 
@@ -37,10 +37,6 @@ class Reader(Protocol):
 
 
 PAGE_SIZE = 10
-
-
-def today(req: Request) -> dt.date:
-    return clock.today(req.settings.tz)
 
 
 def now_utc() -> dt.datetime:
@@ -64,9 +60,10 @@ async def roots(req: Request) -> list[UnitRef]:
 # ---------------------------------------------------------------- replies (sent after commit)
 
 
-def refuse(req: Request) -> None:
-    """The one refusal for forged, stale or out-of-scope buttons: reveals nothing."""
-    req.alert("common.stale_button")
+async def target_unit(req: Request, parts: list[str]) -> UnitRef | None:
+    """The unit an ``sv:<action>:<unit>:…`` button names, if it lies in the caller's scope;
+    None for a forged, stale or foreign id (the caller refuses without saying which)."""
+    return await visible_unit(req.session, await roots(req), int_arg(parts, 2))
 
 
 def not_supervisor(req: Request) -> None:
@@ -103,11 +100,11 @@ def parse_period_arg(text: str | None, default: Period) -> Period | None:
 
 
 def this_month(req: Request) -> Period:
-    return Period.of("month", today(req))
+    return Period.of("month", clock.today(req.settings.tz))
 
 
 def period_choices(req: Request) -> list[tuple[str, Period]]:
-    day = today(req)
+    day = clock.today(req.settings.tz)
     return [
         (req.t("sv.period.this_month"), Period.of("month", day)),
         (req.t("sv.period.last_month"), Period.of("month", add_months(month_start(day), -1))),
@@ -170,8 +167,3 @@ def band_name(req: Reader, fw: Framework, code: str | None, meeting: bool = Fals
         return "—"
     bands = fw.meeting_rubric.bands if meeting else fw.classification.bands
     return next((b.name.get(req.lang) for b in bands if b.code == code), code)
-
-
-def criterion_short(index: int) -> str:
-    """Criteria are numbered on a phone (their names are long): TC1, TC2…"""
-    return f"{index + 1}"

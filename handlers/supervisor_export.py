@@ -16,29 +16,28 @@ from functools import partial
 
 from telegram import Update
 from telegram.constants import ChatAction
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.charts import criteria_chart, trend_chart
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import int_arg, parse_cb
+from bot.export_xlsx import Labels, csv_bytes, file_name, scores_table, workbook_bytes
+from bot.keyboards import parse_cb
 from bot.render_scores import reason_text
+from domain import clock
+from domain.framework import Framework
+from domain.periods import Period, add_months
 from handlers.supervisor_common import (
-    PREFIX,
     cb_period,
     esc,
     framework,
     parse_period_arg,
     period_name,
-    refuse,
-    roots,
     single_root_or_pick,
+    target_unit,
     this_month,
-    today,
 )
-from storage.charts import criteria_chart, trend_chart
-from storage.export import Labels, collect, csv_bytes, file_name, scores_table, workbook_bytes
-from storage.framework import Framework
-from storage.periods import Period, add_months
-from storage.supervision import UnitRef, monthly_trend, summary, visible_unit
+from storage.export import collect
+from storage.scope import UnitRef
+from storage.supervision import monthly_trend, summary
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +67,9 @@ async def send_export(
     update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period, fmt: str
 ) -> None:
     fw = framework(context)
-    data = await collect(req.session, fw, unit, period, today(req), req.settings.tz)
+    data = await collect(
+        req.session, fw, unit, period, clock.today(req.settings.tz), req.settings.tz
+    )
     texts = labels(req, fw)
     if fmt == "c":
         content = await asyncio.to_thread(csv_bytes, texts, scores_table(fw, texts, data))
@@ -103,11 +104,11 @@ async def export_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     fmt = parts[4] if len(parts) > 4 else "x"
     if unit is None or period is None or fmt not in FORMATS:
-        refuse(req)
+        req.refuse()
         return
     await send_export(update, context, req, unit, period, fmt)
 
@@ -119,7 +120,7 @@ async def send_charts(
     update: Update, context: Ctx, req: Request, unit: UnitRef, period: Period
 ) -> None:
     fw = framework(context)
-    data = await summary(req.session, fw, unit, period, today(req))
+    data = await summary(req.session, fw, unit, period, clock.today(req.settings.tz))
     end = period.end
     start = period.start if period.kind == "year" else add_months(end, -12)
     trend = await monthly_trend(req.session, fw, unit, start, end)
@@ -172,17 +173,9 @@ async def chart_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        refuse(req)
+        req.refuse()
         return
     await send_charts(update, context, req, unit, period)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
-    app.add_handler(CommandHandler("export", export_command, filters=private))
-    app.add_handler(CommandHandler("chart", chart_command, filters=private))
-    app.add_handler(CallbackQueryHandler(export_button, pattern=rf"^{PREFIX}:{EXPORT}:"))
-    app.add_handler(CallbackQueryHandler(chart_button, pattern=rf"^{PREFIX}:{CHART}:"))

@@ -10,29 +10,23 @@ from __future__ import annotations
 import re
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, parse_cb, rows
+from domain import clock
+from domain.periods import MAX_YEAR, MIN_YEAR
 from handlers.supervisor_common import (
     PREFIX,
     esc,
     pct,
-    refuse,
     roots,
     single_root_or_pick,
-    today,
+    target_unit,
     vnd,
 )
 from storage.models import UnitKind
-from storage.periods import MAX_YEAR, MIN_YEAR
-from storage.supervision import (
-    InitiativeLine,
-    UnitRef,
-    initiative_overview,
-    top_initiatives,
-    visible_unit,
-)
+from storage.scope import UnitRef, visible_unit
+from storage.supervision import InitiativeLine, initiative_overview, top_initiatives
 
 ACTION = "ini"
 MAX_CHILDREN = 15
@@ -99,7 +93,7 @@ async def show(update: Update, context: Ctx, req: Request) -> None:
     initiatives feature inside its own request transaction; the replies are queued on
     `req` and sent after its commit)."""
     arg = " ".join(context.args or []).strip()
-    year = today(req).year
+    year = clock.today(req.settings.tz).year
     if arg:
         if not re.fullmatch(r"\d{4}", arg) or not MIN_YEAR <= int(arg) <= MAX_YEAR:
             req.reply(req.t("sv.ini.bad_year"))
@@ -117,14 +111,10 @@ async def initiatives_button(update: Update, context: Ctx, req: Request) -> None
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     year = int_arg(parts, 3)
     if unit is None or year is None or not MIN_YEAR <= year <= MAX_YEAR:
-        refuse(req)
+        req.refuse()
         return
     text, keyboard = await initiatives_view(req, unit, year)
     req.show(text, keyboard)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CallbackQueryHandler(initiatives_button, pattern=rf"^{PREFIX}:{ACTION}:"))

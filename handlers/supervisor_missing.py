@@ -9,10 +9,11 @@ Callback data: ``sv:mis:<unit id>:<YYYY-MM>:<page>``, ``sv:nudge:<unit id>:<YYYY
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from domain import clock
+from domain.periods import Period, add_months
 from handlers.supervisor_common import (
     PAGE_SIZE,
     PREFIX,
@@ -21,14 +22,12 @@ from handlers.supervisor_common import (
     now_utc,
     parse_period_arg,
     period_name,
-    refuse,
-    roots,
     single_root_or_pick,
+    target_unit,
     this_month,
-    today,
 )
-from storage.periods import Period, add_months
-from storage.supervision import UnitRef, missing_cells, remind_missing, visible_unit
+from storage.broadcasts import missing_cells, remind_missing
+from storage.scope import UnitRef
 
 ACTION = "mis"
 NUDGE = "nudge"
@@ -94,10 +93,10 @@ async def _target(update: Update, req: Request) -> tuple[UnitRef, Period, list[s
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     if unit is None or period is None or period.kind != "month":
-        refuse(req)
+        req.refuse()
         return None
     return unit, period, parts
 
@@ -123,16 +122,10 @@ async def nudge_button(update: Update, context: Ctx, req: Request) -> None:
         unit,
         period.start,
         now=now_utc(),
-        local_day=today(req),
+        local_day=clock.today(req.settings.tz),
         actor_account_id=req.account.id,
     )
     if queued:
         req.alert("sv.mis.nudged", cells=cells, messages=queued)
     else:
         req.alert("sv.mis.nudged_already")
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("missing", missing_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(missing_button, pattern=rf"^{PREFIX}:{ACTION}:"))
-    app.add_handler(CallbackQueryHandler(nudge_button, pattern=rf"^{PREFIX}:{NUDGE}:"))

@@ -7,10 +7,12 @@ Callback data: ``sv:rank:<unit id>:<period>:<c|u>:<page>`` (cells or child units
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from domain import clock
+from domain.framework import Framework
+from domain.periods import Period
 from handlers.supervisor_common import (
     PREFIX,
     band_name,
@@ -21,16 +23,13 @@ from handlers.supervisor_common import (
     parse_period_arg,
     period_name,
     period_row,
-    refuse,
-    roots,
     single_root_or_pick,
+    target_unit,
     this_month,
-    today,
 )
-from storage.framework import Framework
 from storage.models import UnitKind
-from storage.periods import Period
-from storage.supervision import RankLine, UnitRef, ranking, visible_unit
+from storage.scope import UnitRef
+from storage.supervision import RankLine, ranking
 
 ACTION = "rank"
 PAGE = 20
@@ -64,7 +63,7 @@ def _line(req: Request, fw: Framework, line: RankLine) -> str:
 async def ranking_view(
     req: Request, fw: Framework, unit: UnitRef, period: Period, page: int, mode: str
 ) -> tuple[str, InlineKeyboardMarkup]:
-    lines = await ranking(req.session, fw, unit, period, today(req), MODES[mode])
+    lines = await ranking(req.session, fw, unit, period, clock.today(req.settings.tz), MODES[mode])
     pages = max(1, -(-len(lines) // PAGE))
     page = min(max(page, 0), pages - 1)
     header = req.t(
@@ -113,18 +112,13 @@ async def ranking_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     mode = parts[4] if len(parts) > 4 else "c"
     if unit is None or period is None or mode not in MODES or unit.kind == UnitKind.CELL.value:
-        refuse(req)
+        req.refuse()
         return
     text, keyboard = await ranking_view(
         req, framework(context), unit, period, int_arg(parts, 5) or 0, mode
     )
     req.show(text, keyboard)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("ranking", ranking_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(ranking_button, pattern=rf"^{PREFIX}:{ACTION}:"))

@@ -14,17 +14,16 @@ import html
 
 from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
-    Application,
     CallbackQueryHandler,
-    CommandHandler,
     ConversationHandler,
     MessageHandler,
     filters,
 )
 
-from bot.context import Ctx, Request, with_request
+from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from domain.periods import Period
 from handlers.checkin_review import review_text, score_text
 from handlers.supervisor_common import (
     PAGE_SIZE,
@@ -36,27 +35,22 @@ from handlers.supervisor_common import (
     now_utc,
     parse_period_arg,
     period_name,
-    refuse,
     roots,
     single_root_or_pick,
+    target_unit,
 )
 from storage.checkins import answers_of
+from storage.locks import lock_period, locks_in_scope, unlock
 from storage.members import roster
 from storage.models import Checkin
-from storage.periods import Period
-from storage.supervision import (
+from storage.reviews import (
     REVIEW_APPROVED,
     REVIEW_HAS_ISSUES,
-    UnitRef,
     checkin_in_scope,
-    is_supervisor,
-    lock_period,
-    locks_in_scope,
     review_queue,
     set_review,
-    unlock,
-    visible_unit,
 )
+from storage.scope import UnitRef, is_supervisor, visible_unit
 
 ASK_COMMENT = 0
 PENDING = "sv_review"
@@ -106,9 +100,9 @@ async def queue_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     if unit is None:
-        refuse(req)
+        req.refuse()
         return
     text, keyboard = await queue_view(req, unit, int_arg(parts, 3) or 0)
     req.show(text, keyboard)
@@ -126,7 +120,7 @@ async def _target(update: Update, req: Request) -> tuple[UnitRef, Checkin, UnitR
     unit = await visible_unit(req.session, scope, int_arg(parts, 2))
     found = await checkin_in_scope(req.session, scope, int_arg(parts, 3))
     if unit is None or found is None or not found[1].path.startswith(unit.path):
-        refuse(req)
+        req.refuse()
         return None
     return unit, found[0], found[1]
 
@@ -199,7 +193,7 @@ async def issues_button(update: Update, context: Ctx, req: Request) -> int:
     if target is None:
         return END
     unit, checkin, cell = target
-    context.user_data[PENDING] = {"unit": unit.id, "checkin": checkin.id}  # type: ignore[index]
+    user_data(context)[PENDING] = {"unit": unit.id, "checkin": checkin.id}
     req.show(
         req.t(
             "sv.rv.ask_comment", cell=esc(cell.name), month=_month(checkin.month), max=MAX_COMMENT
@@ -237,7 +231,7 @@ async def got_comment(update: Update, context: Ctx, req: Request) -> int:
         actor_account_id=req.account.id,
         now=now_utc(),
     )
-    context.user_data.pop(PENDING, None)  # type: ignore[union-attr]
+    user_data(context).pop(PENDING, None)
     text, keyboard = await queue_view(req, unit, 0)
     req.reply(
         req.t("sv.rv.issues_saved", cell=esc(cell.name), month=_month(checkin.month))
@@ -292,10 +286,10 @@ async def lock_button(update: Update, context: Ctx, req: Request) -> None:
     if parts[1] == "lockno":
         req.show(req.t("sv.lock.cancelled"))
         return
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        refuse(req)
+        req.refuse()
         return
     if parts[1] == "lock":
         _confirm(req, unit, period)
@@ -336,7 +330,7 @@ async def unlock_button(update: Update, context: Ctx, req: Request) -> None:
             req.session, await roots(req), lock_id, actor_account_id=req.account.id
         )
     if lifted is None:
-        refuse(req)
+        req.refuse()
         return
     text, keyboard = await unlock_view(req)
     req.show(
@@ -345,8 +339,8 @@ async def unlock_button(update: Update, context: Ctx, req: Request) -> None:
     )
 
 
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    private = filters.ChatType.PRIVATE
+def conversation() -> ConversationHandler[Ctx]:
+    """The comment typed after "has issues" on a reviewed check-in."""
     text = filters.TEXT & ~filters.COMMAND
     other = ~filters.COMMAND & ~filters.TEXT
     conversation = ConversationHandler(
@@ -357,12 +351,4 @@ def register(app: Application) -> None:  # type: ignore[type-arg]
         persistent=True,
         allow_reentry=True,
     )
-    app.add_handler(conversation)
-    app.add_handler(CommandHandler("review", review_command, filters=private))
-    app.add_handler(CommandHandler("lock", lock_command, filters=private))
-    app.add_handler(CommandHandler("unlock", unlock_command, filters=private))
-    app.add_handler(CallbackQueryHandler(queue_button, pattern=rf"^{PREFIX}:rvq:"))
-    app.add_handler(CallbackQueryHandler(open_button, pattern=rf"^{PREFIX}:rv:"))
-    app.add_handler(CallbackQueryHandler(approve_button, pattern=rf"^{PREFIX}:rva:"))
-    app.add_handler(CallbackQueryHandler(lock_button, pattern=rf"^{PREFIX}:lock(ok|no)?(:|$)"))
-    app.add_handler(CallbackQueryHandler(unlock_button, pattern=rf"^{PREFIX}:unl:"))
+    return conversation

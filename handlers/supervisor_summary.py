@@ -7,10 +7,12 @@ Callback data: ``sv:sum:<unit id>:<period>:<page>``.
 from __future__ import annotations
 
 from telegram import InlineKeyboardMarkup, Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from domain import clock
+from domain.framework import Framework
+from domain.periods import Period
 from handlers import supervisor_cell
 from handlers.supervisor_common import (
     PAGE_SIZE,
@@ -25,16 +27,14 @@ from handlers.supervisor_common import (
     pct,
     period_name,
     period_row,
-    refuse,
     roots,
     single_root_or_pick,
+    target_unit,
     this_month,
-    today,
 )
-from storage.framework import Framework
 from storage.models import UnitKind
-from storage.periods import Period
-from storage.supervision import Summary, UnitRef, UnitSummary, summary, visible_unit
+from storage.scope import UnitRef, visible_unit
+from storage.supervision import Summary, UnitSummary, summary
 
 ACTION = "sum"
 
@@ -113,7 +113,7 @@ def summary_text(req: Reader, fw: Framework, data: Summary, page: int | None) ->
 async def summary_view(
     req: Request, fw: Framework, unit: UnitRef, period: Period, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    data = await summary(req.session, fw, unit, period, today(req))
+    data = await summary(req.session, fw, unit, period, clock.today(req.settings.tz))
     pages = max(1, -(-len(data.rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -166,14 +166,9 @@ async def summary_button(update: Update, context: Ctx, req: Request) -> None:
     query = update.callback_query
     assert query is not None
     parts = parse_cb(query.data)
-    unit = await visible_unit(req.session, await roots(req), int_arg(parts, 2))
+    unit = await target_unit(req, parts)
     period = cb_period(parts, 3)
     if unit is None or period is None:
-        refuse(req)
+        req.refuse()
         return
     await _open(context, req, unit, period, int_arg(parts, 4) or 0)
-
-
-def register(app: Application) -> None:  # type: ignore[type-arg]
-    app.add_handler(CommandHandler("summary", summary_command, filters=filters.ChatType.PRIVATE))
-    app.add_handler(CallbackQueryHandler(summary_button, pattern=rf"^{PREFIX}:{ACTION}:"))

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
 import logging
 import warnings
 from collections import defaultdict
@@ -34,12 +33,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
-from bot.i18n import t
+from bot.notices import render_buttons, render_text
 from bot.settings import Settings
 from schedules.planner import (
     DIGEST,
@@ -414,35 +413,6 @@ async def _render(
             )
         )
     return out
-
-
-def render_text(payload: dict[str, Any], lang: str, digest_cells: list[str] | None = None) -> str:
-    if "html" in payload:
-        return str(payload["html"])
-    if "text" in payload:
-        return html.escape(str(payload["text"]))
-    values = dict(payload.get("values") or {})
-    if digest_cells is not None:
-        values["count"] = len(digest_cells)
-        values["cells"] = "\n".join(f"• {html.escape(name)}" for name in digest_cells)
-    return t(lang, str(payload.get("key", "")), **values)
-
-
-def render_buttons(payload: dict[str, Any], lang: str, row_id: int) -> InlineKeyboardMarkup | None:
-    rows = payload.get("buttons") or []
-    if not rows:
-        return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(
-                    t(lang, label), callback_data=data.replace("{id}", str(row_id))
-                )
-                for label, data in row
-            ]
-            for row in rows
-        ]
-    )
 
 
 async def _send(bot: Bot, out: Outgoing) -> int | BaseException:

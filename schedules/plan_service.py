@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, or_, select, update
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from domain.orgpath import path_ids
+from domain.periods import add_months, month_label
 from schedules.planner import (
     CELL_KINDS,
     MONTH_KINDS,
@@ -30,13 +32,12 @@ from schedules.planner import (
     Planned,
     Recipient,
     UnitFacts,
-    month_label,
     plan_cell,
     plan_digests,
     planning_months,
     quarter_of,
 )
-from schedules.rules import Override, Rule, add_months, rule_from_row
+from schedules.rules import Override, Rule, rule_from_row
 from storage.accounts import secretaries_of
 from storage.db import SessionFactory
 from storage.models import (
@@ -52,6 +53,7 @@ from storage.models import (
     Role,
     RoleGrant,
 )
+from storage.tree import under
 
 PLANNED_PREFIXES = ("r:", "th:", "dg:")  # snoozed copies ("snz:") are the user's, not the plan's
 THEMATIC_TYPES = ("thematic", "combined")
@@ -90,7 +92,7 @@ class PlanReport:
 
 def _ancestor_ids(path: str) -> list[int]:
     """Ids on a materialised path "/1/7/42/", nearest first (the unit itself first)."""
-    return [int(part) for part in reversed(path.strip("/").split("/")) if part]
+    return path_ids(path)[::-1]
 
 
 async def effective_schedules(
@@ -192,7 +194,7 @@ async def gather_facts(
     return facts
 
 
-async def _supervisors(session: AsyncSession, unit_ids: list[int]) -> dict[int, list[Recipient]]:
+async def supervisors_of(session: AsyncSession, unit_ids: list[int]) -> dict[int, list[Recipient]]:
     rows = await session.execute(
         select(RoleGrant.unit_id, Account.id, Account.telegram_id)
         .join(Account, Account.id == RoleGrant.account_id)
@@ -233,7 +235,7 @@ async def plan_groups(
         for u in (await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(parent_ids)))).all()
     }
     facts = await gather_facts(session, cells, now, offsets, default_tz)
-    supervisors = await _supervisors(session, list(parents))
+    supervisors = await supervisors_of(session, list(parents))
     desired: list[Planned] = []
     for cell in facts:
         desired.extend(plan_cell(cell, now, offsets))
@@ -357,9 +359,7 @@ async def groups_for(session: AsyncSession, unit_id: int) -> list[int]:
     if unit.kind == "cell":
         return [unit.parent_id] if unit.parent_id is not None else []
     rows = await session.scalars(
-        select(OrgUnit.parent_id)
-        .where(OrgUnit.path.startswith(unit.path, autoescape=True), OrgUnit.kind == "cell")
-        .distinct()
+        select(OrgUnit.parent_id).where(under(unit.path), OrgUnit.kind == "cell").distinct()
     )
     return [r for r in rows.all() if r is not None]
 
@@ -423,17 +423,3 @@ async def stop_month(session: AsyncSession, cell_id: int, month: dt.date) -> int
             row.status = OutboxStatus.CANCELLED.value
             count += 1
     return count
-
-
-async def cancel_kind(session: AsyncSession, cell_id: int, kind: str) -> int:
-    """Cancel a cell's pending rows of one kind (muted)."""
-    result = await session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.cell_id == cell_id,
-            OutboxMessage.kind == kind,
-            OutboxMessage.status == OutboxStatus.PENDING.value,
-        )
-        .values(status=OutboxStatus.CANCELLED.value)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)

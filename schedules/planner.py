@@ -29,7 +29,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from schedules.rules import Meeting, Override, Rule, add_months, meetings, month_start
+from bot.callbacks import start_checkin
+from domain.periods import add_months, month_label, month_start
+from schedules.rules import Meeting, Override, Rule, meetings
 
 PREMEETING = "premeeting"
 MEETING_EVE = "meeting_eve"
@@ -139,10 +141,6 @@ def tomorrow_morning(now: dt.datetime, tz: ZoneInfo, offsets: Offsets) -> dt.dat
     )
 
 
-def month_label(month: dt.date) -> str:
-    return f"{month.year:04d}-{month.month:02d}"
-
-
 def quarter_of(month: dt.date) -> str:
     return f"{month.year}-Q{(month.month - 1) // 3 + 1}"
 
@@ -175,7 +173,7 @@ def _payload(
 def _buttons(cell_id: int, month: dt.date, kind: str) -> list[list[list[str]]]:
     """Labels are catalog keys; "{id}" is replaced by the outbox row id when sent."""
     rows = [
-        [["reminders.btn_start", f"ci:start:{cell_id}:{month_label(month)}"]],
+        [["reminders.btn_start", start_checkin(cell_id, month_label(month))]],
         [["reminders.btn_snooze", "rm:sn:{id}"], ["reminders.btn_tomorrow", "rm:tm:{id}"]],
     ]
     if kind in MEETING_KINDS:
@@ -290,7 +288,7 @@ def _thematic(
                             [
                                 [
                                     "reminders.btn_start",
-                                    f"ci:start:{cell.cell_id}:{month_label(month)}",
+                                    start_checkin(cell.cell_id, month_label(month)),
                                 ]
                             ],
                             [

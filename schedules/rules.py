@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
+from domain.periods import add_months, month_start
+
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 NTH_NAMES = {1: "1st", 2: "2nd", 3: "3rd", 4: "4th", -1: "last"}
 
@@ -101,15 +103,6 @@ def rule_from_row(
 ) -> Rule:
     tz = ZoneInfo(timezone) if timezone else default_tz
     return Rule(kind, parse_time(start_time), tz, day=day, nth=nth, weekday=weekday)
-
-
-def month_start(value: dt.date) -> dt.date:
-    return value.replace(day=1)
-
-
-def add_months(value: dt.date, months: int) -> dt.date:
-    index = value.year * 12 + value.month - 1 + months
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def months_between(first: dt.date, last: dt.date) -> list[dt.date]:

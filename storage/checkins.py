@@ -1,7 +1,7 @@
 """Meeting check-ins: drafts saved one answer at a time, submit, edit after submit, discard.
 
 The caller owns the transaction (one per Telegram update). Answers are stored twice on every
-save, in the same UPDATE: the validated JSON (storage.checkin_schema) and the denormalised
+save, in the same UPDATE: the validated JSON (domain.checkin_schema) and the denormalised
 columns that the SQL metrics read. Edits after submit are audited with the fields that
 changed, before and after; attendance marks (absent members only) follow every submitted
 save.
@@ -19,8 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage import audit
-from storage.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
+from domain.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
+from domain.framework import Framework
+from domain.periods import Period, month_start
+from storage import audit, read_model
 from storage.locks import is_locked, month_locked, periods_covering
 from storage.members import ACTIVE_STATUSES
 from storage.models import (
@@ -32,7 +34,7 @@ from storage.models import (
     PeriodLock,
     utcnow,
 )
-from storage.periods import Period, month_start
+from storage.tree import under
 
 ENTITY = "checkin"
 
@@ -145,7 +147,7 @@ async def records_in_subtree(
         select(Checkin)
         .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
         .where(
-            OrgUnit.path.startswith(unit.path, autoescape=True),
+            under(unit.path),
             Checkin.month >= period.start,
             Checkin.month < period.end,
         )
@@ -154,15 +156,6 @@ async def records_in_subtree(
     if submitted_only:
         query = query.where(Checkin.status == CheckinStatus.SUBMITTED.value)
     return [CheckinRecord.of(c) for c in (await session.scalars(query)).all()]
-
-
-async def absences_of(session: AsyncSession, checkin_id: int) -> dict[int, str]:
-    rows = await session.execute(
-        select(AttendanceMark.member_id, AttendanceMark.status).where(
-            AttendanceMark.checkin_id == checkin_id
-        )
-    )
-    return {int(m): str(s) for m, s in rows.all()}
 
 
 async def count_active_members(session: AsyncSession, cell_id: int) -> int:
@@ -280,10 +273,13 @@ async def save_answers(
     answers: CheckinAnswers,
     *,
     actor_account_id: int | None,
+    framework: Framework | None = None,
 ) -> bool:
     """Store the answers and their columns. After a first submit: audit the change, rewrite
     the attendance marks, go back to draft while the answers are incomplete and be submitted
-    again when they are complete. Returns False when nothing changed."""
+    again when they are complete, and update the scores (storage.read_model; without a
+    `framework` the cell's stored results are only dropped). Returns False when nothing
+    changed."""
     new = answers.as_json()
     old = dict(checkin.answers or {})
     if new == old:
@@ -330,6 +326,8 @@ async def save_answers(
         )
     if checkin.status == CheckinStatus.SUBMITTED.value:
         await write_attendance(session, checkin, answers)
+    # Submitted before (and maybe reopened now) or now: the cell's scores change.
+    await read_model.checkin_changed(session, framework, checkin)
     return True
 
 
@@ -346,9 +344,15 @@ async def write_attendance(
 
 
 async def submit(
-    session: AsyncSession, checkin: Checkin, *, actor_account_id: int | None
+    session: AsyncSession,
+    checkin: Checkin,
+    *,
+    actor_account_id: int | None,
+    framework: Framework | None = None,
 ) -> list[str]:
-    """Submit a complete draft; returns the open questions instead when it is not complete."""
+    """Submit a complete draft; returns the open questions instead when it is not complete.
+    Its meeting score and its cell's results are updated in the same transaction
+    (storage.read_model; without a `framework` the cell's stored results are only dropped)."""
     answers = answers_of(checkin)
     missing = open_questions(answers)
     if missing:
@@ -368,6 +372,7 @@ async def submit(
         action="submit",
         after={"answers": checkin.answers},
     )
+    await read_model.checkin_changed(session, framework, checkin)
     return []
 
 

@@ -23,9 +23,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, read_model
 from storage.members import ACTIVE_STATUSES
 from storage.models import Initiative, Member, MemberStatus, OrgUnit, utcnow
+from storage.tree import under
 
 MAX_TITLE = 200
 MAX_TEXT = 2000  # description, benefit, result, reason: a few paragraphs, not a report
@@ -180,6 +181,7 @@ async def register(
     ]
     session.add_all(created)
     await session.flush()
+    await read_model.mark_year_stale(session, [cell_id], data.year)  # coverage of the year
     for ini in created:
         audit.record(
             session,
@@ -222,6 +224,7 @@ async def change_status(
         raise InitiativeError("a reason is required")
     before = _snapshot(ini)
     ini.status = status.value
+    await read_model.mark_year_stale(session, [ini.cell_id], ini.year)  # coverage, realised
     if status is S.COMPLETED:
         ini.result = clean_text(result)
         ini.realised_amount_vnd = realised_amount_vnd
@@ -402,7 +405,7 @@ async def _coverage_rows(
     stale planner statistics — right after a bulk import — PostgreSQL cannot pick a plan that
     re-runs an aggregate per member (measured: minutes instead of milliseconds).
     """
-    subtree = OrgUnit.path.startswith(root_path, autoescape=True)
+    subtree = under(root_path)
     result: dict[int, dict[str, int]] = {}
     members = await session.execute(
         select(Member.cell_id, func.count(Member.id))
@@ -463,9 +466,7 @@ async def coverage_by_cell(session: AsyncSession, unit_id: int, year: int) -> di
     if unit is None:
         return {}
     cell_ids = await session.scalars(
-        select(OrgUnit.id).where(
-            OrgUnit.path.startswith(unit.path, autoescape=True), OrgUnit.kind == "cell"
-        )
+        select(OrgUnit.id).where(under(unit.path), OrgUnit.kind == "cell")
     )
     rows = await _coverage_rows(session, unit.path, year)
     return {cid: _coverage(cid, year, rows.get(cid)) for cid in cell_ids.all()}

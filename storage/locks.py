@@ -1,4 +1,4 @@
-"""Period locks: a supervisor freezes a period's check-ins for the annual review.
+"""Period locks: a supervisor freezes (and lifts) a period's check-ins for the annual review.
 
 A lock on a unit covers every cell below it; a lock on a year covers its quarters and
 months, a quarter its months.
@@ -7,6 +7,8 @@ months, a quarter its months.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
@@ -24,7 +26,12 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import QueryableAttribute
 
+from domain.orgpath import path_ids
+from domain.periods import Period
+from storage import audit
 from storage.models import OrgUnit, PeriodLock
+from storage.scope import UnitRef
+from storage.tree import under_any
 
 DateColumn = ColumnElement[dt.date] | QueryableAttribute[dt.date]
 
@@ -61,7 +68,7 @@ async def ancestor_ids(session: AsyncSession, unit_id: int) -> list[int]:
     path = await session.scalar(select(OrgUnit.path).where(OrgUnit.id == unit_id))
     if path is None:
         return []
-    return [int(part) for part in path.strip("/").split("/") if part]
+    return path_ids(path)
 
 
 async def lock_for(session: AsyncSession, cell_id: int, month: dt.date) -> PeriodLock | None:
@@ -78,3 +85,82 @@ async def lock_for(session: AsyncSession, cell_id: int, month: dt.date) -> Perio
 
 async def is_locked(session: AsyncSession, cell_id: int, month: dt.date) -> bool:
     return await lock_for(session, cell_id, month) is not None
+
+
+# ---------------------------------------------------------------- setting and lifting
+
+
+async def lock_period(
+    session: AsyncSession, unit: UnitRef, period: Period, *, actor_account_id: int
+) -> bool:
+    """Freeze `period` for every cell under `unit`; False when already locked there."""
+    existing = await session.scalar(
+        select(PeriodLock.id).where(
+            PeriodLock.unit_id == unit.id, PeriodLock.period == period.label
+        )
+    )
+    if existing is not None:
+        return False
+    session.add(PeriodLock(unit_id=unit.id, period=period.label, locked_by=actor_account_id))
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity="period_lock",
+        entity_id=unit.id,
+        action="lock",
+        after={"unit": unit.code, "period": period.label},
+    )
+    return True
+
+
+@dataclass(frozen=True)
+class LockInfo:
+    id: int
+    unit_id: int
+    unit_code: str
+    unit_name: str
+    period: str
+    locked_at: dt.datetime
+
+
+async def locks_in_scope(session: AsyncSession, roots: Sequence[UnitRef]) -> list[LockInfo]:
+    """Locks set on units inside the caller's scope: the ones the caller may lift.
+
+    A lock on an ancestor of the caller's unit is out of reach: only that level or above
+    unlocks it.
+    """
+    if not roots:
+        return []
+    in_roots = under_any(r.path for r in roots)
+    rows = await session.execute(
+        select(PeriodLock, OrgUnit.code, OrgUnit.name)
+        .join(OrgUnit, OrgUnit.id == PeriodLock.unit_id)
+        .where(in_roots)
+        .order_by(PeriodLock.period.desc(), OrgUnit.code)
+    )
+    return [
+        LockInfo(lock.id, lock.unit_id, code, name, lock.period, lock.locked_at)
+        for lock, code, name in rows.all()
+    ]
+
+
+async def unlock(
+    session: AsyncSession, roots: Sequence[UnitRef], lock_id: int, *, actor_account_id: int
+) -> LockInfo | None:
+    """Lift a lock the caller may lift; None when it does not exist or is out of reach."""
+    lock = next((x for x in await locks_in_scope(session, roots) if x.id == lock_id), None)
+    if lock is None:
+        return None
+    row = await session.get(PeriodLock, lock_id)
+    if row is None:
+        return None
+    await session.delete(row)
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity="period_lock",
+        entity_id=lock.unit_id,
+        action="unlock",
+        before={"unit": lock.unit_code, "period": lock.period},
+    )
+    return lock

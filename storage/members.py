@@ -7,7 +7,7 @@ import unicodedata
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage import audit
+from storage import audit, read_model
 from storage.models import Member, MemberStatus
 
 MAX_NAME = 120
@@ -100,6 +100,8 @@ async def add_members(
         session.add(member)
         added.append(member)
     await session.flush()
+    # Active members count in every period's coverage and attendance figures.
+    await read_model.mark_stale(session, [cell_id])
     for member in added:
         audit.record(
             session,
@@ -133,6 +135,9 @@ async def set_status(
 ) -> None:
     before = member.status
     member.status = status.value
+    if before != status.value:
+        # Who is active changes every period's figures of the cell (coverage, at risk).
+        await read_model.mark_stale(session, [member.cell_id])
     audit.record(
         session,
         actor_account_id=actor_account_id,

@@ -5,7 +5,7 @@ the subtree, one aggregate over the check-ins, one over members, one over initia
 for members at risk. To give the same numbers on SQLite and PostgreSQL:
 
 * the SQL returns only integer sums and counts; ratios are divided in Python;
-* month and quarter bounds are computed in Python (storage.periods) and bound as parameters,
+* month and quarter bounds are computed in Python (domain.periods) and bound as parameters,
   no dialect date functions;
 * booleans are compared with ``IS true`` / ``IS NOT NULL``, which both dialects render.
 
@@ -17,7 +17,7 @@ initiative coverage or members at risk (as the initiatives issue defines coverag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,7 +25,10 @@ from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, s
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.framework import Standards
+from domain.framework import Standards
+from domain.orgpath import path_ids
+from domain.periods import Period, add_months, month_start
+from domain.scoring import CellMetrics, MeetingFacts
 from storage.models import (
     AttendanceMark,
     Checkin,
@@ -36,8 +39,7 @@ from storage.models import (
     OrgUnit,
     UnitKind,
 )
-from storage.periods import Period, add_months, month_start
-from storage.scoring import CellMetrics, MeetingFacts
+from storage.tree import cell_under, under
 
 RowsQuery = Select[*tuple[Any, ...]]
 ACTIVE_STATUSES = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
@@ -88,15 +90,16 @@ def _ratio(numerator: int, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
 
 
-def _in_subtree(path: str) -> ColumnElement[bool]:
-    return OrgUnit.path.startswith(path, autoescape=True)
+CellFilter = Callable[[InstrumentedAttribute[int]], ColumnElement[bool]]
 
 
-def _cell_in_subtree(cell_id: InstrumentedAttribute[int], path: str) -> ColumnElement[bool]:
-    """`cell_id` lies under `path`, as ``IN (SELECT id …)`` rather than a join: SQLite then
-    walks the (cell_id, …) index in cell order and groups by cell without a sort, which was
-    half the cost of the check-in aggregate; PostgreSQL plans it as the same hash join."""
-    return cell_id.in_(select(OrgUnit.id).where(_in_subtree(path)).scalar_subquery())
+def _scope(root_path: str, only: Sequence[int] | None) -> CellFilter:
+    """The cells the aggregates read: `root_path`'s subtree, or just the cells `only` lists
+    (the read model recomputes a few cells without reading their whole subtree)."""
+    if only is None:
+        return lambda cell_id: cell_under(cell_id, root_path)
+    ids = sorted(only)
+    return lambda cell_id: cell_id.in_(ids)
 
 
 def _active_member(member_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
@@ -122,11 +125,11 @@ def risk_window(period: Period, as_of: dt.date, months: int) -> tuple[dt.date, d
 
 async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]:
     """The cells in `root`'s subtree, each with its grassroots committee (one query)."""
-    ancestor_ids = [int(part) for part in root.path.strip("/").split("/") if part]
+    ancestor_ids = path_ids(root.path)
     rows = (
         await session.execute(
             select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.path).where(
-                or_(_in_subtree(root.path), OrgUnit.id.in_(ancestor_ids))
+                or_(under(root.path), OrgUnit.id.in_(ancestor_ids))
             )
         )
     ).all()
@@ -158,7 +161,7 @@ async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]
 
 def _committee(by_id: Mapping[int, Any], parent_path: str) -> Any:
     """The nearest grassroots unit on `parent_path` (the parent itself when there is none)."""
-    chain = [int(p) for p in parent_path.strip("/").split("/") if p]
+    chain = path_ids(parent_path)
     return next(
         (by_id[i] for i in reversed(chain) if i in by_id and by_id[i][3] == "grassroots"),
         by_id.get(chain[-1]) if chain else None,
@@ -169,7 +172,7 @@ def _committee(by_id: Mapping[int, Any], parent_path: str) -> Any:
 
 
 def _checkin_query(
-    root_path: str, period: Period, as_of: dt.date, standards: Standards
+    within: CellFilter, period: Period, as_of: dt.date, standards: Standards
 ) -> tuple[RowsQuery, list[Period]]:
     c = Checkin
     held = c.held.is_(True)
@@ -230,7 +233,7 @@ def _checkin_query(
     query = (
         select(c.cell_id, *columns)
         .where(
-            _cell_in_subtree(c.cell_id, root_path),
+            within(c.cell_id),
             c.status == CheckinStatus.SUBMITTED.value,
             c.month >= period.start,
             c.month < period.end,
@@ -248,15 +251,18 @@ async def compute_metrics(
     standards: Standards,
     as_of: dt.date,
     cells: Sequence[CellInfo] | None = None,
+    only: Sequence[int] | None = None,
 ) -> dict[int, CellMetrics]:
-    """Metrics of every cell under `root` (or `root` itself, if a cell) for `period`.
+    """Metrics of every cell under `root` (or `root` itself, if a cell) for `period`; with
+    `only`, of just those cells (then `cells` must be given and list them).
 
     `as_of` decides which months and quarters are due: those that have ended, plus the
     current one if the cell already reported it (a meeting later this month is not missed).
     """
     if cells is None:
         cells = await cells_in_scope(session, root)
-    query, quarters = _checkin_query(root.path, period, as_of, standards)
+    within = _scope(root.path, only)
+    query, quarters = _checkin_query(within, period, as_of, standards)
     checkin_result = await session.execute(query)
     names = list(checkin_result.keys())
     # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
@@ -269,7 +275,7 @@ async def compute_metrics(
         int(cell_id): int(active)
         for cell_id, active in await session.execute(
             select(Member.cell_id, _count(Member.status.in_(ACTIVE_STATUSES)))
-            .where(_cell_in_subtree(Member.cell_id, root.path))
+            .where(within(Member.cell_id))
             .group_by(Member.cell_id)
         )
     }
@@ -289,7 +295,7 @@ async def compute_metrics(
                     _sum(completed, func.coalesce(i.realised_amount_vnd, 0)).label("realised"),
                 )
                 .where(
-                    _cell_in_subtree(i.cell_id, root.path),
+                    within(i.cell_id),
                     i.year == period.year,
                     _active_member(i.member_id),
                 )
@@ -301,7 +307,7 @@ async def compute_metrics(
     window = risk_window(period, as_of, standards.risk_window_months)
     at_risk_rows: dict[int, int] = {
         int(cell_id): int(n)
-        for cell_id, n in await session.execute(_at_risk_count_query(root.path, window, standards))
+        for cell_id, n in await session.execute(_at_risk_count_query(within, window, standards))
     }
 
     ended_months = [m for m in period.months() if add_months(m, 1) <= as_of]
@@ -399,9 +405,9 @@ def _add_checkin_metrics(
 
 
 def _absences_query(
-    root_path: str, window: tuple[dt.date, dt.date], standards: Standards
+    within: CellFilter, window: tuple[dt.date, dt.date], standards: Standards
 ) -> Subquery:
-    """(cell_id, member_id, months) of the active members under `root_path` with an unexcused
+    """(cell_id, member_id, months) of the active members of the cells `within` with an unexcused
     absence in `risk_months` or more distinct months of `window`, as a subquery."""
     months = func.count(func.distinct(Checkin.month))
     return (
@@ -412,7 +418,7 @@ def _absences_query(
         )
         .join(Checkin, Checkin.id == AttendanceMark.checkin_id)
         .where(
-            _cell_in_subtree(Checkin.cell_id, root_path),
+            within(Checkin.cell_id),
             AttendanceMark.status == "unexcused",
             Checkin.status == CheckinStatus.SUBMITTED.value,
             Checkin.month >= window[0],
@@ -426,9 +432,9 @@ def _absences_query(
 
 
 def _at_risk_count_query(
-    root_path: str, window: tuple[dt.date, dt.date], standards: Standards
+    within: CellFilter, window: tuple[dt.date, dt.date], standards: Standards
 ) -> RowsQuery:
-    absent = _absences_query(root_path, window, standards)
+    absent = _absences_query(within, window, standards)
     return select(absent.c.cell_id, func.count()).group_by(absent.c.cell_id)
 
 
@@ -438,7 +444,7 @@ async def members_at_risk(
     """Active members of `cell` with an unexcused absence in `risk_months` or more of the
     `risk_window_months` months up to `as_of` (early warning before being struck off)."""
     window = risk_window(Period.of("month", as_of), as_of, standards.risk_window_months)
-    absent = _absences_query(cell.path, window, standards)
+    absent = _absences_query(_scope(cell.path, None), window, standards)
     rows = await session.execute(
         select(absent.c.member_id, Member.full_name, absent.c.months)
         .join(Member, Member.id == absent.c.member_id)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -211,7 +212,7 @@ class CheckinStatus(enum.StrEnum):
 class Checkin(Base):
     """One monthly meeting report of a cell.
 
-    `answers` holds the versioned, pydantic-validated record (storage.checkin_schema).
+    `answers` holds the versioned, pydantic-validated record (domain.checkin_schema).
     The scalar columns below are denormalised from it on every save, so that scoring can
     aggregate in SQL without parsing JSON.
     """
@@ -268,6 +269,12 @@ class Checkin(Base):
     admitted: Mapped[int | None] = mapped_column(Integer)
     discipline: Mapped[int | None] = mapped_column(Integer)
     solidarity: Mapped[int | None] = mapped_column(Integer)
+
+    # The meeting's rubric score (domain.scoring.score_meeting), stored when it is submitted
+    # or edited; `score_version` is the framework version it was computed with
+    # (storage.read_model): a score of another version is recomputed before it is read.
+    meeting_score: Mapped[float | None] = mapped_column(Float)
+    score_version: Mapped[str | None] = mapped_column(String(32))
 
 
 class AttendanceMark(Base):
@@ -420,3 +427,44 @@ class Broadcast(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- read model (migration 0005)
+
+
+class CellResult(Base):
+    """One cell's scored result for one period: the read model supervisors' views read
+    (storage.read_model keeps it up to date; every figure is computed by domain.scoring).
+
+    A row is current when its `framework_version` is the framework's and its `as_of_month`
+    is the month the period is seen from (a period still running depends on today's month:
+    the meetings due so far, the members-at-risk window); otherwise it is recomputed.
+    """
+
+    __tablename__ = "cell_results"
+    __table_args__ = (Index("ix_cell_results_period", "period_kind", "period_start"),)
+
+    cell_id: Mapped[int] = mapped_column(
+        ForeignKey("org_units.id", ondelete="CASCADE"), primary_key=True
+    )
+    period_kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # month|quarter|year
+    period_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    as_of_month: Mapped[dt.date] = mapped_column(Date)
+    framework_version: Mapped[str] = mapped_column(String(32))
+    no_data: Mapped[bool] = mapped_column(Boolean)
+    total: Mapped[float | None] = mapped_column(Float)
+    band: Mapped[str | None] = mapped_column(String(32))
+    four_good: Mapped[bool | None] = mapped_column(Boolean)
+    # JSON texts, parsed only when read: the criteria's points in framework order, and the
+    # CellMetrics that rebuild the criteria's indicators and the reasons exactly.
+    criteria: Mapped[str] = mapped_column(Text)
+    metrics: Mapped[str] = mapped_column(Text)
+    # /summary's activity over the months due: submitted check-ins, of them regular reports,
+    # the sum and count of held meetings' scores, present / expected over held meetings.
+    meetings: Mapped[int] = mapped_column(Integer)
+    reports: Mapped[int] = mapped_column(Integer)
+    score_sum: Mapped[float] = mapped_column(Float)
+    scored: Mapped[int] = mapped_column(Integer)
+    present: Mapped[int] = mapped_column(Integer)
+    expected: Mapped[int] = mapped_column(Integer)
+    computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

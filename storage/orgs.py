@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage import audit
 from storage.models import Account, Member, MemberStatus, OrgUnit, RoleGrant
 from storage.orgfile import RowError, UnitRow, validate_rows
+from storage.tree import under
 
 
 @dataclass
@@ -22,21 +23,6 @@ class ImportReport:
 
 async def get_unit_by_code(session: AsyncSession, code: str) -> OrgUnit | None:
     return await session.scalar(select(OrgUnit).where(OrgUnit.code == code))
-
-
-async def get_unit(session: AsyncSession, unit_id: int) -> OrgUnit | None:
-    return await session.get(OrgUnit, unit_id)
-
-
-def subtree_filter(unit: OrgUnit):  # type: ignore[no-untyped-def]
-    """A WHERE clause selecting `unit` and every unit below it."""
-    return OrgUnit.path.startswith(unit.path, autoescape=True)
-
-
-async def is_within(session: AsyncSession, unit_id: int, ancestor_id: int) -> bool:
-    unit = await session.get(OrgUnit, unit_id)
-    ancestor = await session.get(OrgUnit, ancestor_id)
-    return unit is not None and ancestor is not None and unit.path.startswith(ancestor.path)
 
 
 async def import_units(
@@ -134,7 +120,7 @@ async def tree_lines(session: AsyncSession, root: OrgUnit | None) -> list[TreeLi
     """The (sub)tree in display order with active member counts and role holders."""
     query = select(OrgUnit)
     if root is not None:
-        query = query.where(subtree_filter(root))
+        query = query.where(under(root.path))
     units = (await session.scalars(query)).all()
     ids = [u.id for u in units]
     counts = dict(
@@ -180,15 +166,3 @@ async def tree_lines(session: AsyncSession, root: OrgUnit | None) -> list[TreeLi
 
     walk(None, 0)
     return lines
-
-
-async def cells_under(session: AsyncSession, unit: OrgUnit) -> list[OrgUnit]:
-    query = (
-        select(OrgUnit).where(subtree_filter(unit), OrgUnit.kind == "cell").order_by(OrgUnit.code)
-    )
-    return list((await session.scalars(query)).all())
-
-
-async def children_of(session: AsyncSession, unit_id: int) -> list[OrgUnit]:
-    query = select(OrgUnit).where(OrgUnit.parent_id == unit_id).order_by(OrgUnit.code)
-    return list((await session.scalars(query)).all())

@@ -4,21 +4,35 @@ Payload conventions (rendered by the dispatcher in the recipient's language at s
 - ``{"text": "..."}``: a text already written by a person (a broadcast);
 - ``{"key": "catalog.key", "values": {...}}``: a catalog message, formatted with values;
 - optional ``"buttons": [[["catalog.key", "callback:data"], ...], ...]``: inline buttons
-  whose labels are catalog keys.
+  whose labels are catalog keys (the reminder planner's payloads);
+- a `Notice` (``{"notice": ...}``): facts only, written by storage; the dispatcher turns it
+  into text and buttons (bot/notices.py), so storage holds no catalog key, HTML or callback.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, Literal, NotRequired, TypedDict
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import clock
 from storage.models import OutboxMessage, OutboxStatus
+
+NoticeKind = Literal["nudge", "review_ok", "review_issues"]
+
+
+class Notice(TypedDict):
+    """An outbox payload about one cell's month, stored as facts (plain text, not HTML)."""
+
+    notice: NoticeKind
+    cell_id: int
+    cell: str  # the cell's name
+    month: str  # YYYY-MM
+    comment: NotRequired[str]  # a review's comment ("" when none)
 
 
 async def enqueue(
@@ -28,7 +42,7 @@ async def enqueue(
     kind: str,
     chat_id: int,
     due_at: dt.datetime,
-    payload: dict[str, Any],
+    payload: Mapping[str, Any],
     cell_id: int | None = None,
     account_id: int | None = None,
     occurrence: dt.datetime | None = None,
@@ -45,7 +59,7 @@ async def enqueue(
             kind=kind,
             chat_id=chat_id,
             due_at=due_at,
-            payload=payload,
+            payload=dict(payload),
             cell_id=cell_id,
             account_id=account_id,
             occurrence=occurrence,
@@ -59,15 +73,3 @@ async def enqueue(
         .returning(OutboxMessage.id)
     )
     return (await session.execute(stmt)).scalar_one_or_none() is not None
-
-
-async def pending_for_cell(session: AsyncSession, cell_id: int) -> list[OutboxMessage]:
-    query = (
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.cell_id == cell_id,
-            OutboxMessage.status == OutboxStatus.PENDING.value,
-        )
-        .order_by(OutboxMessage.due_at)
-    )
-    return list((await session.scalars(query)).all())

@@ -1,47 +1,59 @@
 """Scoring as a service: what the CLI, the check-in handler and supervisor views call.
 
-It wires the SQL metrics (storage.metrics) to the pure scoring (storage.scoring): one pass of
-aggregate queries for a whole subtree, then Python over the rows.
+Cells' results come from the read model (storage.read_model): stored rows for the cells
+shown (computed by the SQL metrics and the pure scoring when missing or not current), then
+the committees' aggregates and the "excellent" cap in Python over those rows.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import clock
-from storage.framework import Framework
-from storage.metrics import CellInfo, cells_in_scope, compute_metrics, meeting_facts
-from storage.models import OrgUnit, UnitKind
-from storage.periods import Period
-from storage.scoring import (
+from domain.framework import Framework
+from domain.orgpath import path_ids
+from domain.periods import Period
+from domain.scoring import (
     CellMetrics,
     GrassrootsResult,
     MeetingScore,
     PeriodResult,
-    score_cells,
     score_grassroots,
     score_meeting,
 )
+from storage.metrics import CellInfo, cells_in_scope, meeting_facts
+from storage.models import OrgUnit, UnitKind
+from storage.read_model import StoredRow, read_results, results_of
 
 
 class UnknownUnitError(LookupError):
     """No unit has the given code."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class CellScore:
     cell: CellInfo
     period: str
-    metrics: CellMetrics
     result: PeriodResult
     # In the capped ("excellent") band while its grassroots committee has more such cells
     # than the cap allows: for the committee to decide; the band is not changed.
     cap_flag: bool = False
+    # The stored metrics, parsed when `metrics` is first read (one cell's view, JSON output):
+    # a province's summary never reads them.
+    load_metrics: Callable[[], CellMetrics] = field(
+        default=lambda: CellMetrics(0), repr=False, compare=False
+    )
+
+    @cached_property
+    def metrics(self) -> CellMetrics:
+        return self.load_metrics()
 
 
 @dataclass(frozen=True)
@@ -78,7 +90,7 @@ async def _committee_scope(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
     """
     if unit.kind != UnitKind.CELL.value:
         return unit
-    ancestor_ids = [int(p) for p in unit.path.strip("/").split("/") if p][:-1]
+    ancestor_ids = path_ids(unit.path)[:-1]
     if not ancestor_ids:
         return unit
     ancestors = {
@@ -92,18 +104,23 @@ async def _committee_scope(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
     return ancestors.get(ancestor_ids[-1], unit)
 
 
-async def _scored(
+async def _rows(
     session: AsyncSession, framework: Framework, unit_code: str, period: Period, as_of: dt.date
-) -> tuple[OrgUnit, list[CellInfo], dict[int, CellMetrics], dict[int, PeriodResult]]:
-    """The unit, the cells of its committee scope, and their metrics and results by cell id."""
+) -> tuple[OrgUnit, list[CellInfo], dict[int, StoredRow]]:
+    """The unit, the cells of its committee scope, and their stored rows by cell id."""
     unit = await _unit(session, unit_code)
     scope = await _committee_scope(session, unit)
     cells = await cells_in_scope(session, scope)
-    metrics = await compute_metrics(
-        session, scope, period, standards=framework.standards, as_of=as_of, cells=cells
-    )
-    scored = score_cells(framework, [metrics[c.id] for c in cells], period.kind)
-    return unit, cells, metrics, {c.id: r for c, r in zip(cells, scored, strict=True)}
+    return unit, cells, await read_results(session, framework, scope, cells, period, as_of)
+
+
+async def _scored(
+    session: AsyncSession, framework: Framework, unit_code: str, period: Period, as_of: dt.date
+) -> tuple[OrgUnit, list[CellInfo], dict[int, StoredRow], dict[int, PeriodResult]]:
+    """`_rows`, and the cells' results by cell id."""
+    unit, cells, rows = await _rows(session, framework, unit_code, period, as_of)
+    results = results_of(framework, period.kind, [rows[c.id] for c in cells])
+    return unit, cells, rows, {c.id: r for c, r in zip(cells, results, strict=True)}
 
 
 async def score_tree(
@@ -115,8 +132,20 @@ async def score_tree(
     as_of: dt.date | None = None,
 ) -> ScoreReport:
     """Scores of every cell under `unit_code` (or of that cell) and of their committees."""
+    return (await score_tree_rows(session, framework, unit_code, period, as_of=as_of))[0]
+
+
+async def score_tree_rows(
+    session: AsyncSession,
+    framework: Framework,
+    unit_code: str,
+    period: Period,
+    *,
+    as_of: dt.date | None = None,
+) -> tuple[ScoreReport, dict[int, StoredRow]]:
+    """`score_tree`, and the stored rows of its cells (the activity /summary shows)."""
     as_of = as_of or clock.today()
-    unit, cells, metrics, results = await _scored(session, framework, unit_code, period, as_of)
+    unit, cells, rows, results = await _scored(session, framework, unit_code, period, as_of)
 
     by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
     for cell in cells:
@@ -135,10 +164,10 @@ async def score_tree(
         cap = committees[cell.group_id].result.cap
         flagged = cap is not None and cap.exceeded and results[cell.id].band == cap.band
         cell_scores.append(
-            CellScore(cell, period.label, metrics[cell.id], results[cell.id], flagged)
+            CellScore(cell, period.label, results[cell.id], flagged, rows[cell.id].metrics)
         )
     wanted_groups = list(dict.fromkeys(c.group_id for c in wanted))
-    return ScoreReport(
+    report = ScoreReport(
         unit_code=unit.code,
         unit_name=unit.name,
         unit_kind=unit.kind,
@@ -147,6 +176,7 @@ async def score_tree(
         cells=cell_scores,
         committees=[committees[g] for g in wanted_groups],
     )
+    return report, rows
 
 
 async def cell_totals(
@@ -160,8 +190,8 @@ async def cell_totals(
     """The total of every cell under `unit_code` (`score_tree`'s cells, in tree order), for
     a ranking: without the committees' aggregates and the cap flags it does not show."""
     as_of = as_of or clock.today()
-    unit, cells, _, results = await _scored(session, framework, unit_code, period, as_of)
-    return [(c, results[c.id].total) for c in cells if c.path.startswith(unit.path)]
+    unit, cells, rows = await _rows(session, framework, unit_code, period, as_of)
+    return [(c, rows[c.id].total) for c in cells if c.path.startswith(unit.path)]
 
 
 async def score_units(

@@ -159,7 +159,7 @@ def _seed_in_child(url: str, months: int, seed: int, shape: Any, end_month: Any)
     """Migrate and seed in a separate process, so the seed's memory never counts as ours
     (the last month is the parent's: its clock may be pinned, as in the pinned-date tests)."""
     from storage.db import create_engine, create_session_factory, upgrade_to_head
-    from storage.province_seed import seed_province
+    from storage.synthetic.province import seed_province
 
     upgrade_to_head(url)
 
@@ -187,7 +187,7 @@ def _seed_in_child(url: str, months: int, seed: int, shape: Any, end_month: Any)
 async def seed_database(url: str, *, months: int, seed: int, shape: Any) -> str:
     """The province with `months` of history ending last month (by the bot's clock)."""
     from domain import clock
-    from storage.periods import add_months, month_start
+    from domain.periods import add_months, month_start
 
     end_month = add_months(month_start(clock.today()), -1)
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:

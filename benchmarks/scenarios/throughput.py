@@ -332,9 +332,9 @@ class SecretaryRun(ChatRun):
 async def pick_secretaries(sessions: Any, count: int) -> list[SecretaryRun]:
     """Secretaries of cells that reported last month and not yet this month, with rosters
     of at least 12 active members (the script taps "8 speakers"), spread over the province."""
+    from domain.periods import add_months, month_start
     from storage.members import ACTIVE_STATUSES
     from storage.models import Account, Checkin, Member, RoleGrant
-    from storage.periods import add_months, month_start
 
     this_month = month_start(clock.today())
     last_month = add_months(this_month, -1)
@@ -379,8 +379,8 @@ async def pick_secretaries(sessions: Any, count: int) -> list[SecretaryRun]:
 async def submitted_now(sessions: Any, cell_ids: list[int]) -> int:
     from sqlalchemy import func
 
+    from domain.periods import month_start
     from storage.models import Checkin
-    from storage.periods import month_start
 
     async with sessions() as session:
         return int(

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from storage.checkin_schema import CheckinAnswers, parse_answers
+from domain.checkin_schema import CheckinAnswers, parse_answers
 from storage.models import Checkin
 from tests.harness import ApiCall, Driver, TgUser
 

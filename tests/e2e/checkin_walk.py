@@ -4,7 +4,7 @@ Shared by the durability tests, which stop a check-in at every answer (kill the 
 fail a Bot API call) and then look for that answer in the database. Buttons are found by
 their callback data (``ci:a:<draft>:<version>:<question>:<value>``, see
 handlers/checkin_steps.py), so the walk does not depend on the user's language; the columns
-are those of `CheckinAnswers.to_columns()` (storage/checkin_schema.py).
+are those of `CheckinAnswers.to_columns()` (domain/checkin_schema.py).
 
 The walk takes every kind of answer: the button that creates the draft, choice and yes/no
 buttons, typed dates, numbers and text, the attendance toggles and "done", an absence reason,
@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from storage.checkin_schema import CheckinAnswers, first_open, parse_answers
+from domain.checkin_schema import CheckinAnswers, first_open, parse_answers
 from storage.db import SessionFactory
 from storage.models import Checkin
 

@@ -8,7 +8,7 @@ import time
 from sqlalchemy import select
 
 from domain import clock
-from storage.checkin_schema import parse_answers
+from domain.checkin_schema import parse_answers
 from storage.models import Account, Checkin, Member, RoleGrant
 from storage.orgfile import UnitRow
 from storage.orgs import get_unit_by_code, import_units

@@ -15,7 +15,7 @@ from telegram import Update
 from bot.i18n import t
 from bot.update_processor import ChatOrderedUpdateProcessor
 from domain import clock
-from storage.checkin_schema import parse_answers
+from domain.checkin_schema import parse_answers
 from storage.db import SessionFactory
 from storage.models import Checkin
 from tests.e2e.test_checkin_load import build_org, expected

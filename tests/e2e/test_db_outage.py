@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from bot.i18n import t
-from storage.checkin_schema import parse_answers
+from domain.checkin_schema import parse_answers
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.models import Checkin
 from tests.conftest import PG_URL

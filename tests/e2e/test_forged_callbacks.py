@@ -124,7 +124,7 @@ VALUES = [
     "sc:h:{cell}:d15:2147483648",
     "sc:mvs:{cell}:2026-01:2147483648:1930",
 ]
-# str.isdigit() is true for "²", and int("²") raises: handlers/checkin_steps.py
+# str.isdigit() is true for "²", and int("²") raises: domain/checkin_rules.py
 # (`value.isdigit() and int(value)`, the duration button) and handlers/schedule.py (`_hhmm`)
 # end in the error handler. Routed to the lead; flip to VALUES when fixed.
 DIGIT_LOOKALIKES = ["ci:a:{id}:{ver}:duration:²", "sc:save:{cell}:d15:²²²²"]

@@ -14,8 +14,8 @@ import openpyxl
 
 from bot.cli import build_parser
 from bot.cli_report import build
-from storage.framework import default_framework
-from storage.periods import Period
+from domain.framework import default_framework
+from domain.periods import Period
 from tests.e2e.test_supervisor_views import SUP_ABOVE, label, sv_driver, world
 from tests.harness import Driver, texts
 

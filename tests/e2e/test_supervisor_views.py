@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import clock
+from domain.periods import add_months
 from storage.db import SessionFactory
 from storage.models import (
     AttendanceMark,
@@ -27,7 +28,6 @@ from storage.models import (
     OutboxMessage,
     PeriodLock,
 )
-from storage.periods import add_months
 from tests.factories import Org, onboard, small_org
 from tests.harness import (
     Driver,
@@ -479,7 +479,7 @@ async def test_review_approve_and_has_issues(sv_driver: Driver) -> None:
         notes = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "review"))).all()
     # C01 has a secretary on the bot (C02 has none): one note, with a "fix" button.
     assert [n.chat_id for n in notes] == [SEC_IN.id]
-    assert notes[0].payload["key"] == "sv.review.notify_ok"
+    assert notes[0].payload["notice"] == "review_ok"
     calls = await sv_driver.send(SUP_UNIT, "/review")
     assert "</b> 1" in texts(calls)
 

@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.run import Plan, run_database
 from benchmarks.scenarios.throughput import Levels
-from storage.province_seed import ProvinceShape
+from storage.synthetic.province import ProvinceShape
 
 PG_URL = os.environ.get("CELLBOT_TEST_DATABASE_URL")
 

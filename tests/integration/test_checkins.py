@@ -6,12 +6,12 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from domain.checkin_schema import CheckinAnswers
+from domain.periods import parse_period
 from storage import checkins as store
-from storage.checkin_schema import CheckinAnswers
 from storage.db import SessionFactory
 from storage.models import AttendanceMark, AuditEntry, Checkin, Member, PeriodLock
 from storage.orgs import get_unit_by_code
-from storage.periods import parse_period
 from tests.factories import small_org
 
 MAY = dt.date(2026, 5, 1)

@@ -23,9 +23,9 @@ from bot.cli import build_parser
 from bot.cli_db import health_checks
 from bot.settings import Settings
 from domain import clock
+from domain.framework import DEFAULT_FRAMEWORK_PATH
 from schedules.jobs import tick
 from storage.db import SessionFactory
-from storage.framework import DEFAULT_FRAMEWORK_PATH
 from storage.health import last_dispatcher_tick, record_dispatcher_tick
 from tests.conftest import PG_URL
 from tests.harness import Driver

@@ -10,24 +10,15 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
+from bot.export_xlsx import Column, Labels, Sheet, csv_bytes, workbook_bytes
 from bot.i18n import t
 from bot.render_scores import reason_text
+from domain.framework import load_framework
+from domain.periods import Period
 from storage.db import SessionFactory
-from storage.export import (
-    INT,
-    NUM,
-    TEXT,
-    Column,
-    Labels,
-    Sheet,
-    collect,
-    csv_bytes,
-    workbook_bytes,
-)
-from storage.framework import load_framework
+from storage.export import INT, NUM, TEXT, collect
 from storage.models import Checkin, OrgUnit
-from storage.periods import Period
-from storage.supervision import UnitRef
+from storage.scope import UnitRef
 from tests.factories import small_org
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -94,7 +85,7 @@ def test_every_risky_text_is_plain_in_xlsx_and_csv() -> None:
     assert {(r[1], r[2]) for r in rows[1:-1]} == {("-3", "-1.5")}  # numbers stay numbers
 
     # The same rows through the XLSX writer (the scores sheet of a real export).
-    from storage import export
+    from bot import export_xlsx as export
 
     book = openpyxl.Workbook(write_only=True)
     ws = book.create_sheet("x")

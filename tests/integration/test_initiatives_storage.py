@@ -244,9 +244,9 @@ def test_clean_title() -> None:
 async def test_demo_seed_spreads_coverage_and_is_idempotent(
     session_factory: SessionFactory,
 ) -> None:
-    from storage.demo import seed_demo
-    from storage.demo_initiatives import seed_demo_initiatives
     from storage.orgs import get_unit_by_code
+    from storage.synthetic.demo import seed_demo
+    from storage.synthetic.demo_initiatives import seed_demo_initiatives
 
     async with session_factory.begin() as session:
         await seed_demo(session, seed=2024)

@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from domain.framework import Standards, load_framework
+from domain.periods import parse_period
 from storage.db import SessionFactory
-from storage.framework import Standards, load_framework
 from storage.metrics import (
     cells_in_scope,
     compute_metrics,
@@ -22,7 +23,6 @@ from storage.metrics import (
     members_at_risk,
 )
 from storage.models import AttendanceMark, Checkin, Initiative, Member, OrgUnit
-from storage.periods import parse_period
 from storage.score_service import (
     UnknownUnitError,
     cell_totals,

@@ -10,9 +10,10 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.checkin_schema import parse_answers
+from domain.checkin_schema import parse_answers
+from domain.framework import default_framework
+from domain.periods import Period
 from storage.db import SessionFactory
-from storage.framework import default_framework
 from storage.models import (
     Account,
     AttendanceMark,
@@ -24,15 +25,14 @@ from storage.models import (
     OrgUnit,
     RoleGrant,
 )
-from storage.periods import Period
-from storage.province_seed import (
+from storage.score_service import score_tree
+from storage.synthetic.province import (
     ROOT_CODE,
     SYNTHETIC_TELEGRAM_BASE,
     ProvinceShape,
     seed_province,
     split,
 )
-from storage.score_service import score_tree
 
 SHAPE = ProvinceShape(districts=3, grassroots=8, cells=30, members=700)
 END = dt.date(2025, 12, 1)

@@ -1,41 +1,32 @@
-"""storage.supervision on SQLite and PostgreSQL: scope, SQL meeting scores, summary, ranking,
-missing reports, locks, reviews and broadcasts."""
+"""What supervisors see and do, on SQLite and PostgreSQL: scope (storage.scope), summary and
+ranking (storage.supervision), missing reports and broadcasts (storage.broadcasts), locks
+(storage.locks) and reviews (storage.reviews)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import random
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from bot.notices import as_message
+from domain.framework import default_framework
+from domain.periods import Period, month_start
 from storage.accounts import Grant, add_grant, ensure_account
-from storage.db import SessionFactory
-from storage.framework import default_framework
-from storage.locks import is_locked
-from storage.models import AuditEntry, Checkin, OutboxMessage
-from storage.periods import Period, add_months, month_start
-from storage.scoring import MeetingFacts, score_meeting
-from storage.supervision import (
-    UnitRef,
-    activity_by_cell,
+from storage.broadcasts import (
     broadcast_recipients,
     create_broadcast,
     delivery_report,
-    find_cells,
-    lock_period,
-    locks_in_scope,
-    meeting_rows_query,
     missing_cells,
-    ranking,
     remind_missing,
-    scope_roots,
-    set_review,
-    summary,
-    unlock,
-    visible_unit,
 )
+from storage.db import SessionFactory
+from storage.locks import is_locked, lock_period, locks_in_scope, unlock
+from storage.models import AuditEntry, Checkin, OutboxMessage
+from storage.reviews import set_review
+from storage.scope import UnitRef, find_cells, scope_roots, visible_unit
+from storage.supervision import ranking, summary
 from tests.factories import Org, small_org
 
 FW = default_framework()
@@ -127,63 +118,6 @@ async def test_scope_is_the_subtree_and_refusals_look_alike(
         assert [c.code for c in await find_cells(s, roots, "qn-bl-lh-c02")] == ["QN-BL-LH-C02"]
 
 
-# ---------------------------------------------------------------- SQL meeting score
-
-
-def random_facts(rng: random.Random) -> dict[str, Any]:
-    def maybe(value: Any) -> Any:
-        return None if rng.random() < 0.15 else value
-
-    expected = rng.choice([0, 5, 12, 20, 31])
-    return {
-        "held": rng.random() < 0.9,
-        "meeting_type": maybe(rng.choice(["regular", "thematic", "combined"])),
-        "duration_min": maybe(rng.choice([45, 89, 90, 119, 120, 150])),
-        "pre_meeting": maybe(rng.random() < 0.7),
-        "content_prepared": maybe(rng.random() < 0.7),
-        "draft_resolution": maybe(rng.random() < 0.6),
-        "expected_count": maybe(expected),
-        "present_count": maybe(rng.randint(0, max(expected, 1))),
-        "absent_unexcused": maybe(rng.randint(0, 3)),
-        "dues_status": maybe(rng.choice(["all", "some", "none"])),
-        "current_affairs": maybe(rng.random() < 0.8),
-        "ho_chi_minh": maybe(rng.random() < 0.8),
-        "speakers": maybe(rng.randint(0, 10)),
-        "commended": maybe(rng.randint(0, 2)),
-        "criticised": maybe(rng.randint(0, 1)),
-        "assessed": maybe(rng.random() < 0.7),
-        "resolution_impl": maybe(rng.choice(["full", "mostly", "partly", "not"])),
-        "resolution_adopted": maybe(rng.random() < 0.8),
-        "minutes_complete": maybe(rng.random() < 0.8),
-    }
-
-
-async def test_sql_meeting_score_matches_python(session_factory: SessionFactory) -> None:
-    org = await small_org(session_factory, members_per_cell=0)
-    rng = random.Random(7)
-    facts_by_month: dict[dt.date, dict[str, Any]] = {}
-    async with session_factory.begin() as s:
-        for i in range(120):
-            month = add_months(dt.date(2016, 1, 1), i)
-            facts = random_facts(rng)
-            facts_by_month[month] = facts
-            s.add(Checkin(cell_id=org.cells["C01"], month=month, status="submitted", **facts))
-    async with session_factory() as s:
-        q = meeting_rows_query(FW)
-        rows = (await s.execute(select(q.c.month, q.c.score))).all()
-    assert len(rows) == 120
-    scored = 0
-    for month, sql_score in rows:
-        expected = score_meeting(FW, MeetingFacts(**facts_by_month[month])).score
-        if expected is None:
-            assert sql_score is None, month
-        else:
-            scored += 1
-            # Python rounds each section to 0.1 before the total: allow that much drift.
-            assert sql_score == pytest.approx(expected, abs=0.25), month
-    assert scored > 60
-
-
 # ---------------------------------------------------------------- summary and ranking
 
 
@@ -232,10 +166,9 @@ async def test_summary_of_a_quarter_counts_started_months(session_factory: Sessi
     async with session_factory() as s:
         commune = await unit(s, org.grassroots["LH"])
         q2 = await summary(s, FW, commune, Period("quarter", 2026, 2), AS_OF)
-        activity = await activity_by_cell(s, FW, commune.path, MAY, dt.date(2026, 6, 1))
     # April and May have started by 20 May; June has not.
     assert (q2.total.submitted, q2.total.expected) == (2, 4)
-    assert activity[org.cells["C01"]].submitted == 1  # the thematic slot is not a report
+    assert q2.activity[org.cells["C01"]].submitted == 1  # the thematic slot is not a report
 
 
 async def test_ranking_with_movement(session_factory: SessionFactory) -> None:
@@ -308,7 +241,10 @@ async def test_missing_and_remind_once_a_day(session_factory: SessionFactory) ->
         assert tomorrow == (1, 1)
         nudges = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "nudge"))).all()
         assert len(nudges) == 2 and all(n.chat_id == 501 for n in nudges)
-        assert nudges[0].payload["buttons"][0][0][1] == f"ci:start:{org.cells['C02']}:2026-05"
+        # Stored as facts; the dispatcher's rendering (bot.notices) adds the button.
+        assert nudges[0].payload["notice"] == "nudge"
+        rendered = as_message(nudges[0].payload)
+        assert rendered["buttons"][0][0][1] == f"ci:start:{org.cells['C02']}:2026-05"
 
 
 # ---------------------------------------------------------------- locks, review, broadcast
@@ -364,9 +300,12 @@ async def test_review_notifies_secretaries(session_factory: SessionFactory) -> N
         )
         rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "review"))).all()
         assert sorted(r.chat_id for r in rows) == [701, 702]
-        assert rows[0].payload["key"] == "sv.review.notify_issues"
-        # Stored as typed; escaped in the payload because catalog texts are sent as HTML.
-        assert rows[0].payload["values"]["comment"] == "Thiếu biên bản &lt;b&gt; &amp; ký"
+        # Stored as typed; escaped when rendered because catalog texts are sent as HTML.
+        assert rows[0].payload["comment"] == "Thiếu biên bản <b> & ký"
+        rendered = as_message(rows[0].payload)
+        assert rendered["key"] == "sv.review.notify_issues"
+        assert rendered["values"]["comment"] == "Thiếu biên bản &lt;b&gt; &amp; ký"
+        assert rendered["buttons"][0][0][0] == "sv.review.btn_fix"
 
 
 async def test_broadcast_rows_and_report(session_factory: SessionFactory) -> None:

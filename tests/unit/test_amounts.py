@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from bot.amounts import MAX_AMOUNT, format_amount, format_digits, parse_amount
+from domain.amounts import MAX_AMOUNT, format_amount, format_digits, parse_amount
 
 amounts = st.one_of(
     st.integers(min_value=0, max_value=MAX_AMOUNT),

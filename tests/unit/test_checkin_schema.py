@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from storage.checkin_schema import (
+from domain.checkin_schema import (
     COLUMN_NAMES,
     CheckinAnswers,
     first_open,

@@ -16,11 +16,11 @@ from babel.messages.pofile import read_po
 from bot.cli import run as main
 from bot.i18n import LOCALES_DIR
 from bot.render_scores import framework_text, meeting_text, report_text
+from domain.framework import DEFAULT_FRAMEWORK_PATH, load_framework
+from domain.periods import parse_period
+from domain.scoring import MeetingFacts, score_meeting
 from storage.db import SessionFactory
-from storage.framework import DEFAULT_FRAMEWORK_PATH, load_framework
-from storage.periods import parse_period
 from storage.score_service import score_tree
-from storage.scoring import MeetingFacts, score_meeting
 from tests.integration.test_metrics import AS_OF, _seed
 
 BAD = """\

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.dates import DateInputError, date_problem, format_date, parse_date, parse_time
+from domain.dates import DateInputError, date_problem, format_date, parse_date, parse_time
 
 TODAY = dt.date(2026, 6, 15)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from storage.framework import (
+from domain.framework import (
     DEFAULT_FRAMEWORK_PATH,
     GRASSROOTS_METRICS,
     MEETING_METRICS,
@@ -22,7 +22,7 @@ from storage.framework import (
     load_framework,
     parse_framework,
 )
-from storage.scoring import CellMetrics, MeetingFacts, meeting_metric_values
+from domain.scoring import CellMetrics, MeetingFacts, meeting_metric_values
 
 DEFAULT = yaml.safe_load(DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8"))
 
@@ -298,7 +298,7 @@ def test_excellent_cap_allowed_is_exact(share: float, base: int, allowed: int) -
 def test_derived_is_built_once_per_framework_object_and_goes_with_it() -> None:
     import gc
 
-    from storage import framework as fwmod
+    from domain import framework as fwmod
 
     built: list[int] = []
 

@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.render_scores import NumberFormat, number_format, reason_text
-from storage.framework import load_framework
-from storage.scoring import Reason
+from domain.framework import load_framework
+from domain.scoring import Reason
 
 PATTERNS = ("#,##0.#", "#,##0.##", "#,##0.#%")
 EDGES = [

@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.framework import LinearRule, PenaltyRule, ThresholdRule, YesNoRule, load_framework
-from storage.periods import Period, parse_period
-from storage.scoring import (
+from domain.framework import LinearRule, PenaltyRule, ThresholdRule, YesNoRule, load_framework
+from domain.periods import Period, parse_period
+from domain.scoring import (
     CellMetrics,
     MeetingFacts,
     PeriodResult,

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from storage.framework import (
+from domain.framework import (
     PERIOD_METRICS,
     ChoiceRule,
     LinearRule,
@@ -22,8 +22,8 @@ from storage.framework import (
     YesNoRule,
     load_framework,
 )
-from storage.periods import PeriodKind
-from storage.scoring import (
+from domain.periods import PeriodKind
+from domain.scoring import (
     CellMetrics,
     GroupScore,
     IndicatorScore,

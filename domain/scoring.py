@@ -1,7 +1,7 @@
 """Pure scoring: facts and metrics in, scores, bands, verdicts and reasons out.
 
 No database and no Telegram here, so every rule is unit-tested directly. The numbers come
-from a `Framework` (storage.framework); the inputs are `MeetingFacts` (one check-in) and
+from a `Framework` (domain.framework); the inputs are `MeetingFacts` (one check-in) and
 `CellMetrics` (a cell over a period, computed in SQL by storage.metrics).
 
 Scaling: an indicator that does not apply to the period, or has no data (no meeting held, so
@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from storage.framework import (
+from domain.framework import (
     GRASSROOTS_METRICS,
     MEETING_METRICS,
     PERIOD_METRICS,
@@ -37,7 +37,7 @@ from storage.framework import (
     YesNoRule,
     derived,
 )
-from storage.periods import PeriodKind
+from domain.periods import PeriodKind
 
 Value = float | int | bool | str | None
 _MEETING_UNITS = {name: spec.type for name, spec in MEETING_METRICS.items()}
@@ -680,6 +680,52 @@ def score_cells(
         else PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
         for m in cells
     ]
+
+
+class _StoredDetail(_CellDetail):
+    """A stored result's detail (see `stored_results`): the cell's metrics are loaded only
+    when an indicator list or the reasons are first read."""
+
+    __slots__ = ("load",)
+
+    def __init__(
+        self,
+        groups: tuple[_Group, ...],
+        scores: tuple[float | None, ...],
+        load: Callable[[], CellMetrics],
+    ) -> None:
+        self.groups, self.scores, self.load = groups, scores, load
+
+    def __call__(self, result: object, name: str) -> Any:
+        if name != "criteria" and not hasattr(self, "metrics"):
+            self.metrics = self.load()
+        return super().__call__(result, name)
+
+
+Stored = tuple[float | None, str | None, bool | None, Sequence[float | None]]
+
+
+def stored_results(
+    fw: Framework,
+    period_kind: PeriodKind,
+    stored: Sequence[tuple[Stored, Callable[[], CellMetrics]]],
+) -> list[PeriodResult]:
+    """The results `score_cells` gave for cells with data, rebuilt from what was stored of
+    each: ((total, band, four_good, criterion scores in framework order), a function that
+    loads the cell's metrics). The criteria's indicators and the reasons are computed from
+    the metrics when first read. The read model stores results with the framework version
+    they were computed with, so the plan is the one that scored them."""
+    groups = _plan(fw, period_kind).criteria
+    results = []
+    for (total, band, four_good, scores), load in stored:
+        detail = _StoredDetail(groups, tuple(scores), load)
+        if total is None:
+            results.append(
+                PeriodResult(period_kind, True, None, None, None, detail(None, "criteria"))
+            )
+        else:
+            results.append(_lazy_result(period_kind, False, total, band, four_good, detail))
+    return results
 
 
 def criterion_scores(result: PeriodResult) -> list[tuple[str, float | None]]:

@@ -76,7 +76,3 @@ def parse_time(text: str) -> dt.time:
 
 def format_date(value: dt.date) -> str:
     return f"{value.day:02d}/{value.month:02d}/{value.year}"
-
-
-def format_time(value: dt.time) -> str:
-    return f"{value.hour:02d}:{value.minute:02d}"

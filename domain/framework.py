@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal, TypeVar, cast
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from storage.periods import PERIOD_KINDS, PeriodKind
+from domain.periods import PERIOD_KINDS, PeriodKind
 
 DEFAULT_FRAMEWORK_PATH = Path(__file__).parent / "frameworks" / "default.yaml"
 
@@ -49,7 +49,7 @@ def _count(periods: Iterable[PeriodKind] = PERIOD_KINDS) -> MetricSpec:
     return MetricSpec("count", periods=frozenset(periods))
 
 
-# Period metrics: the fields of storage.scoring.CellMetrics that indicators may read
+# Period metrics: the fields of domain.scoring.CellMetrics that indicators may read
 # (a unit test keeps the two in step). Ratios are 0..1.
 PERIOD_METRICS: dict[str, MetricSpec] = {
     "meetings_held": _count(),
@@ -87,7 +87,7 @@ PERIOD_METRICS: dict[str, MetricSpec] = {
 RESOLUTION_IMPL_CHOICES = ("full", "mostly", "partly", "not")
 DUES_CHOICES = ("all", "some", "none")
 
-# Meeting metrics: derived from one check-in by storage.scoring.meeting_metric_values.
+# Meeting metrics: derived from one check-in by domain.scoring.meeting_metric_values.
 MEETING_METRICS: dict[str, MetricSpec] = {
     "pre_meeting": MetricSpec("bool"),
     "content_prepared": MetricSpec("bool"),

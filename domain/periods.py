@@ -32,6 +32,25 @@ def add_months(month: dt.date, count: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
+def month_label(month: dt.date) -> str:
+    """``2026-05``: a month in callback data, outbox keys and payloads (a month `Period`'s
+    label)."""
+    return f"{month.year:04d}-{month.month:02d}"
+
+
+def parse_month(text: str) -> dt.date | None:
+    """The first day of the month `month_label` wrote (``2026-05``), or None."""
+    try:
+        return dt.datetime.strptime(text, "%Y-%m").date()
+    except ValueError:
+        return None
+
+
+def month_text(month: dt.date) -> str:
+    """``05/2026``: a month as Vietnamese users write it, in texts shown to them."""
+    return f"{month.month:02d}/{month.year}"
+
+
 @dataclass(frozen=True, order=True)
 class Period:
     kind: PeriodKind

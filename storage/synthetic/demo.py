@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.demo_initiatives import seed_demo_initiatives
-from storage.demo_names import VILLAGES, person_name
 from storage.members import add_members
 from storage.models import Member, MemberStatus
 from storage.orgfile import UnitRow
 from storage.orgs import ImportReport, get_unit_by_code, import_units
+from storage.synthetic.demo_initiatives import seed_demo_initiatives
+from storage.synthetic.names import VILLAGES, person_name
 
 COMMUNES = [
     # (code, name, number of cells, members to spread over them)

@@ -30,8 +30,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import clock
-from storage import audit
-from storage.checkin_schema import (
+from domain.checkin_schema import (
     RESOLUTION_IMPL,
     SCHEMA_VERSION,
     Absence,
@@ -39,7 +38,8 @@ from storage.checkin_schema import (
     DuesStatus,
     MeetingType,
 )
-from storage.demo_names import VILLAGES, person_name
+from domain.periods import add_months, month_start
+from storage import audit
 from storage.initiatives import InitiativeKind, InitiativeStatus
 from storage.models import (
     Account,
@@ -55,7 +55,7 @@ from storage.models import (
     RoleGrant,
     UnitKind,
 )
-from storage.periods import add_months, month_start
+from storage.synthetic.names import VILLAGES, person_name
 
 ROOT_CODE = "QNP"
 SYNTHETIC_TELEGRAM_BASE = 900_000_000_000

@@ -1,0 +1,516 @@
+"""The read model of scores: each check-in's meeting score, and each cell's result per month,
+quarter and year (`cell_results`), computed once when facts change and read by every view.
+
+Every figure is computed by the one implementation: the SQL metrics (storage.metrics) and the
+pure scoring (domain.scoring). A row stores what a view of many cells reads (total, band,
+4-good, criterion scores, the activity /summary shows) and the cell's metrics, from which the
+criteria's indicators and the reasons are rebuilt exactly when one cell is shown.
+
+A row is current when it carries the framework's version (a hash of its content) and was
+computed as of the month the period is now seen from (`seen_from`). Views read the rows of
+the cells they show and compute, with the same code, just the rows that are missing or not
+current (self-healing), so their cost grows with the cells shown, not with history.
+
+The write side, in the same transaction as the change:
+* a check-in submitted, edited after submit or reopened: `checkin_changed` stores its
+  meeting score and recomputes its cell's month, quarter and year (`refresh_cells`); the
+  later periods it feeds through the members-at-risk window are dropped (`mark_stale`);
+* members added or whose status changes, initiatives registered or changed: `mark_stale`
+  drops the cell's rows (all periods for members, the year's for initiatives).
+A framework change makes every row and stored meeting score not current; storage.rescore
+rebuilds them (run by `cellbot rescore` and at start-up when the version changed).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain import clock
+from domain.framework import Framework, derived
+from domain.periods import Period, PeriodKind, add_months, month_start
+from domain.scoring import (
+    CellMetrics,
+    MeetingFacts,
+    PeriodResult,
+    criterion_scores,
+    score_cells,
+    score_meeting,
+    stored_results,
+)
+from storage.metrics import FACT_COLUMNS, CellInfo, compute_metrics, facts_of
+from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
+
+
+def _batched(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+PERIOD_KINDS: tuple[PeriodKind, ...] = ("month", "quarter", "year")
+# Above this many cells to compute, one pass over the scope's subtree costs less than an
+# IN list of ids (and stays under the databases' limits on bound parameters).
+ONLY_LIMIT = 400
+CHUNK = 500
+
+ProgressFn = Callable[[int, int, str], None]
+
+
+# Raise when the code changes what a row means (how metrics or scores are computed).
+LAYOUT = 1
+METRIC_FIELDS = tuple(CellMetrics.__dataclass_fields__)
+
+
+def framework_version(fw: Framework) -> str:
+    """A hash of the framework's whole content, and of the layout of what is stored (the
+    metrics' fields, `LAYOUT`): any change to a rule, or to the code's metrics, changes it."""
+
+    def digest(f: Framework) -> str:
+        content = f"{LAYOUT}|{','.join(METRIC_FIELDS)}|{f.model_dump_json()}"
+        return hashlib.sha256(content.encode()).hexdigest()[:16]
+
+    return derived(fw, "read-model-version", digest)
+
+
+def seen_from(period: Period, as_of: dt.date) -> dt.date:
+    """The month a period's result depends on when seen on `as_of`: today's month while the
+    period runs (the meetings due so far, the members-at-risk window), its end once ended
+    (then the result no longer changes with the date)."""
+    return min(month_start(as_of), period.end)
+
+
+def periods_of(month: dt.date) -> list[Period]:
+    return [Period.of(kind, month) for kind in PERIOD_KINDS]
+
+
+# ================================================================ meeting scores
+
+
+async def store_meeting_score(fw: Framework | None, checkin: Checkin) -> None:
+    """The check-in's rubric score, on the loaded row (written with the transaction)."""
+    if fw is None or checkin.status != CheckinStatus.SUBMITTED.value:
+        checkin.score_version = None  # recomputed when next read
+        return
+    checkin.meeting_score = score_meeting(fw, facts_of(checkin)).score
+    checkin.score_version = framework_version(fw)
+
+
+def _score_update() -> Any:
+    table = Checkin.__table__
+    return (
+        update(table)  # type: ignore[arg-type]
+        .where(table.c.id == bindparam("b_id"))
+        .values(meeting_score=bindparam("b_score"), score_version=bindparam("b_version"))
+    )
+
+
+async def ensure_meeting_scores(
+    session: AsyncSession, fw: Framework, *where: ColumnElement[bool]
+) -> int:
+    """Score the submitted check-ins matching `where` whose stored score is missing or of
+    another framework version (after a seed, an import or a framework change); returns how
+    many were scored. Usually none: submit stores the score."""
+    version = framework_version(fw)
+    rows = (
+        await session.execute(
+            select(Checkin.id, *[getattr(Checkin, name) for name in FACT_COLUMNS]).where(
+                Checkin.status == CheckinStatus.SUBMITTED.value,
+                or_(Checkin.score_version.is_(None), Checkin.score_version != version),
+                *where,
+            )
+        )
+    ).all()
+    params = [
+        {"b_id": row[0], "b_score": score_meeting(fw, MeetingFacts(*row[1:])).score} for row in rows
+    ]
+    for chunk in _batched(params, CHUNK):
+        await session.execute(_score_update(), [{**p, "b_version": version} for p in chunk])
+    return len(params)
+
+
+# ================================================================ computing rows
+
+
+CellFilter = Callable[[Any], ColumnElement[bool]]
+
+
+def within_cells(cells: Sequence[int] | None, scope_path: str) -> CellFilter:
+    """A condition on a cell id column: among `cells`, or (None) under `scope_path`."""
+    if cells is not None:
+        ids = sorted(cells)
+        return lambda column: column.in_(ids)
+    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path, autoescape=True))
+    return lambda column: column.in_(under.scalar_subquery())
+
+
+def _activity_end(period: Period, as_of: dt.date) -> dt.date:
+    """/summary counts the months of the period that have started by `as_of`."""
+    return max(period.start, min(period.end, add_months(month_start(as_of), 1)))
+
+
+async def _activity(
+    session: AsyncSession,
+    fw: Framework,
+    within: CellFilter,
+    period: Period,
+    as_of: dt.date,
+) -> dict[int, tuple[int, int, float, int, int, int]]:
+    """(check-ins, regular reports, score sum, scored meetings, present, expected) per cell,
+    over the submitted check-ins of the months due: one query (after scoring the unscored)."""
+    start, end = period.start, _activity_end(period, as_of)
+    if end <= start:
+        return {}
+    c = Checkin
+    in_range = (within(c.cell_id), c.month >= start, c.month < end)
+    await ensure_meeting_scores(session, fw, *in_range)
+    known = and_(c.held.is_(True), c.expected_count.is_not(None), c.present_count.is_not(None))
+    rows = await session.execute(
+        select(
+            c.cell_id,
+            func.count(),
+            func.coalesce(func.sum(case((c.slot == "regular", 1), else_=0)), 0),
+            func.sum(c.meeting_score),
+            func.count(c.meeting_score),
+            func.coalesce(func.sum(case((known, c.present_count), else_=0)), 0),
+            func.coalesce(func.sum(case((known, c.expected_count), else_=0)), 0),
+        )
+        .where(c.status == CheckinStatus.SUBMITTED.value, *in_range)
+        .group_by(c.cell_id)
+    )
+    return {
+        int(r[0]): (int(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4]), int(r[5]), int(r[6]))
+        for r in rows.all()
+    }
+
+
+def _metrics_json(metrics: CellMetrics) -> str:
+    # The values in field order (the version hash covers the fields): a quarter of the text
+    # of a dict, which a province's rows read 5,000 at a time.
+    return json.dumps([getattr(metrics, name) for name in METRIC_FIELDS], separators=(",", ":"))
+
+
+def _criteria_json(result: PeriodResult, metrics: CellMetrics) -> str:
+    # None: no check-in at all, the plain "no data" result; else the criterion scores.
+    if metrics.checkins == 0:
+        return "null"
+    return json.dumps([score for _, score in criterion_scores(result)])
+
+
+async def compute_rows(
+    session: AsyncSession,
+    fw: Framework,
+    scope: OrgUnit,
+    cells: Sequence[CellInfo],
+    period: Period,
+    as_of: dt.date,
+    *,
+    only: bool,
+) -> list[dict[str, Any]]:
+    """The rows of `cells` for `period` as of `as_of`, computed by the existing metrics and
+    scoring. `only`: read just these cells (else the whole subtree of `scope`, which `cells`
+    must then list entirely)."""
+    ids = [c.id for c in cells] if only else None
+    metrics = await compute_metrics(
+        session,
+        scope,
+        period,
+        standards=fw.standards,
+        as_of=as_of,
+        cells=cells,
+        only=ids,
+    )
+    ordered = [metrics[c.id] for c in cells]
+    results = score_cells(fw, ordered, period.kind)
+    activity = await _activity(session, fw, within_cells(ids, scope.path), period, as_of)
+    common = {
+        "period_kind": period.kind,
+        "period_start": period.start,
+        "as_of_month": seen_from(period, as_of),
+        "framework_version": framework_version(fw),
+        "computed_at": utcnow(),
+    }
+    rows = []
+    for m, result in zip(ordered, results, strict=True):
+        meetings, reports, score_sum, scored, present, expected = activity.get(
+            m.cell_id, (0, 0, 0.0, 0, 0, 0)
+        )
+        rows.append(
+            {
+                **common,
+                "cell_id": m.cell_id,
+                "no_data": result.no_data,
+                "total": result.total,
+                "band": result.band,
+                "four_good": result.four_good,
+                "criteria": _criteria_json(result, m),
+                "metrics": _metrics_json(m),
+                "meetings": meetings,
+                "reports": reports,
+                "score_sum": score_sum,
+                "scored": scored,
+                "present": present,
+                "expected": expected,
+            }
+        )
+    return rows
+
+
+_KEY = ("cell_id", "period_kind", "period_start")
+
+
+async def upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    rows.sort(key=lambda r: (r["cell_id"], r["period_kind"], r["period_start"]))  # lock order
+    table = CellResult.__table__
+    make = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = make(table)  # type: ignore[arg-type]
+    stmt = stmt.on_conflict_do_update(
+        index_elements=list(_KEY),
+        set_={name: stmt.excluded[name] for name in rows[0] if name not in _KEY},
+    )
+    for chunk in _batched(rows, CHUNK):
+        await session.execute(stmt, list(chunk))
+
+
+async def _store_for_later(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Store rows a view computed. On SQLite a view's transaction reads a snapshot, and it
+    cannot start writing once another writer has committed since ("database is locked"
+    at once, whatever the busy timeout): the view still shows its results, and they are
+    stored by a later view instead of failing this one."""
+    try:
+        async with session.begin_nested():
+            await upsert_rows(session, rows)
+    except OperationalError:
+        if session.get_bind().dialect.name != "sqlite":
+            raise
+
+
+# ================================================================ reading
+
+
+class StoredRow(NamedTuple):
+    """One cell's stored result for a period, as views read it (a tuple: a province reads
+    5,000 of them)."""
+
+    cell_id: int
+    period_kind: PeriodKind
+    no_data: bool
+    total: float | None
+    band: str | None
+    four_good: bool | None
+    criteria: str  # JSON: criterion scores in framework order, or null (no check-in)
+    metrics_json: str
+    meetings: int  # submitted check-ins in the months due (0: no activity to show)
+    reports: int
+    score_sum: float
+    scored: int
+    present: int
+    expected: int
+
+    def metrics(self) -> CellMetrics:
+        return CellMetrics(*json.loads(self.metrics_json))
+
+
+def results_of(
+    fw: Framework, period_kind: PeriodKind, rows: Sequence[StoredRow]
+) -> list[PeriodResult]:
+    """The `PeriodResult`s scoring gave for `rows` (in their order); the criteria's
+    indicators and the reasons are rebuilt from the stored metrics when read."""
+    stored = []
+    for row in rows:
+        scores = json.loads(row.criteria)
+        if scores is not None:
+            stored.append(((row.total, row.band, row.four_good, scores), row.metrics))
+    with_data = iter(stored_results(fw, period_kind, stored))
+    return [
+        PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
+        if row.criteria == "null"
+        else next(with_data)
+        for row in rows
+    ]
+
+
+_COLUMNS = (
+    CellResult.cell_id,
+    CellResult.period_kind,
+    CellResult.no_data,
+    CellResult.total,
+    CellResult.band,
+    CellResult.four_good,
+    CellResult.criteria,
+    CellResult.metrics,
+    CellResult.meetings,
+    CellResult.reports,
+    CellResult.score_sum,
+    CellResult.scored,
+    CellResult.present,
+    CellResult.expected,
+)
+_FIELDS = StoredRow._fields
+
+
+def _from_dict(row: dict[str, Any]) -> StoredRow:
+    return StoredRow._make(
+        row[name]
+        for name in (
+            "cell_id",
+            "period_kind",
+            "no_data",
+            "total",
+            "band",
+            "four_good",
+            "criteria",
+            "metrics",
+            *_FIELDS[8:],
+        )
+    )
+
+
+@dataclass
+class ReadStats:
+    """What reads computed (cells, per call): tests see that a view of current rows computes
+    nothing; `rescore` reports it."""
+
+    computed_cells: int = 0
+    computations: int = 0
+
+
+STATS = ReadStats()
+
+
+async def read_results(
+    session: AsyncSession,
+    fw: Framework,
+    scope: OrgUnit,
+    cells: Sequence[CellInfo],
+    period: Period,
+    as_of: dt.date,
+) -> dict[int, StoredRow]:
+    """The results of `cells` (all under `scope`) for `period` seen on `as_of`: the stored
+    rows that are current, the others computed now with the existing code and stored."""
+    version, seen = framework_version(fw), seen_from(period, as_of)
+    wanted = {c.id for c in cells}
+    # On the connection: plain rows, without the ORM's per-row work (5,000 rows a province).
+    connection = await session.connection()
+    rows = await connection.execute(
+        select(*_COLUMNS).where(
+            CellResult.period_kind == period.kind,
+            CellResult.period_start == period.start,
+            CellResult.framework_version == version,
+            CellResult.as_of_month == seen,
+            within_cells(None if len(wanted) > ONLY_LIMIT else sorted(wanted), scope.path)(
+                CellResult.cell_id
+            ),
+        )
+    )
+    found = {r[0]: StoredRow._make(r) for r in rows.all() if r[0] in wanted}
+    missing = [c for c in cells if c.id not in found]
+    if missing:
+        # A few cells: just those; many (a first view, a framework change): one pass over
+        # the scope, as the views computed everything before the read model.
+        only = len(missing) <= ONLY_LIMIT
+        batch = missing if only else list(cells)
+        computed = await compute_rows(session, fw, scope, batch, period, as_of, only=only)
+        await _store_for_later(session, computed)
+        found.update((r["cell_id"], _from_dict(r)) for r in computed)
+        STATS.computations += 1
+        STATS.computed_cells += len(batch)
+    return found
+
+
+# ================================================================ the write side
+
+
+async def mark_stale(
+    session: AsyncSession, cell_ids: Iterable[int], *, after: dt.date | None = None
+) -> None:
+    """Drop the cells' rows (they are computed again when next read): all of them, or with
+    `after` (a month) those of the periods that end after it. In the caller's transaction."""
+    ids = sorted(set(cell_ids))
+    if not ids:
+        return
+    condition: ColumnElement[bool] = CellResult.cell_id.in_(ids)
+    if after is not None:
+        after = month_start(after)
+        condition = and_(
+            condition,
+            or_(
+                and_(CellResult.period_kind == "month", CellResult.period_start >= after),
+                and_(
+                    CellResult.period_kind == "quarter",
+                    CellResult.period_start > add_months(after, -3),
+                ),
+                and_(
+                    CellResult.period_kind == "year",
+                    CellResult.period_start > add_months(after, -12),
+                ),
+            ),
+        )
+    await session.execute(delete(CellResult).where(condition))
+
+
+async def mark_year_stale(session: AsyncSession, cell_ids: Iterable[int], year: int) -> None:
+    """Drop the cells' rows of the periods in `year` (initiatives count per year)."""
+    ids = sorted(set(cell_ids))
+    if ids:
+        await session.execute(
+            delete(CellResult).where(
+                CellResult.cell_id.in_(ids),
+                CellResult.period_start >= dt.date(year, 1, 1),
+                CellResult.period_start < dt.date(year + 1, 1, 1),
+            )
+        )
+
+
+async def refresh_cells(
+    session: AsyncSession,
+    fw: Framework | None,
+    cell_ids: Iterable[int],
+    months: Iterable[dt.date],
+    *,
+    as_of: dt.date | None = None,
+) -> None:
+    """After the cells' facts of `months` changed: drop their rows of every period those
+    facts feed (the periods ending after the earliest month: the members-at-risk window
+    reaches forward), then compute again the month, quarter and year of each month, so the
+    views right after read them. Without a framework (its file could not be loaded) the rows
+    are only dropped. In the caller's transaction."""
+    ids = sorted(set(cell_ids))
+    wanted = sorted({month_start(m) for m in months})
+    if not ids or not wanted:
+        return
+    await session.flush()  # the queries below read the changed facts
+    await mark_stale(session, ids, after=wanted[0])
+    if fw is None:
+        return
+    as_of = as_of or clock.today()
+    units = (
+        await session.scalars(select(OrgUnit).where(OrgUnit.id.in_(ids)).order_by(OrgUnit.id))
+    ).all()
+    cells = [CellInfo(u.id, u.code, u.name, u.path, None, None, None) for u in units]
+    if not cells:
+        return
+    periods = {p.label: p for m in wanted for p in periods_of(m) if p.start <= as_of}
+    rows: list[dict[str, Any]] = []
+    for period in periods.values():
+        rows += await compute_rows(session, fw, units[0], cells, period, as_of, only=True)
+    await upsert_rows(session, rows)
+
+
+async def checkin_changed(
+    session: AsyncSession, fw: Framework | None, checkin: Checkin, *, as_of: dt.date | None = None
+) -> None:
+    """A check-in was submitted, edited after its submit, or reopened: store its meeting
+    score and refresh its cell's results (same transaction)."""
+    await store_meeting_score(fw, checkin)
+    await refresh_cells(session, fw, [checkin.cell_id], [checkin.month], as_of=as_of)

@@ -1,0 +1,341 @@
+"""The read model of scores (storage.read_model) on SQLite and PostgreSQL: results identical to
+a fresh computation by the metrics and the scoring, updated by submit in the same
+transaction, read without recomputing when nothing changed, rebuilt after a framework change."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, event, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from domain import clock
+from domain.framework import DEFAULT_FRAMEWORK_PATH, Framework, default_framework, parse_framework
+from domain.periods import Period
+from domain.scoring import score_cells, score_grassroots, score_meeting
+from storage import checkins as store
+from storage import read_model
+from storage.db import SessionFactory, create_engine, create_session_factory
+from storage.members import set_status
+from storage.metrics import cells_in_scope, compute_metrics, facts_of
+from storage.models import CellResult, Checkin, Member, MemberStatus
+from storage.orgs import get_unit_by_code
+from storage.read_model import framework_version
+from storage.rescore import rescore_units, stale_exists
+from storage.scope import UnitRef
+from storage.score_service import score_tree
+from storage.supervision import summary
+from tests.factories import Org, small_org
+from tests.integration.test_checkins import full
+
+FW = default_framework()
+AS_OF = dt.date(2026, 5, 20)
+MONTHS = [dt.date(2026, m, 1) for m in range(1, 6)]
+# The same rules but a longer minimum meeting: every duration figure and score changes.
+FW2 = parse_framework(
+    DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8").replace(
+        "min_duration_min: 90", "min_duration_min: 150"
+    )
+)
+
+
+def facts(duration: int, present: int, unexcused: int, pre: bool | None) -> dict[str, Any]:
+    return {
+        "held": True,
+        "meeting_type": "regular",
+        "meeting_date": dt.date(2026, 1, 5),
+        "duration_min": duration,
+        "pre_meeting": pre,
+        "content_prepared": True,
+        "draft_resolution": pre,
+        "expected_count": 20,
+        "present_count": present,
+        "absent_excused": 20 - present - unexcused,
+        "absent_unexcused": unexcused,
+        "dues_status": "all" if present > 15 else "some",
+        "current_affairs": True,
+        "ho_chi_minh": pre,
+        "speakers": present // 3,
+        "commended": 1,
+        "criticised": 0,
+        "assessed": True,
+        "resolution_impl": "full" if present > 17 else "partly",
+        "resolution_adopted": True,
+        "minutes_complete": pre,
+    }
+
+
+async def seed(
+    session: AsyncSession, org: Org, rows: list[tuple[str, int, dict[str, Any]]]
+) -> None:
+    for cell, month, values in rows:
+        session.add(
+            Checkin(
+                cell_id=org.cells[cell],
+                month=MONTHS[month],
+                slot="regular",
+                status="submitted",
+                **values,
+            )
+        )
+
+
+async def fresh(
+    session: AsyncSession, fw: Framework, code: str, period: Period, as_of: dt.date
+) -> dict[str, Any]:
+    """What the metrics and the scoring give for the cells under `code`, computed now."""
+    unit = await get_unit_by_code(session, code)
+    assert unit is not None
+    cells = await cells_in_scope(session, unit)
+    metrics = await compute_metrics(
+        session, unit, period, standards=fw.standards, as_of=as_of, cells=cells
+    )
+    results = score_cells(fw, [metrics[c.id] for c in cells], period.kind)
+    groups: dict[int | None, list[Any]] = {}
+    for cell, result in zip(cells, results, strict=True):
+        groups.setdefault(cell.group_id, []).append(result)
+    return {
+        "cells": {
+            c.code: (dataclasses.asdict(metrics[c.id]), dataclasses.asdict(r))
+            for c, r in zip(cells, results, strict=True)
+        },
+        "committees": {g: dataclasses.asdict(score_grassroots(fw, rs)) for g, rs in groups.items()},
+    }
+
+
+async def from_model(
+    session: AsyncSession, fw: Framework, code: str, period: Period, as_of: dt.date
+) -> dict[str, Any]:
+    report = await score_tree(session, fw, code, period, as_of=as_of)
+    return {
+        "cells": {
+            c.cell.code: (dataclasses.asdict(c.metrics), dataclasses.asdict(c.result))
+            for c in report.cells
+        },
+        "committees": {c.unit_id: dataclasses.asdict(c.result) for c in report.committees},
+    }
+
+
+async def meeting_scores_are_current(session: AsyncSession, fw: Framework) -> int:
+    """Every stored meeting score is the rubric's; returns how many there are."""
+    stored = 0
+    for checkin in await session.scalars(select(Checkin).where(Checkin.status == "submitted")):
+        if checkin.score_version is not None:
+            assert checkin.score_version == framework_version(fw)
+            assert checkin.meeting_score == score_meeting(fw, facts_of(checkin)).score
+            stored += 1
+    return stored
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL statements run on `engine` meanwhile."""
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        seen.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+# ---------------------------------------------------------------- identical to a fresh computation
+
+fact_values = st.builds(
+    facts,
+    duration=st.sampled_from([60, 90, 120, 150, 200]),
+    present=st.integers(10, 20),
+    unexcused=st.integers(0, 2),
+    pre=st.sampled_from([True, False, None]),
+)
+month_rows = st.lists(
+    st.tuples(st.sampled_from(["C01", "C02", "DT1"]), st.integers(0, 4), fact_values),
+    max_size=10,
+    unique_by=lambda row: (row[0], row[1]),
+)
+
+
+def test_results_equal_a_fresh_computation(db_url: str) -> None:
+    """Random meetings, periods and dates: the results read through the read model (computed
+    and stored, then read back from the rows) equal the metrics and scoring run afresh."""
+    with asyncio.Runner() as runner:
+        engine = create_engine(db_url, pool_size=2)
+        sessions = create_session_factory(engine)
+        org = runner.run(small_org(sessions, members_per_cell=4))
+
+        async def example(rows: list[Any], kind_month: tuple[Any, int], as_of: dt.date) -> None:
+            async with sessions.begin() as s:
+                await s.execute(delete(CellResult))
+                await s.execute(delete(Checkin))
+                await seed(s, org, rows)
+            period = Period.of(kind_month[0], MONTHS[kind_month[1]])
+            for _ in range(2):  # computed and stored, then read back from the rows
+                async with sessions.begin() as s:
+                    got = await from_model(s, FW, "QN", period, as_of)
+                    assert got == await fresh(s, FW, "QN", period, as_of)
+            async with sessions() as s:
+                await meeting_scores_are_current(s, FW)
+
+        @settings(
+            max_examples=12,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(
+            rows=month_rows,
+            kind_month=st.sampled_from([("month", 4), ("quarter", 0), ("quarter", 3), ("year", 0)]),
+            as_of=st.sampled_from([dt.date(2026, 3, 10), AS_OF, dt.date(2027, 2, 1)]),
+        )
+        def check(rows: list[Any], kind_month: tuple[Any, int], as_of: dt.date) -> None:
+            runner.run(example(rows, kind_month, as_of))
+
+        try:
+            check()
+        finally:
+            runner.run(engine.dispose())
+
+
+# ---------------------------------------------------------------- framework change, rescore
+
+
+async def test_framework_change_marks_stale_and_rescore_gives_a_fresh_computation(
+    session_factory: SessionFactory,
+) -> None:
+    org = await small_org(session_factory, members_per_cell=4)
+    async with session_factory.begin() as s:
+        await seed(
+            s,
+            org,
+            [
+                ("C01", 3, facts(120, 19, 0, True)),
+                ("C02", 3, facts(100, 15, 2, False)),
+                ("DT1", 4, facts(95, 18, 1, None)),
+            ],
+        )
+    year = Period("year", 2026, 1)
+    async with session_factory.begin() as s:
+        before = await from_model(s, FW, "QN", year, AS_OF)
+        assert not await stale_exists(s, FW)
+        assert await stale_exists(s, FW2)  # a new framework version: every row is stale
+    assert framework_version(FW2) != framework_version(FW)
+
+    written = await rescore_units(session_factory, FW2, as_of=AS_OF)
+    # Months 4 and 5 (and their quarter and the year) with check-ins, for the three cells.
+    assert written == 3 * 4
+    async with session_factory.begin() as s:
+        assert not await stale_exists(s, FW2)
+        assert await meeting_scores_are_current(s, FW2) == 3
+        computed = read_model.STATS.computed_cells
+        after = await from_model(s, FW2, "QN", year, AS_OF)
+        assert read_model.STATS.computed_cells == computed  # read from the rebuilt rows
+        assert after == await fresh(s, FW2, "QN", year, AS_OF)
+    assert after != before  # the longer minimum duration changed the scores
+
+
+# ---------------------------------------------------------------- submit, same transaction
+
+
+async def test_submit_updates_the_rows_in_the_same_transaction(
+    session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    clock.set_clock(clock.FixedClock(dt.datetime(2026, 5, 20, 3, 0, tzinfo=dt.UTC)))  # AS_OF
+    org = await small_org(session_factory, members_per_cell=5)
+    may = Period("month", 2026, 5)
+    commune = "QN-BL-LH"
+    async with session_factory.begin() as s:
+        first = await from_model(s, FW, commune, may, AS_OF)  # rows of "no data"
+        ids = sorted(await s.scalars(select(Member.id).where(Member.cell_id == org.cells["C01"])))
+    assert first["cells"]["QN-BL-LH-C01"][1]["no_data"] is True
+    async with session_factory.begin() as s:
+        draft, _ = await store.create_draft(
+            s, org.cells["C01"], MONTHS[4], full(ids), actor_account_id=None
+        )
+        assert await store.submit(s, draft, actor_account_id=None, framework=FW) == []
+        # Before the commit, in the same transaction: the meeting score and the rows.
+        assert draft.meeting_score == score_meeting(FW, facts_of(draft)).score
+        assert draft.score_version == framework_version(FW)
+        kinds = {
+            kind
+            for kind, total in (
+                await s.execute(
+                    select(CellResult.period_kind, CellResult.total).where(
+                        CellResult.cell_id == org.cells["C01"], CellResult.total.is_not(None)
+                    )
+                )
+            ).all()
+        }
+        assert kinds == {"month", "quarter", "year"}
+    # A supervisor's view right after reads the new score without computing anything.
+    computed = read_model.STATS.computed_cells
+    async with session_factory.begin() as s:
+        with statements(engine) as seen:
+            view = await summary(s, FW, await _ref(s, commune), may, AS_OF)
+        assert not any("FROM checkins" in q for q in seen), seen
+        assert read_model.STATS.computed_cells == computed
+        c01 = next(r for r in view.rows if r.code == "QN-BL-LH-C01")
+        assert c01.total is not None and c01.submitted == 1 and c01.meeting_score is not None
+        assert await from_model(s, FW, commune, may, AS_OF) == await fresh(
+            s, FW, commune, may, AS_OF
+        )
+    # An edit after submit changes the stored score and the rows again.
+    async with session_factory.begin() as s:
+        row = await s.get(Checkin, draft.id)
+        assert row is not None
+        await store.save_answers(
+            s, row, full(ids, duration_min=30), actor_account_id=None, framework=FW
+        )
+    async with session_factory.begin() as s:
+        edited = await from_model(s, FW, commune, may, AS_OF)
+        assert read_model.STATS.computed_cells == computed
+        assert edited == await fresh(s, FW, commune, may, AS_OF)
+        assert edited != first
+
+
+async def _ref(session: AsyncSession, code: str) -> UnitRef:
+    unit = await get_unit_by_code(session, code)
+    assert unit is not None
+    return UnitRef.of(unit)
+
+
+# ---------------------------------------------------------------- reads cost the cells shown
+
+
+async def test_a_tree_view_reads_rows_and_computes_nothing_when_nothing_changed(
+    session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    org = await small_org(session_factory, members_per_cell=4)
+    async with session_factory.begin() as s:
+        await seed(s, org, [(c, m, facts(120, 18, 1, True)) for c in org.cells for m in range(5)])
+    year = Period("year", 2026, 1)
+    async with session_factory.begin() as s:
+        province = await _ref(s, "QN")
+        first = await summary(s, FW, province, year, AS_OF)  # computes and stores the rows
+    computed = read_model.STATS.computed_cells
+    async with session_factory.begin() as s:
+        with statements(engine) as seen:
+            again = await summary(s, FW, province, year, AS_OF)
+    assert read_model.STATS.computed_cells == computed
+    assert not any("checkins" in q or "members" in q for q in seen), seen
+    assert again == first
+    # A member's status change drops that cell's rows only: the next view computes one cell.
+    async with session_factory.begin() as s:
+        member = await s.scalar(select(Member).where(Member.cell_id == org.cells["C02"]))
+        assert member is not None
+        await set_status(s, member, MemberStatus.EXEMPT, actor_account_id=None)
+    async with session_factory.begin() as s:
+        changed = await summary(s, FW, province, year, AS_OF)
+    assert read_model.STATS.computed_cells == computed + 1
+    async with session_factory.begin() as s:
+        assert await from_model(s, FW, "QN", year, AS_OF) == await fresh(s, FW, "QN", year, AS_OF)
+    assert changed.total.cells == first.total.cells
