@@ -77,6 +77,9 @@ class Latencies:
     samples: list[float] = field(default_factory=list)
     wall: float = 0.0
     cpu: float = 0.0  # process CPU seconds (every thread: aiosqlite's too) during the run
+    # The last update of each chat's script alone (a check-in's "submit": the one that stores
+    # the meeting score and refreshes the cell's results in the read model).
+    finals: list[float] = field(default_factory=list)
 
     @property
     def per_second(self) -> float:
