@@ -4,10 +4,19 @@
     python -m benchmarks.run --quick    # a small province, for development (< 3 minutes)
     python -m benchmarks.run --db sqlite|postgres|both
     python -m benchmarks.run --latency-ms 0   # no simulated Bot API round trip (default 50)
+    python -m benchmarks.run --only queries --keep /var/tmp/cellbot-bench   # one scenario
 
 PostgreSQL runs when CELLBOT_TEST_DATABASE_URL is set (or with --db postgres): the benchmark
 creates its own databases `cellbot_bench_*` on that server and drops them at the end; it
 never touches the test database itself. See the README section "Performance".
+
+`--only NAME[,NAME]` runs just those scenarios (queries: the supervisor views; exports: the
+XLSX exports; fanout; throughput), and seeds only the databases they use. `--keep DIR` keeps
+the seeded databases (SQLite files in DIR, the PostgreSQL databases on the server) and, on
+the next run with the same DIR, reuses those seeded with the same shape, history and seed
+instead of seeding again (minutes at full size); they are migrated to head first. A reused
+database carries what earlier runs did to it (check-ins submitted by scenario 1): rerun
+without --keep for a clean slate.
 """
 
 from __future__ import annotations
@@ -24,12 +33,22 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from benchmarks.scenarios import fanout, queries, throughput
-from benchmarks.scenarios.base import Database, Figure, PeakRSS, safely, seed_database
+from benchmarks.scenarios import export, fanout, queries, throughput
+from benchmarks.scenarios.base import Database, Figure, PeakRSS, migrate, safely, seed_database
 from benchmarks.scenarios.throughput import Levels
 
 RESULTS = Path(__file__).parent / "results.json"
 LATENCY_MS = 50.0  # a server in Viet Nam to api.telegram.org and back
+SCENARIOS = ("queries", "exports", "fanout", "throughput")
+# The databases each scenario reads: p12/p36 one province with 12/36 months, p4x four.
+# "queries" are the supervisor views; "exports" the province's and a commune's XLSX
+# (reported under scenario 3 too, apart so that the views can be rerun alone).
+USES = {
+    "queries": {"p12", "p36", "p4x"},
+    "exports": {"p12"},
+    "fanout": {"p12"},
+    "throughput": {"p36"},
+}
 
 
 @dataclass(frozen=True)
@@ -46,14 +65,14 @@ class Plan:
 
     @property
     def growth_shape(self) -> Any:
-        """Four provinces' worth of cells (and units, members) under one root."""
+        """Four provinces' worth of cells and members under one root: the same (at most 54,
+        real) commune-level committees four times bigger, four times the blocs' units."""
         from dataclasses import replace
 
         s = self.shape
         return replace(
             s,
-            districts=4 * s.districts,
-            grassroots=4 * s.grassroots,
+            grassroots=4 * s.grassroots - 3 * s.communes,
             cells=4 * s.cells,
             members=4 * s.members,
         )
@@ -66,7 +85,7 @@ def plan(quick: bool, latency_ms: float = 0.0) -> Plan:
         return Plan(
             # 300 cells: enough secretaries who have not reported this month for every level
             # (each check-in uses one up), at 0 ms too
-            shape=ProvinceShape(districts=3, grassroots=30, cells=300, members=6_300),
+            shape=ProvinceShape(communes=20, blocs=3, grassroots=30, cells=300, members=6_300),
             months=(12, 36),
             throughput=Levels(secretaries=40, rounds=1, least=2),
             reminders=500,
@@ -97,113 +116,192 @@ def _history_periods() -> tuple[int, str]:
     return last.year, f"{before:%Y-%m}"
 
 
-async def run_database(kind: str, pg_url: str | None, p: Plan, prefix: str = "") -> list[Figure]:
-    db = Database(kind, base_url=pg_url, prefix=prefix)
+async def _seeded(
+    db: Database, tag: str, months: int, p: Plan, shape: Any, keep: Path | None
+) -> str:
+    """A database of `tag` seeded with `shape` and `months` of history: a kept one seeded
+    alike (same shape, months, seed and last month), else a fresh one seeded now."""
+    from domain import clock
+
+    record = {
+        "shape": asdict(shape),
+        "months": months,
+        "seed": p.seed,
+        "today": clock.today().isoformat()[:7],  # the seed ends the month before
+    }
+    marker = keep / f"{db.kind}-{db.prefix}{tag}.json" if keep is not None else None
+    if marker is not None and marker.exists():
+        if json.loads(marker.read_text()) == record:
+            url = db.url(tag)
+            await migrate(url)
+            print(f"   reusing {tag} ({months} months, {shape.cells:,} cells)", flush=True)
+            return url
+        marker.unlink()
+    url = await db.fresh(tag)
+    print("  ", await seed_database(url, months=months, seed=p.seed, shape=shape), flush=True)
+    if marker is not None:
+        marker.write_text(json.dumps(record, indent=1) + "\n")
+    return url
+
+
+async def run_database(
+    kind: str,
+    pg_url: str | None,
+    p: Plan,
+    prefix: str = "",
+    *,
+    only: tuple[str, ...] = SCENARIOS,
+    keep: Path | None = None,
+) -> list[Figure]:
+    if keep is None:
+        db = Database(kind, base_url=pg_url, prefix=prefix)
+    else:
+        keep.mkdir(parents=True, exist_ok=True)
+        db = Database(kind, base_url=pg_url, prefix=prefix, workdir=str(keep.absolute()))
     figures: list[Figure] = []
     short_months, long_months = p.months
+    needed = set().union(*(USES[name] for name in only))
     try:
-        print(f"[{kind}] seeding {short_months} and {long_months} months …", flush=True)
+        print(f"[{kind}] seeding {', '.join(sorted(needed))} …", flush=True)
         started = time.perf_counter()
-        short_url = await db.fresh("p12")
-        print(
-            "  ",
-            await seed_database(short_url, months=short_months, seed=p.seed, shape=p.shape),
-            flush=True,
-        )
-        long_url = await db.fresh("p36")
-        print(
-            "  ",
-            await seed_database(long_url, months=long_months, seed=p.seed, shape=p.shape),
-            flush=True,
-        )
-        growth = p.growth_shape
-        growth_url = await db.fresh("p4x")
-        print(
-            "  ",
-            await seed_database(growth_url, months=short_months, seed=p.seed, shape=growth),
-            flush=True,
-        )
+        urls: dict[str, str] = {}
+        for tag, months, shape in (
+            ("p12", short_months, p.shape),
+            ("p36", long_months, p.shape),
+            ("p4x", short_months, p.growth_shape),
+        ):
+            if tag in needed:
+                urls[tag] = await _seeded(db, tag, months, p, shape, keep)
         figures.append(
             Figure(
                 "0 synthetic province",
                 kind,
-                f"seed {short_months} + {long_months} months, 4 provinces × {short_months}",
+                f"seed (or reuse) {', '.join(sorted(needed))}",
                 time.perf_counter() - started,
                 "s",
             )
         )
-
-        print(f"[{kind}] scenario 3: rescore, supervisor queries …", flush=True)
-        # The read model is built by `cellbot rescore` (as at start-up after a framework
-        # change); the views are then timed on it.
-        for url, months in ((short_url, short_months), (long_url, long_months)):
-            figures.append(await queries.rescore(kind, url, months))
-        figures.append(await queries.rescore(kind, growth_url, short_months))
-        figures[-1].figure += " (4 provinces)"
-        figures[-1].target, figures[-1].met = "", None
-        year, month = _history_periods()
-        rss3 = PeakRSS()
-
-        async def scenario3() -> list[Figure]:
-            with rss3:
-                short = await queries.measure(kind, short_url, year, month, p.repeat, exports=True)
-                long = await queries.measure(kind, long_url, year, month, p.repeat)
-                four = await queries.measure(
-                    kind,
-                    growth_url,
-                    year,
-                    month,
-                    p.repeat,
-                    queries=(queries.SUMMARY_YEAR, queries.SUMMARY_MONTH),
-                )
-            return [
-                *queries.figures(kind, short, long, p.months),
-                *short.figures,
-                *queries.growth_figures(kind, short, four, growth.cells),
-                Figure(
-                    "4 memory",
-                    kind,
-                    "peak RSS during scenario 3",
-                    rss3.peak_mb,
-                    "MB",
-                    "< 300 MB",
-                    rss3.peak_mb < 300,
-                    note=f"{rss3.start_mb:.0f} MB at start",
+        if "queries" in only or "exports" in only:
+            figures += await _queries(
+                kind,
+                p,
+                urls,
+                views="queries" in only,
+                exports=False,  # scenario 5 (benchmarks/scenarios/export.py) times them
+                kept=keep is not None,
+            )
+        if "exports" in only:
+            print(f"[{kind}] scenario 5: exports in a fresh bot process …", flush=True)
+            year = _history_periods()[0]
+            figures += await safely(
+                export.SCENARIO,
+                kind,
+                "exports",
+                lambda: export.run(kind, urls["p12"], year, p.repeat),
+            )
+        if "fanout" in only:
+            print(f"[{kind}] scenario 2: reminder fan-out …", flush=True)
+            figures += await safely(
+                fanout.SCENARIO,
+                kind,
+                "reminder fan-out",
+                lambda: fanout.run(
+                    kind, urls["p12"], p.reminders, p.rate, p.rate_seconds, p.latency_ms
                 ),
-            ]
+            )
+        if "throughput" in only:
+            figures += await _throughput(kind, p, urls["p36"])
+            # The submit alone at full size, 0 ms Bot API (issue 14; a few in --quick).
+            from benchmarks.scenarios import submit
 
-        figures += await safely(queries.SCENARIO, kind, "supervisor queries", scenario3)
-
-        print(f"[{kind}] scenario 2: reminder fan-out …", flush=True)
-        figures += await safely(
-            fanout.SCENARIO,
-            kind,
-            "reminder fan-out",
-            lambda: fanout.run(kind, short_url, p.reminders, p.rate, p.rate_seconds, p.latency_ms),
-        )
-
-        print(f"[{kind}] scenario 1: update throughput …", flush=True)
-
-        async def scenario1() -> list[Figure]:
-            found, rss = await throughput.run(kind, long_url, p.throughput, p.latency_ms)
-            return [
-                *found,
-                Figure(
-                    "4 memory",
-                    kind,
-                    "peak RSS during scenario 1",
-                    rss.peak_mb,
-                    "MB",
-                    "< 300 MB",
-                    rss.peak_mb < 300,
-                    note=f"{rss.start_mb:.0f} MB at start",
-                ),
-            ]
-
-        figures += await safely(throughput.SCENARIO, kind, "update throughput", scenario1)
+            print(f"[{kind}] scenario 1: check-in submit alone …", flush=True)
+            figures += await submit.run(kind, urls["p36"], 2 if p.repeat == 1 else submit.SUBMITS)
     finally:
-        await db.cleanup()
+        if keep is None:
+            await db.cleanup()
     return figures
+
+
+async def _queries(
+    kind: str, p: Plan, urls: dict[str, str], *, views: bool, exports: bool, kept: bool
+) -> list[Figure]:
+    """Scenario 3: `cellbot rescore` builds the read model (as at start-up after a framework
+    change; on `kept` databases only when it is not current), then the views (`views`) and
+    the province's exports (`exports`) are timed."""
+    print(f"[{kind}] scenario 3: rescore, supervisor queries …", flush=True)
+    figures: list[Figure] = []
+    short_months, long_months = p.months
+    growth = p.growth_shape
+    for tag, months in (("p12", short_months), ("p36", long_months), ("p4x", short_months)):
+        if tag in urls:
+            figures.append(await queries.rescore(kind, urls[tag], months, kept=kept))
+            if tag == "p4x":
+                figures[-1].figure += " (4 provinces)"
+                figures[-1].target, figures[-1].met = "", None
+    year, month = _history_periods()
+    rss3 = PeakRSS()
+
+    async def scenario3() -> list[Figure]:
+        with rss3:
+            short = await queries.measure(
+                kind,
+                urls["p12"],
+                year,
+                month,
+                p.repeat,
+                exports=exports,
+                queries=queries.QUERIES if views else (),
+            )
+            if not views:
+                return short.figures
+            long = await queries.measure(kind, urls["p36"], year, month, p.repeat)
+            four = await queries.measure(
+                kind,
+                urls["p4x"],
+                year,
+                month,
+                p.repeat,
+                queries=(queries.SUMMARY_YEAR, queries.SUMMARY_MONTH),
+            )
+        return [
+            *queries.figures(kind, short, long, p.months),
+            *short.figures,
+            *queries.growth_figures(kind, short, four, growth.cells),
+            Figure(
+                "4 memory",
+                kind,
+                "peak RSS during scenario 3",
+                rss3.peak_mb,
+                "MB",
+                "< 300 MB",
+                rss3.peak_mb < 300,
+                note=f"{rss3.start_mb:.0f} MB at start",
+            ),
+        ]
+
+    return figures + await safely(queries.SCENARIO, kind, "supervisor queries", scenario3)
+
+
+async def _throughput(kind: str, p: Plan, long_url: str) -> list[Figure]:
+    print(f"[{kind}] scenario 1: update throughput …", flush=True)
+
+    async def scenario1() -> list[Figure]:
+        found, rss = await throughput.run(kind, long_url, p.throughput, p.latency_ms)
+        return [
+            *found,
+            Figure(
+                "4 memory",
+                kind,
+                "peak RSS during scenario 1",
+                rss.peak_mb,
+                "MB",
+                "< 300 MB",
+                rss.peak_mb < 300,
+                note=f"{rss.start_mb:.0f} MB at start",
+            ),
+        ]
+
+    return await safely(throughput.SCENARIO, kind, "update throughput", scenario1)
 
 
 def _value(f: Figure) -> str:
@@ -253,7 +351,7 @@ async def main_async(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     figures: list[Figure] = []
     for kind, url in databases(args.db):
-        figures += await run_database(kind, url, p)
+        figures += await run_database(kind, url, p, args.prefix, only=args.only, keep=args.keep)
     elapsed = time.perf_counter() - started
     print()
     print(table(figures))
@@ -286,6 +384,16 @@ async def main_async(args: argparse.Namespace) -> int:
     return 0
 
 
+def _scenarios(text: str) -> tuple[str, ...]:
+    names = tuple(dict.fromkeys(n.strip() for n in text.split(",") if n.strip()))
+    unknown = [n for n in names if n not in SCENARIOS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown scenario {', '.join(unknown) or '(none)'}; choose from {', '.join(SCENARIOS)}"
+        )
+    return names
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.run",
@@ -306,6 +414,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS, help="where to write the JSON results"
+    )
+    parser.add_argument(
+        "--only",
+        type=_scenarios,
+        default=SCENARIOS,
+        help=f"run only these scenarios, comma-separated: {','.join(SCENARIOS)} (default all)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="keep the seeded databases (SQLite files in this folder) and reuse them next time",
+    )
+    parser.add_argument(
+        "--prefix",
+        default="",
+        help="PostgreSQL: name the databases cellbot_bench_<prefix>p12 … (two runs on one server)",
     )
     args = parser.parse_args(argv)
     if args.db == "both":

@@ -35,7 +35,7 @@ TAGS = re.compile(r"<[^>]+>")
 
 @dataclass(frozen=True)
 class Reader:
-    """The CLI's reader: a language, as `handlers.supervisor_common.Reader` expects."""
+    """The CLI's reader: a language, as `bot.supervisor_text.Reader` expects."""
 
     lang: str
 
@@ -56,11 +56,11 @@ async def build(
     """The report's bytes, or None when no unit has that code."""
     from sqlalchemy import select
 
-    from bot.export_xlsx import Labels, csv_bytes, summary_table, workbook_bytes
+    from bot.export_xlsx import Labels, csv_bytes, summary_table, write_workbook
     from bot.i18n import t
     from bot.render_scores import reason_text
+    from bot.supervisor_text import summary_text
     from domain import clock
-    from handlers.supervisor_summary import summary_text
     from storage.db import create_engine, create_session_factory
     from storage.export import collect
     from storage.models import OrgUnit
@@ -79,12 +79,12 @@ async def build(
             labels = Labels(lang, lambda key: t(lang, key), lambda r: reason_text(fw, r, lang))
             if fmt == "xlsx":
                 data = await collect(session, fw, ref, period, as_of, settings.tz)
+                # Written while the check-ins stream in: a read, in this one transaction.
+                return await write_workbook(fw, labels, data)
             else:
-                result = await summary(session, fw, ref, period, as_of)
+                result = await summary(session, fw, ref, period, as_of, cells=False)
     finally:
         await engine.dispose()
-    if fmt == "xlsx":
-        return workbook_bytes(fw, labels, data)  # after the commit: no lock held meanwhile
     if fmt == "csv":
         return csv_bytes(labels, summary_table(fw, labels, result))
     if fmt == "json":

@@ -1,32 +1,30 @@
-"""Writing an export (storage/export.py collects it) as an XLSX workbook (openpyxl) or CSV.
+"""Writing an export (storage/export.py collects it) as an XLSX workbook or CSV.
 
 Sheets: summary (the /summary figures), check-ins (one row per submitted meeting with all
 answers), attendance (one row per absent member), initiatives, scores (one row per cell with
 criteria and the reasons for lost points).
 
-Writing is plain CPU work that the handler runs in a thread, so the bot keeps answering
-others while a province is written. The workbook is written in openpyxl's write-only mode
-(streaming, constant memory); texts come through `Labels` so this module needs no i18n
-machinery of its own.
+The check-ins and absences (a province's year: ~50,000 and ~90,000 rows) are streamed from
+the database in chunks straight into the file (bot/xlsx_stream.py: constant memory, about a
+microsecond a cell); writing is plain CPU work run in a worker thread chunk by chunk, so the
+bot keeps answering others while a province is written. Texts come through `Labels` so this
+module needs no i18n machinery of its own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE, Cell
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-
+from bot.xlsx_stream import FORMULA_STARTS, PLAIN, STYLE_FORMATS, SheetWriter, WorkbookWriter
+from domain.classification import proposed_band, reference_band
 from domain.framework import Framework
 from domain.periods import Period
 from domain.scoring import Reason, band_for, criterion_scores
@@ -40,6 +38,7 @@ from storage.export import (
     PCT,
     STAMP,
     TEXT,
+    TEXT_ANSWERS,
     ExportData,
 )
 from storage.scope import UnitRef
@@ -53,13 +52,9 @@ FORMATS = {
     STAMP: "dd/mm/yyyy hh:mm",
 }
 WIDTHS = {TEXT: 16, INT: 9, NUM: 9, PCT: 9, DATE: 12, MONTH: 10, STAMP: 17, BOOL: 8}
-# A text starting with one of these is a formula to a spreadsheet (openpyxl writes "=..." as
-# one; Excel and LibreOffice evaluate "+", "-", "@" and these when they open a CSV). Texts a
-# secretary typed ("=HYPERLINK(...)" as the month's main tasks) must stay plain text.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-# Text answers kept only in the versioned answers JSON (domain.checkin_schema, v1 keys).
-TEXT_ANSWERS = ("start_time", "not_held_reason", "main_tasks", "thematic_topic", "resolution_text")
+# Texts a secretary typed ("=HYPERLINK(...)" as the month's main tasks) must stay plain text:
+# a text starting with one of FORMULA_STARTS is a formula to a spreadsheet (Excel and
+# LibreOffice evaluate "+", "-", "@" and these when they open a CSV).
 
 
 @dataclass(frozen=True)
@@ -82,7 +77,7 @@ class Column:
 class Sheet:
     name_key: str
     columns: list[Column]
-    rows: list[list[Any]]
+    rows: Iterable[Sequence[Any]]
 
 
 # ================================================================ tables
@@ -118,7 +113,7 @@ def summary_table(fw: Framework, labels: Labels, data: Summary) -> Sheet:
         Column("sv.x.col.attendance", PCT, 11),
         *_criteria_columns(fw, labels),
         Column("sv.x.col.total", NUM),
-        Column("sv.x.col.band", TEXT, 20),
+        Column("sv.x.col.reference_band", TEXT, 20),
         Column("sv.x.col.four_good", TEXT, 10),
         Column("sv.x.col.four_good_cells", INT, 12),
         Column("sv.x.col.cells_with_data", INT, 12),
@@ -135,7 +130,8 @@ def summary_table(fw: Framework, labels: Labels, data: Summary) -> Sheet:
             line.attendance,
             *[line.criteria.get(c.code) for c in fw.criteria],
             line.total,
-            _band(fw, labels, line.band),
+            # A unit's figure is an average of cells: a reference score, never a classification.
+            _band(fw, labels, reference_band(fw, line.total), meeting=True),
             _yes_no(labels, line.four_good),
             line.four_good_cells,
             line.cells_with_data,
@@ -156,7 +152,8 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
         Column("sv.x.col.attendance", PCT, 11),
         *_criteria_columns(fw, labels),
         Column("sv.x.col.total", NUM),
-        Column("sv.x.col.band", TEXT, 20),
+        Column("sv.x.col.reference_band", TEXT, 20),
+        Column("sv.x.col.proposed_band", TEXT, 22),
         Column("sv.x.col.four_good", TEXT, 10),
         Column("sv.x.col.cap_flag", TEXT, 10),
         Column("sv.x.col.reasons", TEXT, 80),
@@ -178,7 +175,9 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
                 act.present / act.expected if act and act.expected else None,
                 *[scores.get(c.code) for c in fw.criteria],
                 result.total,
-                _band(fw, labels, result.band),
+                _band(fw, labels, reference_band(fw, result.total), meeting=True),
+                # Only one cell's quarter or year carries a proposed 366 classification.
+                _band(fw, labels, proposed_band(result)),
                 _yes_no(labels, result.four_good),
                 _yes_no(labels, cell.cap_flag) if cell.cap_flag else None,
                 "; ".join(labels.reason(r) for r in result.reasons),
@@ -187,8 +186,8 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
     return Sheet("sv.x.sheet.scores", columns, rows)
 
 
-def checkins_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
-    columns = [
+def checkin_columns() -> list[Column]:
+    return [
         Column("sv.x.col.code", TEXT, 18),
         Column("sv.x.col.cell", TEXT, 28),
         Column("sv.x.col.group", TEXT, 26),
@@ -202,46 +201,64 @@ def checkins_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
         Column("sv.x.col.review", TEXT, 12),
         Column("sv.x.col.review_comment", TEXT, 30),
     ]
+
+
+def checkin_row(fw: Framework, labels: Labels, data: ExportData) -> Callable[[Any], list[Any]]:
+    """A function from one streamed check-in row (storage.export) to the sheet's row."""
     choice = {
         "meeting_type": "sv.x.meeting_type.",
         "dues_status": "sv.x.dues.",
         "resolution_impl": "sv.x.impl.",
     }
-    bools = {name for name, kind in FACT_COLUMNS if kind == BOOL}
-    names = [name for name, _ in FACT_COLUMNS]
-    rows = []
-    for r in data.checkins:
+    # The same few labels and bands on every row: looked up once each (a province's year
+    # has ~50,000 rows of 26 facts).
+    yes_no = {True: _yes_no(labels, True), False: _yes_no(labels, False), None: None}
+    texts: dict[str, str] = {}
+
+    def text(key: str) -> str:
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = labels.t(key)
+        return found
+
+    bands: dict[float | None, str | None] = {}
+
+    def band(score: float | None) -> str | None:
+        if score not in bands:
+            bands[score] = _band(fw, labels, _meeting_band(fw, score), meeting=True)
+        return bands[score]
+
+    kinds = ["bool" if kind == BOOL else choice.get(name, "") for name, kind in FACT_COLUMNS]
+    facts_end = 6 + len(kinds)
+
+    def row(r: Any) -> list[Any]:
         code, name, parent_id, month, slot, submitted_at = r[:6]
-        facts = r[6 : 6 + len(names)]
-        score, review, comment, answers = r[6 + len(names) :]
         values: list[Any] = []
-        for fact, value in zip(names, facts, strict=True):
-            if fact in bools:
-                values.append(_yes_no(labels, value))
-            elif fact in choice and value is not None:
-                values.append(labels.t(choice[fact] + str(value)))
-            else:
+        for kind, value in zip(kinds, r[6:facts_end], strict=True):
+            if not kind:
                 values.append(value)
-        answers = answers if isinstance(answers, dict) else {}
-        texts = [_text(answers.get(key)) for key in TEXT_ANSWERS]
+            elif kind == "bool":
+                values.append(yes_no[value])
+            else:
+                values.append(None if value is None else text(kind + str(value)))
+        score, review, comment = r[facts_end : facts_end + 3]
         rounded = None if score is None else round(float(score), 1)
-        rows.append(
-            [
-                code,
-                name,
-                data.groups.get(parent_id, ""),
-                month,
-                labels.t(f"sv.x.slot.{slot}"),
-                _local(submitted_at, data.tz),
-                *values,
-                *texts,
-                rounded,
-                _band(fw, labels, _meeting_band(fw, rounded), meeting=True),
-                labels.t(f"sv.x.review.{review}") if review else None,
-                comment,
-            ]
-        )
-    return Sheet("sv.x.sheet.checkins", columns, rows)
+        return [
+            code,
+            name,
+            data.groups.get(parent_id, ""),
+            month,
+            text(f"sv.x.slot.{slot}"),
+            _local(submitted_at, data.tz),
+            *values,
+            *[_text(value) for value in r[facts_end + 3 :]],
+            rounded,
+            band(rounded),
+            text(f"sv.x.review.{review}") if review else None,
+            comment,
+        ]
+
+    return row
 
 
 def _text(value: object) -> str | None:
@@ -257,8 +274,8 @@ def _local(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
     return None if value is None else value.astimezone(tz).replace(tzinfo=None)
 
 
-def attendance_table(labels: Labels, data: ExportData) -> Sheet:
-    columns = [
+def attendance_columns() -> list[Column]:
+    return [
         Column("sv.x.col.code", TEXT, 18),
         Column("sv.x.col.cell", TEXT, 28),
         Column("sv.x.col.month", MONTH),
@@ -266,11 +283,21 @@ def attendance_table(labels: Labels, data: ExportData) -> Sheet:
         Column("sv.x.col.member", TEXT, 26),
         Column("sv.x.col.absence", TEXT, 18),
     ]
-    rows = [
-        [code, name, month, day, member, labels.t(f"sv.x.absence.{status}")]
-        for code, name, month, day, member, status in data.attendance
-    ]
-    return Sheet("sv.x.sheet.attendance", columns, rows)
+
+
+def attendance_row(labels: Labels) -> Callable[[Any], list[Any]]:
+    """A function from one streamed absence row (storage.export) to the sheet's row."""
+
+    statuses: dict[str, str] = {}
+
+    def row(r: Any) -> list[Any]:
+        code, name, month, day, member, status = r
+        text = statuses.get(status)
+        if text is None:
+            text = statuses[status] = labels.t(f"sv.x.absence.{status}")
+        return [code, name, month, day, member, text]
+
+    return row
 
 
 def initiatives_table(labels: Labels, data: ExportData) -> Sheet:
@@ -315,60 +342,54 @@ def _header(labels: Labels, column: Column) -> str:
     return column.key[1:] if column.key.startswith("!") else labels.t(column.key)
 
 
-def workbook_bytes(fw: Framework, labels: Labels, data: ExportData) -> bytes:
-    """The XLSX file: five sheets, bold frozen header row, widths, real dates."""
-    sheets = [
-        summary_table(fw, labels, data.summary),
-        checkins_table(fw, labels, data),
-        attendance_table(labels, data),
-        initiatives_table(labels, data),
-        scores_table(fw, labels, data),
-    ]
-    book = Workbook(write_only=True)
-    bold = Font(bold=True)
-    fill = PatternFill("solid", fgColor="FFE8E8E8")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for sheet in sheets:
-        ws = book.create_sheet(labels.t(sheet.name_key)[:31])
-        # Write-only sheets take widths and panes before the first row.
-        ws.freeze_panes = "A2"
-        for index, column in enumerate(sheet.columns, start=1):
-            ws.column_dimensions[get_column_letter(index)].width = (
-                column.width or WIDTHS[column.kind]
-            )
-        header = []
-        for column in sheet.columns:
-            cell = WriteOnlyCell(ws, value=_header(labels, column))
-            if cell.data_type == "f":  # a criterion name from the framework file
-                cell.data_type = "s"
-            cell.font, cell.fill, cell.alignment = bold, fill, wrap
-            header.append(cell)
-        ws.append(header)
-        formatted = [(i, FORMATS[c.kind]) for i, c in enumerate(sheet.columns) if c.kind in FORMATS]
-        for row in sheet.rows:
-            out = [_text_cell(ws, v) if isinstance(v, str) else v for v in row]
-            for i, number_format in formatted:
-                if out[i] is not None and not isinstance(out[i], Cell):
-                    cell = WriteOnlyCell(ws, value=out[i])
-                    cell.number_format = number_format
-                    out[i] = cell
-            ws.append(out)
+def _styles(columns: Sequence[Column]) -> list[int]:
+    return [STYLE_FORMATS.get(FORMATS.get(c.kind, ""), PLAIN) for c in columns]
+
+
+def _open_sheet(
+    book: WorkbookWriter, labels: Labels, name_key: str, columns: Sequence[Column]
+) -> SheetWriter:
+    sheet = book.sheet(
+        labels.t(name_key)[:31],
+        [column.width or WIDTHS[column.kind] for column in columns],
+        _styles(columns),
+    )
+    sheet.header([_header(labels, column) for column in columns])
+    return sheet
+
+
+def _write_table(book: WorkbookWriter, labels: Labels, table: Callable[[], Sheet]) -> None:
+    sheet = table()  # here, in the worker thread: the scores sheet builds each cell's reasons
+    _open_sheet(book, labels, sheet.name_key, sheet.columns).append_rows(sheet.rows)
+
+
+def _write_chunk(sheet: SheetWriter, convert: Callable[[Any], list[Any]], rows: Any) -> None:
+    sheet.append_rows(map(convert, rows))
+
+
+async def write_workbook(fw: Framework, labels: Labels, data: ExportData) -> bytes:
+    """The XLSX file: five sheets, bold frozen header row, widths, real dates.
+
+    The check-ins and absences are read from the database in chunks while the file is
+    written (constant memory); each chunk is written in a worker thread, so the bot keeps
+    answering others while a province is written."""
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = WorkbookWriter(buffer)
+    await asyncio.to_thread(
+        _write_table, book, labels, partial(summary_table, fw, labels, data.summary)
+    )
+    streamed = (
+        ("sv.x.sheet.checkins", checkin_columns(), checkin_row(fw, labels, data), data.checkins),
+        ("sv.x.sheet.attendance", attendance_columns(), attendance_row(labels), data.attendance),
+    )
+    for name_key, columns, convert, chunks in streamed:
+        sheet = await asyncio.to_thread(_open_sheet, book, labels, name_key, columns)
+        async for chunk in chunks():
+            await asyncio.to_thread(_write_chunk, sheet, convert, chunk)
+    await asyncio.to_thread(_write_table, book, labels, partial(initiatives_table, labels, data))
+    await asyncio.to_thread(_write_table, book, labels, partial(scores_table, fw, labels, data))
+    await asyncio.to_thread(book.finish)
     return buffer.getvalue()
-
-
-def _text_cell(ws: WriteOnlyWorksheet, value: str) -> str | Cell:
-    """A text that is never a formula, whatever it starts with (most stay plain strings:
-    a cell object per value would slow a province's export down)."""
-    # Control characters are invalid in XLSX (openpyxl raises on them): drop them.
-    value = ILLEGAL_CHARACTERS_RE.sub("", value)
-    if not value.startswith(FORMULA_STARTS):
-        return value
-    cell = WriteOnlyCell(ws, value=value)
-    cell.data_type = "s"  # openpyxl took "=..." for a formula
-    cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-    return cell
 
 
 def csv_bytes(labels: Labels, sheet: Sheet) -> bytes:

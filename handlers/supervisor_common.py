@@ -8,15 +8,23 @@ whether the unit exists: the same `common.stale_button` alert for "not yours" an
 from __future__ import annotations
 
 import datetime as dt
-import html
 import logging
-from typing import Protocol
 
-from babel.numbers import format_decimal, format_percent
 from telegram import InlineKeyboardButton
 
 from bot.context import Ctx, Request, services
 from bot.keyboards import button, int_arg, markup, rows
+
+# Numbers, names and the Reader live in bot/ (`cellbot report` writes them too): re-exported
+# for the handlers.
+from bot.supervisor_text import PAGE_SIZE as PAGE_SIZE
+from bot.supervisor_text import Reader as Reader
+from bot.supervisor_text import band_name as band_name
+from bot.supervisor_text import esc as esc
+from bot.supervisor_text import num as num
+from bot.supervisor_text import pct as pct
+from bot.supervisor_text import period_name as period_name
+from bot.supervisor_text import vnd as vnd
 from domain import clock
 from domain.framework import Framework, load_framework
 from domain.periods import Period, add_months, month_start, parse_period
@@ -25,18 +33,6 @@ from storage.scope import UnitRef, is_supervisor, scope_roots, visible_unit
 log = logging.getLogger(__name__)
 
 PREFIX = "sv"
-
-
-class Reader(Protocol):
-    """Who a text is for: a Request, or the CLI's stand-in (bot/cli_report.py)."""
-
-    @property
-    def lang(self) -> str: ...
-
-    def t(self, key: str, /, **values: object) -> str: ...
-
-
-PAGE_SIZE = 10
 
 
 def now_utc() -> dt.datetime:
@@ -123,47 +119,9 @@ def period_row(
     ]
 
 
-def period_name(req: Reader, period: Period) -> str:
-    if period.kind == "month":
-        return req.t("sv.period.month", month=f"{period.index:02d}", year=period.year)
-    if period.kind == "quarter":
-        return req.t("sv.period.quarter", quarter=period.index, year=period.year)
-    return req.t("sv.period.year", year=period.year)
-
-
 def cb_period(parts: list[str], index: int) -> Period | None:
     """A period from callback data; None when missing or forged."""
     try:
         return parse_period(parts[index])
     except (IndexError, ValueError):
         return None
-
-
-# ---------------------------------------------------------------- numbers and names
-
-
-def num(req: Reader, value: float | None) -> str:
-    if value is None:
-        return "—"
-    return format_decimal(value, format="#,##0.0", locale=req.lang)
-
-
-def pct(req: Reader, value: float | None) -> str:
-    if value is None:
-        return "—"
-    return format_percent(value, format="#,##0%", locale=req.lang)
-
-
-def vnd(req: Reader, value: int) -> str:
-    return format_decimal(value, format="#,##0", locale=req.lang) + " đ"
-
-
-def esc(text: str | None) -> str:
-    return html.escape(text or "")
-
-
-def band_name(req: Reader, fw: Framework, code: str | None, meeting: bool = False) -> str:
-    if code is None:
-        return "—"
-    bands = fw.meeting_rubric.bands if meeting else fw.classification.bands
-    return next((b.name.get(req.lang) for b in bands if b.code == code), code)

@@ -1,9 +1,10 @@
 """/export [period] [csv] and /chart [period]: files and pictures for a unit's period.
 
 The data is read in the update's transaction; the file is written in a worker thread
-(openpyxl and matplotlib are CPU work) so other users are not kept waiting. The finished
-bytes are queued on the request and sent after the commit, each after an "uploading…" status
-(the upload of a large file is what the user waits for).
+(writing XLSX and matplotlib are CPU work) so other users are not kept waiting — an XLSX
+export's check-ins and absences chunk by chunk as they are streamed from the database. The
+finished bytes are queued on the request and sent after the commit, each after an
+"uploading…" status (the upload of a large file is what the user waits for).
 
 Callback data: ``sv:exp:<unit id>:<period>:<x|c>`` and ``sv:cht:<unit id>:<period>``.
 """
@@ -19,7 +20,7 @@ from telegram.constants import ChatAction
 
 from bot.charts import criteria_chart, trend_chart
 from bot.context import Ctx, Request, with_request
-from bot.export_xlsx import Labels, csv_bytes, file_name, scores_table, workbook_bytes
+from bot.export_xlsx import Labels, csv_bytes, file_name, scores_table, write_workbook
 from bot.keyboards import parse_cb
 from bot.render_scores import reason_text
 from domain import clock
@@ -74,14 +75,14 @@ async def send_export(
     if fmt == "c":
         content = await asyncio.to_thread(csv_bytes, texts, scores_table(fw, texts, data))
     else:
-        content = await asyncio.to_thread(partial(workbook_bytes, fw, texts, data))
+        content = await write_workbook(fw, texts, data)
     name = file_name(unit, period, FORMATS[fmt])
     caption = req.t(
         "sv.exp.caption",
         unit=esc(unit.name),
         period=period_name(req, period),
         cells=len(data.summary.cells),
-        checkins=len(data.checkins),
+        checkins=data.checkin_count,
     )
     req.out.chat_action(ChatAction.UPLOAD_DOCUMENT)
     req.out.document(content, name, caption)

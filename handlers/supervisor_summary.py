@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from bot.supervisor_text import summary_text
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period
@@ -17,15 +18,9 @@ from handlers import supervisor_cell
 from handlers.supervisor_common import (
     PAGE_SIZE,
     PREFIX,
-    Reader,
-    band_name,
     cb_period,
-    esc,
     framework,
-    num,
     parse_period_arg,
-    pct,
-    period_name,
     period_row,
     roots,
     single_root_or_pick,
@@ -34,86 +29,15 @@ from handlers.supervisor_common import (
 )
 from storage.models import UnitKind
 from storage.scope import UnitRef, visible_unit
-from storage.supervision import Summary, UnitSummary, summary
+from storage.supervision import summary
 
 ACTION = "sum"
-
-
-def _verdict(req: Reader, line: UnitSummary) -> str:
-    if line.kind == UnitKind.CELL.value:
-        if line.four_good is None:
-            return req.t("sv.sum.four_good_none")
-        return req.t("sv.sum.four_good_yes" if line.four_good else "sv.sum.four_good_no")
-    return req.t("sv.sum.four_good_count", count=line.four_good_cells, total=line.cells_with_data)
-
-
-def _criteria(req: Reader, line: UnitSummary) -> str:
-    return " | ".join(num(req, score) for score in line.criteria.values())
-
-
-def _line(req: Reader, fw: Framework, line: UnitSummary) -> str:
-    return req.t(
-        "sv.sum.child",
-        name=esc(line.name),
-        submitted=line.submitted,
-        expected=line.expected,
-        meeting=num(req, line.meeting_score),
-        total=num(req, line.total),
-        band=band_name(req, fw, line.band),
-        verdict=_verdict(req, line),
-        criteria=_criteria(req, line),
-    )
-
-
-def summary_text(req: Reader, fw: Framework, data: Summary, page: int | None) -> str:
-    """The /summary message; `page=None` lists every child unit (the CLI report)."""
-    total = data.total
-    parts = [
-        req.t(
-            "sv.sum.header",
-            unit=esc(data.unit.name),
-            period=period_name(req, data.period),
-            as_of=data.as_of.strftime("%d/%m/%Y"),
-        ),
-        req.t(
-            "sv.sum.totals",
-            submitted=total.submitted,
-            expected=total.expected,
-            cells=total.cells,
-            meeting=num(req, total.meeting_score),
-            attendance=pct(req, total.attendance),
-        ),
-        req.t(
-            "sv.sum.total_score",
-            total=num(req, total.total),
-            band=band_name(req, fw, total.band),
-            verdict=_verdict(req, total),
-        ),
-    ]
-    for index, criterion in enumerate(fw.criteria):
-        parts.append(
-            req.t(
-                "sv.sum.criterion",
-                n=index + 1,
-                name=esc(criterion.name.get(req.lang)),
-                score=num(req, total.criteria.get(criterion.code)),
-                max=num(req, criterion.max_points),
-            )
-        )
-    if data.rows:
-        parts.append("")
-        parts.append(req.t("sv.sum.children", count=len(data.rows)))
-        shown = data.rows if page is None else data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
-        for line in shown:
-            parts.append(_line(req, fw, line))
-        parts.append(req.t("sv.sum.legend"))
-    return "\n".join(parts)
 
 
 async def summary_view(
     req: Request, fw: Framework, unit: UnitRef, period: Period, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
-    data = await summary(req.session, fw, unit, period, clock.today(req.settings.tz))
+    data = await summary(req.session, fw, unit, period, clock.today(req.settings.tz), cells=False)
     pages = max(1, -(-len(data.rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]

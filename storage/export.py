@@ -1,17 +1,22 @@
-"""What an export of a unit's period holds, collected in a fixed number of aggregate
-queries: the summary (the /summary figures), the submitted check-ins with all their facts,
-the absent members, and initiative coverage per cell. The workbook and CSV are written from
-it on the bot's side (bot/export_xlsx.py).
+"""What an export of a unit's period holds, read in a fixed number of queries: the summary
+(the /summary figures), the submitted check-ins with all their facts, the absent members,
+and initiative coverage per cell. The workbook and CSV are written from it on the bot's side
+(bot/export_xlsx.py).
+
+The check-ins and absences are the only long parts (a province's year: ~50,000 and ~90,000
+rows): they are not loaded but streamed in chunks (a server-side cursor on PostgreSQL) while
+the file is written, so memory does not grow with the province.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Executable, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.framework import Framework
@@ -30,6 +35,9 @@ from storage.read_model import ensure_meeting_scores
 from storage.scope import UnitRef
 from storage.supervision import Summary, summary
 from storage.tree import checkins_under, under
+
+# Text answers kept only in the versioned answers JSON (domain.checkin_schema, v1 keys).
+TEXT_ANSWERS = ("start_time", "not_held_reason", "main_tasks", "thematic_topic", "resolution_text")
 
 # The kinds of the exported values (the writer picks each cell's type and format by them).
 TEXT, INT, NUM, PCT, DATE, MONTH, STAMP, BOOL = (
@@ -72,14 +80,38 @@ FACT_COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
+CHUNK = 2_000  # rows a streamed query yields at a time
+
+# Called once, inside the session's transaction: the rows in chunks, in the sheet's order.
+Chunks = Callable[[], AsyncIterator[Sequence[Any]]]
+
+
 @dataclass
 class ExportData:
     summary: Summary
     groups: dict[int, str]  # unit id -> name, for the cells' parents
-    checkins: list[Any]
-    attendance: list[Any]
+    checkin_count: int
+    # code, name, parent id, month, slot, submitted at, FACT_COLUMNS, meeting score, review
+    # status and comment, TEXT_ANSWERS
+    checkins: Chunks
+    attendance: Chunks  # code, name, month, meeting date, member, absence status
     initiatives: list[Any]
     tz: ZoneInfo
+
+
+def _chunks(session: AsyncSession, statement: Executable) -> Chunks:
+    async def read() -> AsyncIterator[Sequence[Any]]:
+        # Core rows (no ORM row processing: only columns are selected), the session's
+        # connection and transaction.
+        connection = await session.connection()
+        result = await connection.stream(statement.execution_options(yield_per=CHUNK))
+        try:
+            async for part in result.partitions(CHUNK):
+                yield part
+        finally:
+            await result.close()
+
+    return read
 
 
 # ================================================================ collecting
@@ -93,7 +125,8 @@ async def collect(
     as_of: dt.date,
     tz: ZoneInfo,
 ) -> ExportData:
-    """Everything the workbook needs, in a fixed number of queries."""
+    """Everything the workbook needs; the check-ins and absences are read when iterated,
+    which must happen in the same transaction (`session` still open)."""
     data = await summary(session, fw, unit, period, as_of)
     subtree = under(unit.path)
     groups = dict(
@@ -112,50 +145,53 @@ async def collect(
         Checkin.month < period.end,
     )
     await ensure_meeting_scores(session, fw, *in_period)
-    checkins = (
-        await session.execute(
-            select(
-                OrgUnit.code,
-                OrgUnit.name,
-                OrgUnit.parent_id,
-                Checkin.month,
-                Checkin.slot,
-                Checkin.submitted_at,
-                *[getattr(Checkin, name) for name, _ in FACT_COLUMNS],
-                Checkin.meeting_score,
-                Checkin.review_status,
-                Checkin.review_comment,
-                Checkin.answers,
-            )
-            .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
-            .where(Checkin.status == CheckinStatus.SUBMITTED.value, *in_period)
-            .order_by(OrgUnit.code, Checkin.month, Checkin.slot)
+    submitted = (Checkin.status == CheckinStatus.SUBMITTED.value, *in_period)
+    count = await session.scalar(select(func.count()).select_from(Checkin).where(*submitted))
+    checkins = _chunks(
+        session,
+        select(
+            OrgUnit.code,
+            OrgUnit.name,
+            OrgUnit.parent_id,
+            Checkin.month,
+            Checkin.slot,
+            Checkin.submitted_at,
+            *[getattr(Checkin, name) for name, _ in FACT_COLUMNS],
+            Checkin.meeting_score,
+            Checkin.review_status,
+            Checkin.review_comment,
+            # Only the text answers of the versioned JSON (a kilobyte a check-in, most of it
+            # ids); they are strings by its schema, so SQL's text of each is Python's.
+            *[Checkin.answers[key].as_string() for key in TEXT_ANSWERS],
         )
-    ).all()
-    attendance = (
-        await session.execute(
-            select(
-                OrgUnit.code,
-                OrgUnit.name,
-                Checkin.month,
-                Checkin.meeting_date,
-                Member.full_name,
-                AttendanceMark.status,
-            )
-            .join(Checkin, Checkin.id == AttendanceMark.checkin_id)
-            .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
-            .join(Member, Member.id == AttendanceMark.member_id)
-            .where(
-                subtree,
-                Checkin.status == CheckinStatus.SUBMITTED.value,
-                Checkin.month >= period.start,
-                Checkin.month < period.end,
-            )
-            .order_by(OrgUnit.code, Checkin.month, Member.full_name)
+        .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
+        .where(*submitted)
+        .order_by(OrgUnit.code, Checkin.month, Checkin.slot),
+    )
+    attendance = _chunks(
+        session,
+        select(
+            OrgUnit.code,
+            OrgUnit.name,
+            Checkin.month,
+            Checkin.meeting_date,
+            Member.full_name,
+            AttendanceMark.status,
         )
-    ).all()
+        .join(Checkin, Checkin.id == AttendanceMark.checkin_id)
+        .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
+        .join(Member, Member.id == AttendanceMark.member_id)
+        .where(
+            subtree,
+            Checkin.status == CheckinStatus.SUBMITTED.value,
+            Checkin.month >= period.start,
+            Checkin.month < period.end,
+        )
+        # Ties (two meetings in a month, two members of one name) in a fixed order too.
+        .order_by(OrgUnit.code, Checkin.month, Member.sort_key, Checkin.slot, Member.id),
+    )
     # One row per cell (coverage), not per initiative: a province registers ~100,000
-    # initiatives a year, and openpyxl writes ~10 µs a cell (see README "Supervisor views").
+    # initiatives a year (see README "Supervisor views").
     coverage = await coverage_by_cell(session, unit.id, period.year)
     initiatives = [(cell, coverage.get(cell.cell.id)) for cell in data.cells]
-    return ExportData(data, groups, list(checkins), list(attendance), initiatives, tz)
+    return ExportData(data, groups, count or 0, checkins, attendance, initiatives, tz)

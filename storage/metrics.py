@@ -1,8 +1,9 @@
 """Metrics of cells over a period, aggregated in SQL (GROUP BY cell), never a query per cell.
 
 `compute_metrics` runs a fixed number of queries whatever the number of cells: the units of
-the subtree, one aggregate over the check-ins, one over members, one over initiatives and one
-for members at risk. To give the same numbers on SQLite and PostgreSQL:
+the subtree, one aggregate over the check-ins, one over members, one over initiatives, one
+for members at risk and one for members absent with reason too many times in a row. To give
+the same numbers on SQLite and PostgreSQL:
 
 * the SQL returns only integer sums and counts; ratios are divided in Python;
 * month and quarter bounds are computed in Python (domain.periods) and bound as parameters,
@@ -16,109 +17,71 @@ initiative coverage or members at risk (as the initiatives issue defines coverag
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import InstrumentedAttribute
 
 from domain.framework import Standards
 from domain.orgpath import path_ids
 from domain.periods import Period, add_months, month_start
 from domain.scoring import CellMetrics, MeetingFacts
+from storage.member_metrics import (
+    Crossings,
+    at_risk_count_query,
+    excused_crossings,
+    excused_in_a_row,
+    members_at_risk,
+    members_excused_in_a_row,
+)
+from storage.metrics_sql import (
+    ACTIVE_STATUSES,
+    BOOL_FACTS,
+    FACT_COLUMNS,
+    THEMATIC_TYPES,
+    CellFilter,
+    CellInfo,
+    MemberAtRisk,
+    RowsQuery,
+    active_member,
+    as_of_month,
+    count_if,
+    ratio,
+    risk_window,
+    scope_filter,
+    sum_if,
+)
 from storage.models import (
-    AttendanceMark,
     Checkin,
     CheckinStatus,
     Initiative,
     Member,
-    MemberStatus,
     OrgUnit,
     UnitKind,
 )
-from storage.tree import cell_under, under
+from storage.tree import under
 
-RowsQuery = Select[*tuple[Any, ...]]
-ACTIVE_STATUSES = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
-THEMATIC_TYPES = ("thematic", "combined")
-BOOL_FACTS = (
-    "pre_meeting",
-    "content_prepared",
-    "draft_resolution",
-    "current_affairs",
-    "ho_chi_minh",
-    "assessed",
-    "resolution_adopted",
-    "minutes_complete",
-)
-FACT_COLUMNS = tuple(MeetingFacts.__dataclass_fields__)
+_T = TypeVar("_T")
 
-
-@dataclass(frozen=True, slots=True)
-class CellInfo:
-    id: int
-    code: str
-    name: str
-    path: str
-    group_id: int | None  # the grassroots committee above (or the parent when there is none)
-    group_code: str | None
-    group_name: str | None
-
-
-@dataclass(frozen=True)
-class MemberAtRisk:
-    member_id: int
-    full_name: str
-    months: int  # distinct months with an unexcused absence in the window
-
-
-# ---------------------------------------------------------------- helpers
-
-
-def _count(cond: ColumnElement[bool]) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
-
-
-def _sum(cond: ColumnElement[bool], value: Any) -> ColumnElement[int]:
-    return func.coalesce(func.sum(case((cond, value), else_=0)), 0)
-
-
-def _ratio(numerator: int, denominator: int) -> float | None:
-    return numerator / denominator if denominator else None
-
-
-CellFilter = Callable[[InstrumentedAttribute[int]], ColumnElement[bool]]
-
-
-def _scope(root_path: str, only: Sequence[int] | None) -> CellFilter:
-    """The cells the aggregates read: `root_path`'s subtree, or just the cells `only` lists
-    (the read model recomputes a few cells without reading their whole subtree)."""
-    if only is None:
-        return lambda cell_id: cell_under(cell_id, root_path)
-    ids = sorted(only)
-    return lambda cell_id: cell_id.in_(ids)
-
-
-def _active_member(member_id: InstrumentedAttribute[int]) -> ColumnElement[bool]:
-    """The member is active, as "not among the few inactive members": the databases then
-    look up ~5,000 ids instead of reading (or hashing) all ~100,000 members. The same rows
-    as joining `members` on an active status: `member_id` is a foreign key, never NULL here."""
-    inactive = select(Member.id).where(Member.status.not_in(ACTIVE_STATUSES))
-    return member_id.not_in(inactive.scalar_subquery())
-
-
-def _as_of_month(as_of: dt.date) -> dt.date:
-    return month_start(as_of)
-
-
-def risk_window(period: Period, as_of: dt.date, months: int) -> tuple[dt.date, dt.date]:
-    """The `months` months ending with the period's last month (or as_of's, if earlier)."""
-    end = min(period.end, add_months(_as_of_month(as_of), 1))
-    return add_months(end, -months), end
-
+__all__ = [
+    "ACTIVE_STATUSES",
+    "BOOL_FACTS",
+    "FACT_COLUMNS",
+    "THEMATIC_TYPES",
+    "CellInfo",
+    "MemberAtRisk",
+    "cells_in_scope",
+    "compute_metrics",
+    "excused_in_a_row",
+    "facts_of",
+    "meeting_facts",
+    "members_at_risk",
+    "members_excused_in_a_row",
+    "risk_window",
+]
 
 # ---------------------------------------------------------------- units
 
@@ -128,16 +91,16 @@ async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]
     ancestor_ids = path_ids(root.path)
     rows = (
         await session.execute(
-            select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.path).where(
-                or_(under(root.path), OrgUnit.id.in_(ancestor_ids))
-            )
+            select(
+                OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.path, OrgUnit.sort
+            ).where(or_(under(root.path), OrgUnit.id.in_(ancestor_ids)))
         )
     ).all()
     by_id = {row[0]: row for row in rows}
     # Siblings share their committee: look it up once per parent path.
     groups: dict[str, Any] = {}
     cells = []
-    for unit_id, code, name, kind, path in rows:
+    for unit_id, code, name, kind, path, sort in rows:
         if kind != UnitKind.CELL.value:
             continue
         parent_path = path[: path.rindex("/", 0, len(path) - 1) + 1]
@@ -153,6 +116,7 @@ async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]
                 group_id=group[0] if group else None,
                 group_code=group[1] if group else None,
                 group_name=group[2] if group else None,
+                sort=sort,
             )
         )
     cells.sort(key=lambda c: c.path)
@@ -193,43 +157,43 @@ def _checkin_query(
     speakers_known = and_(held, c.expected_count.is_not(None), c.speakers.is_not(None))
     columns: list[ColumnElement[int]] = [
         func.count(c.id).label("checkins"),
-        _count(and_(c.slot == "regular", held)).label("regular_held"),
-        _count(and_(c.slot == "regular", c.month == _as_of_month(as_of))).label("current_rows"),
-        _count(held).label("held"),
-        _count(thematic).label("thematic"),
-        _sum(attendance_known, c.expected_count).label("expected"),
-        _sum(attendance_known, c.present_count).label("present"),
-        _sum(held, func.coalesce(c.absent_unexcused, 0)).label("unexcused"),
-        _count(and_(held, c.absent_unexcused == 0)).label("no_unexcused_yes"),
-        _count(and_(held, c.absent_unexcused.is_not(None))).label("no_unexcused_known"),
-        _count(and_(held, c.duration_min.is_not(None), duration_ok)).label("duration_yes"),
-        _count(and_(held, c.duration_min.is_not(None))).label("duration_known"),
-        _sum(speakers_known, c.speakers).label("speakers"),
-        _sum(speakers_known, c.expected_count).label("speakers_expected"),
-        _count(
+        count_if(and_(c.slot == "regular", held)).label("regular_held"),
+        count_if(and_(c.slot == "regular", c.month == as_of_month(as_of))).label("current_rows"),
+        count_if(held).label("held"),
+        count_if(thematic).label("thematic"),
+        sum_if(attendance_known, c.expected_count).label("expected"),
+        sum_if(attendance_known, c.present_count).label("present"),
+        sum_if(held, func.coalesce(c.absent_unexcused, 0)).label("unexcused"),
+        count_if(and_(held, c.absent_unexcused == 0)).label("no_unexcused_yes"),
+        count_if(and_(held, c.absent_unexcused.is_not(None))).label("no_unexcused_known"),
+        count_if(and_(held, c.duration_min.is_not(None), duration_ok)).label("duration_yes"),
+        count_if(and_(held, c.duration_min.is_not(None))).label("duration_known"),
+        sum_if(speakers_known, c.speakers).label("speakers"),
+        sum_if(speakers_known, c.expected_count).label("speakers_expected"),
+        count_if(
             and_(held, func.coalesce(c.commended, 0) + func.coalesce(c.criticised, 0) > 0)
         ).label("commend_yes"),
-        _count(and_(held, or_(c.commended.is_not(None), c.criticised.is_not(None)))).label(
+        count_if(and_(held, or_(c.commended.is_not(None), c.criticised.is_not(None)))).label(
             "commend_known"
         ),
-        _sum(held, impl_points).label("impl_points"),
-        _count(and_(held, c.resolution_impl.in_(list(standards.resolution_impl_percent)))).label(
+        sum_if(held, impl_points).label("impl_points"),
+        count_if(and_(held, c.resolution_impl.in_(list(standards.resolution_impl_percent)))).label(
             "impl_known"
         ),
-        _count(and_(held, c.dues_status == "all")).label("dues_yes"),
-        _count(and_(held, c.dues_status.is_not(None))).label("dues_known"),
-        _sum(c.id.is_not(None), func.coalesce(c.discipline, 0)).label("discipline"),
-        _sum(c.id.is_not(None), func.coalesce(c.solidarity, 0)).label("solidarity"),
-        _sum(c.id.is_not(None), func.coalesce(c.candidates, 0)).label("candidates"),
-        _sum(c.id.is_not(None), func.coalesce(c.admitted, 0)).label("admitted"),
+        count_if(and_(held, c.dues_status == "all")).label("dues_yes"),
+        count_if(and_(held, c.dues_status.is_not(None))).label("dues_known"),
+        sum_if(c.id.is_not(None), func.coalesce(c.discipline, 0)).label("discipline"),
+        sum_if(c.id.is_not(None), func.coalesce(c.solidarity, 0)).label("solidarity"),
+        sum_if(c.id.is_not(None), func.coalesce(c.candidates, 0)).label("candidates"),
+        sum_if(c.id.is_not(None), func.coalesce(c.admitted, 0)).label("admitted"),
     ]
     for name in BOOL_FACTS:
         column = getattr(c, name)
-        columns.append(_count(and_(held, column.is_(True))).label(f"{name}_yes"))
-        columns.append(_count(and_(held, column.is_not(None))).label(f"{name}_known"))
+        columns.append(count_if(and_(held, column.is_(True))).label(f"{name}_yes"))
+        columns.append(count_if(and_(held, column.is_not(None))).label(f"{name}_known"))
     for i, quarter in enumerate(quarters):
         in_quarter = and_(thematic, c.month >= quarter.start, c.month < quarter.end)
-        columns.append(_count(in_quarter).label(f"thematic_q{i}"))
+        columns.append(count_if(in_quarter).label(f"thematic_q{i}"))
     query = (
         select(c.cell_id, *columns)
         .where(
@@ -243,6 +207,59 @@ def _checkin_query(
     return query, quarters
 
 
+_FEW_CELLS = "few_cells"
+_few_queries: dict[tuple[Period, dt.date, str], tuple[RowsQuery, list[Period]]] = {}
+
+
+def _few_cells_checkin_query(
+    period: Period, as_of: dt.date, standards: Standards
+) -> tuple[RowsQuery, list[Period]]:
+    """`_checkin_query` of the cells bound as `_FEW_CELLS`, built once per period, month
+    and standards: building its ~50 columns (and their cache key) cost ~8 ms, three times
+    per submit, for a query that differs only by its cells."""
+    key = (period, as_of_month(as_of), standards.model_dump_json())
+    if key not in _few_queries:
+        if len(_few_queries) >= 256:
+            _few_queries.clear()
+        _few_queries[key] = _checkin_query(
+            lambda cell_id: cell_id.in_(bindparam(_FEW_CELLS, expanding=True)),
+            period,
+            as_of,
+            standards,
+        )
+    return _few_queries[key]
+
+
+class MetricsCache:
+    """The aggregates of `compute_metrics` that do not depend on the whole period, kept
+    for the next periods of one rebuild (storage.rescore): active members (any period),
+    initiatives (per year), members at risk (per window), excused runs (per year).
+    The 53 periods of 36 months otherwise read them 53 times. Keyed by everything the query
+    reads; valid while the facts do not change, so only for one rebuild. Periods computed at
+    the same time share one reading: the second waits for the first's."""
+
+    def __init__(self) -> None:
+        self._found: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
+
+    async def get(self, key: tuple[Any, ...], compute: Callable[[], Awaitable[_T]]) -> _T:
+        found = self._found.get(key)
+        if found is not None:
+            return cast(_T, await asyncio.shield(found))
+        found = self._found[key] = asyncio.get_running_loop().create_future()
+        try:
+            value = await compute()
+        except BaseException as exc:
+            del self._found[key]  # a later period reads it again
+            if isinstance(exc, asyncio.CancelledError):
+                found.cancel()
+            else:
+                found.set_exception(exc)
+                found.exception()  # retrieved: no "never retrieved" warning without waiters
+            raise
+        found.set_result(value)
+        return value
+
+
 async def compute_metrics(
     session: AsyncSession,
     root: OrgUnit,
@@ -252,18 +269,27 @@ async def compute_metrics(
     as_of: dt.date,
     cells: Sequence[CellInfo] | None = None,
     only: Sequence[int] | None = None,
+    cache: MetricsCache | None = None,
 ) -> dict[int, CellMetrics]:
     """Metrics of every cell under `root` (or `root` itself, if a cell) for `period`; with
-    `only`, of just those cells (then `cells` must be given and list them).
+    `only`, of just those cells (then `cells` must be given and list them). With `cache`,
+    the aggregates other periods share are read once (see `MetricsCache`).
 
     `as_of` decides which months and quarters are due: those that have ended, plus the
     current one if the cell already reported it (a meeting later this month is not missed).
     """
     if cells is None:
         cells = await cells_in_scope(session, root)
-    within = _scope(root.path, only)
-    query, quarters = _checkin_query(within, period, as_of, standards)
-    checkin_result = await session.execute(query)
+    within = scope_filter(root.path, only)
+    few = only is not None
+    memo = cache if cache is not None else MetricsCache()
+    scope_key = (root.path, tuple(sorted(only)) if only is not None else None)
+    if few:
+        query, quarters = _few_cells_checkin_query(period, as_of, standards)
+        checkin_result = await session.execute(query, {_FEW_CELLS: scope_key[1]})
+    else:
+        query, quarters = _checkin_query(within, period, as_of, standards)
+        checkin_result = await session.execute(query)
     names = list(checkin_result.keys())
     # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
     # cost more than the scoring itself.
@@ -271,47 +297,60 @@ async def compute_metrics(
         int(row[0]): dict(zip(names, map(int, row), strict=True)) for row in checkin_result.all()
     }
 
-    member_rows: dict[int, int] = {
-        int(cell_id): int(active)
-        for cell_id, active in await session.execute(
-            select(Member.cell_id, _count(Member.status.in_(ACTIVE_STATUSES)))
-            .where(within(Member.cell_id))
-            .group_by(Member.cell_id)
-        )
-    }
-
-    i = Initiative
-    not_dropped = i.status != "dropped"
-    completed = i.status == "completed"
-    initiative_rows = {
-        row.cell_id: row
-        for row in (
-            await session.execute(
-                select(
-                    i.cell_id,
-                    func.count(i.id).label("initiatives"),
-                    func.count(func.distinct(case((not_dropped, i.member_id)))).label("covered"),
-                    func.count(func.distinct(case((completed, i.member_id)))).label("completed"),
-                    _sum(completed, func.coalesce(i.realised_amount_vnd, 0)).label("realised"),
-                )
-                .where(
-                    within(i.cell_id),
-                    i.year == period.year,
-                    _active_member(i.member_id),
-                )
-                .group_by(i.cell_id)
+    async def members() -> dict[int, int]:
+        return {
+            int(cell_id): int(active)
+            for cell_id, active in await session.execute(
+                select(Member.cell_id, count_if(Member.status.in_(ACTIVE_STATUSES)))
+                .where(within(Member.cell_id))
+                .group_by(Member.cell_id)
             )
-        ).all()
-    }
+        }
+
+    member_rows = await memo.get(("members", scope_key), members)
+
+    async def initiatives() -> dict[int, Any]:
+        i = Initiative
+        not_dropped = i.status != "dropped"
+        completed = i.status == "completed"
+        rows = await session.execute(
+            select(
+                i.cell_id,
+                func.count(i.id).label("initiatives"),
+                func.count(func.distinct(case((not_dropped, i.member_id)))).label("covered"),
+                func.count(func.distinct(case((completed, i.member_id)))).label("completed"),
+                sum_if(completed, func.coalesce(i.realised_amount_vnd, 0)).label("realised"),
+            )
+            .where(
+                within(i.cell_id),
+                i.year == period.year,
+                active_member(i.member_id, few=few),
+            )
+            .group_by(i.cell_id)
+        )
+        return {row.cell_id: row for row in rows.all()}
+
+    initiative_rows = await memo.get(("initiatives", scope_key, period.year), initiatives)
 
     window = risk_window(period, as_of, standards.risk_window_months)
-    at_risk_rows: dict[int, int] = {
-        int(cell_id): int(n)
-        for cell_id, n in await session.execute(_at_risk_count_query(within, window, standards))
-    }
+
+    async def at_risk() -> dict[int, int]:
+        query = at_risk_count_query(within, window, standards, few=few)
+        return {int(cell_id): int(n) for cell_id, n in await session.execute(query)}
+
+    at_risk_key = ("at_risk", scope_key, window, standards.risk_months)
+    at_risk_rows = await memo.get(at_risk_key, at_risk)
+
+    async def excused() -> Crossings:
+        limit = standards.excused_streak_max
+        return await excused_crossings(session, within, period.start.year, limit, few=few)
+
+    # Read once a year: each period counts the crossings before its end.
+    excused_key = ("excused", scope_key, period.start.year, standards.excused_streak_max)
+    crossings = await memo.get(excused_key, excused)
 
     ended_months = [m for m in period.months() if add_months(m, 1) <= as_of]
-    current_month = _as_of_month(as_of)
+    current_month = as_of_month(as_of)
     current_in_period = period.contains(current_month)
     quarters_ended = [q.end <= as_of for q in quarters]
     result: dict[int, CellMetrics] = {}
@@ -326,10 +365,11 @@ async def compute_metrics(
             "initiatives": int(ini[1]) if ini else 0,
             "initiative_members": covered,
             "initiative_completed_members": completed_members,
-            "initiative_coverage": _ratio(covered, active),
-            "initiative_completion": _ratio(completed_members, active),
+            "initiative_coverage": ratio(covered, active),
+            "initiative_completion": ratio(completed_members, active),
             "initiative_realised_vnd": int(ini[4]) if ini else 0,
             "members_at_risk": int(at_risk_rows.get(cell.id, 0)),
+            "excused_streak_members": excused_in_a_row(crossings, cell.id, period),
         }
         if row is not None:
             months_required = len(ended_months) + (
@@ -376,81 +416,29 @@ def _add_checkin_metrics(
     )
     held_regular = row["regular_held"]
     for metric, yes, known in _RATES:
-        fields[metric] = _ratio(row[yes], row[known])
+        fields[metric] = ratio(row[yes], row[known])
     fields.update(
         checkins=row["checkins"],
         months_required=months_required,
         meetings_held=held_regular,
         meetings_missed=max(0, months_required - held_regular),
-        meetings_held_ratio=_ratio(min(held_regular, months_required), months_required),
+        meetings_held_ratio=ratio(min(held_regular, months_required), months_required),
         held_meetings=row["held"],
         thematic_meetings=row["thematic"],
         thematic_quarters_required=quarters_required,
         thematic_quarters_held=quarters_held,
-        thematic_quarter_ratio=_ratio(quarters_held, quarters_required),
+        thematic_quarter_ratio=ratio(quarters_held, quarters_required),
         expected_total=row["expected"],
         present_total=row["present"],
-        attendance_rate=_ratio(row["present"], row["expected"]),
+        attendance_rate=ratio(row["present"], row["expected"]),
         unexcused_absences=row["unexcused"],
-        speakers_rate=_ratio(row["speakers"], row["speakers_expected"]),
-        resolution_impl_score=_ratio(row["impl_points"], 100 * row["impl_known"]),
+        speakers_rate=ratio(row["speakers"], row["speakers_expected"]),
+        resolution_impl_score=ratio(row["impl_points"], 100 * row["impl_known"]),
         discipline_cases=row["discipline"],
         solidarity_problems=row["solidarity"],
         admission_candidates=row["candidates"],
         admitted=row["admitted"],
     )
-
-
-# ---------------------------------------------------------------- members at risk
-
-
-def _absences_query(
-    within: CellFilter, window: tuple[dt.date, dt.date], standards: Standards
-) -> Subquery:
-    """(cell_id, member_id, months) of the active members of the cells `within` with an unexcused
-    absence in `risk_months` or more distinct months of `window`, as a subquery."""
-    months = func.count(func.distinct(Checkin.month))
-    return (
-        select(
-            Checkin.cell_id.label("cell_id"),
-            AttendanceMark.member_id.label("member_id"),
-            months.label("months"),
-        )
-        .join(Checkin, Checkin.id == AttendanceMark.checkin_id)
-        .where(
-            within(Checkin.cell_id),
-            AttendanceMark.status == "unexcused",
-            Checkin.status == CheckinStatus.SUBMITTED.value,
-            Checkin.month >= window[0],
-            Checkin.month < window[1],
-            _active_member(AttendanceMark.member_id),
-        )
-        .group_by(Checkin.cell_id, AttendanceMark.member_id)
-        .having(months >= standards.risk_months)
-        .subquery("absent")
-    )
-
-
-def _at_risk_count_query(
-    within: CellFilter, window: tuple[dt.date, dt.date], standards: Standards
-) -> RowsQuery:
-    absent = _absences_query(within, window, standards)
-    return select(absent.c.cell_id, func.count()).group_by(absent.c.cell_id)
-
-
-async def members_at_risk(
-    session: AsyncSession, cell: OrgUnit, *, as_of: dt.date, standards: Standards
-) -> list[MemberAtRisk]:
-    """Active members of `cell` with an unexcused absence in `risk_months` or more of the
-    `risk_window_months` months up to `as_of` (early warning before being struck off)."""
-    window = risk_window(Period.of("month", as_of), as_of, standards.risk_window_months)
-    absent = _absences_query(_scope(cell.path, None), window, standards)
-    rows = await session.execute(
-        select(absent.c.member_id, Member.full_name, absent.c.months)
-        .join(Member, Member.id == absent.c.member_id)
-        .order_by(absent.c.months.desc(), Member.full_name)
-    )
-    return [MemberAtRisk(int(r[0]), str(r[1]), int(r[2])) for r in rows.all()]
 
 
 # ---------------------------------------------------------------- per-meeting facts

@@ -19,6 +19,7 @@ The write side, in the same transaction as the change:
   drops the cell's rows (all periods for members, the year's for initiatives).
 A framework change makes every row and stored meeting score not current; storage.rescore
 rebuilds them (run by `cellbot rescore` and at start-up when the version changed).
+The reading half (stored rows, computing the missing ones) is storage.stored_results.
 """
 
 from __future__ import annotations
@@ -27,10 +28,19 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -46,9 +56,8 @@ from domain.scoring import (
     criterion_scores,
     score_cells,
     score_meeting,
-    stored_results,
 )
-from storage.metrics import FACT_COLUMNS, CellInfo, compute_metrics, facts_of
+from storage.metrics import FACT_COLUMNS, CellInfo, MetricsCache, compute_metrics, facts_of
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
 
 
@@ -109,7 +118,12 @@ def _score_update() -> Any:
     return (
         update(table)  # type: ignore[arg-type]
         .where(table.c.id == bindparam("b_id"))
-        .values(meeting_score=bindparam("b_score"), score_version=bindparam("b_version"))
+        .values(
+            meeting_score=bindparam("b_score"),
+            score_version=bindparam("b_version"),
+            # Scoring again (a framework change, a seed) is no edit: keep the edit's time.
+            updated_at=table.c.updated_at,
+        )
     )
 
 
@@ -163,15 +177,19 @@ async def _activity(
     within: CellFilter,
     period: Period,
     as_of: dt.date,
+    *,
+    scores_current: bool = False,
 ) -> dict[int, tuple[int, int, float, int, int, int]]:
     """(check-ins, regular reports, score sum, scored meetings, present, expected) per cell,
-    over the submitted check-ins of the months due: one query (after scoring the unscored)."""
+    over the submitted check-ins of the months due: one query (after scoring the unscored,
+    unless the caller has: `scores_current`)."""
     start, end = period.start, _activity_end(period, as_of)
     if end <= start:
         return {}
     c = Checkin
     in_range = (within(c.cell_id), c.month >= start, c.month < end)
-    await ensure_meeting_scores(session, fw, *in_range)
+    if not scores_current:
+        await ensure_meeting_scores(session, fw, *in_range)
     known = and_(c.held.is_(True), c.expected_count.is_not(None), c.present_count.is_not(None))
     rows = await session.execute(
         select(
@@ -214,10 +232,13 @@ async def compute_rows(
     as_of: dt.date,
     *,
     only: bool,
+    cache: MetricsCache | None = None,
+    scores_current: bool = False,
 ) -> list[dict[str, Any]]:
     """The rows of `cells` for `period` as of `as_of`, computed by the existing metrics and
     scoring. `only`: read just these cells (else the whole subtree of `scope`, which `cells`
-    must then list entirely)."""
+    must then list entirely). `cache`: shared by the periods of one rebuild (see
+    `MetricsCache`); `scores_current`: the meetings' scores are known to be current."""
     ids = [c.id for c in cells] if only else None
     metrics = await compute_metrics(
         session,
@@ -227,10 +248,12 @@ async def compute_rows(
         as_of=as_of,
         cells=cells,
         only=ids,
+        cache=cache,
     )
     ordered = [metrics[c.id] for c in cells]
     results = score_cells(fw, ordered, period.kind)
-    activity = await _activity(session, fw, within_cells(ids, scope.path), period, as_of)
+    within = within_cells(ids, scope.path)
+    activity = await _activity(session, fw, within, period, as_of, scores_current=scores_current)
     common = {
         "period_kind": period.kind,
         "period_start": period.start,
@@ -282,7 +305,7 @@ async def upsert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> None
         await session.execute(stmt, list(chunk))
 
 
-async def _store_for_later(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+async def store_for_later(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     """Store rows a view computed. On SQLite a view's transaction reads a snapshot, and it
     cannot start writing once another writer has committed since ("database is locked"
     at once, whatever the busy timeout): the view still shows its results, and they are
@@ -293,139 +316,6 @@ async def _store_for_later(session: AsyncSession, rows: list[dict[str, Any]]) ->
     except OperationalError:
         if session.get_bind().dialect.name != "sqlite":
             raise
-
-
-# ================================================================ reading
-
-
-class StoredRow(NamedTuple):
-    """One cell's stored result for a period, as views read it (a tuple: a province reads
-    5,000 of them)."""
-
-    cell_id: int
-    period_kind: PeriodKind
-    no_data: bool
-    total: float | None
-    band: str | None
-    four_good: bool | None
-    criteria: str  # JSON: criterion scores in framework order, or null (no check-in)
-    metrics_json: str
-    meetings: int  # submitted check-ins in the months due (0: no activity to show)
-    reports: int
-    score_sum: float
-    scored: int
-    present: int
-    expected: int
-
-    def metrics(self) -> CellMetrics:
-        return CellMetrics(*json.loads(self.metrics_json))
-
-
-def results_of(
-    fw: Framework, period_kind: PeriodKind, rows: Sequence[StoredRow]
-) -> list[PeriodResult]:
-    """The `PeriodResult`s scoring gave for `rows` (in their order); the criteria's
-    indicators and the reasons are rebuilt from the stored metrics when read."""
-    stored = []
-    for row in rows:
-        scores = json.loads(row.criteria)
-        if scores is not None:
-            stored.append(((row.total, row.band, row.four_good, scores), row.metrics))
-    with_data = iter(stored_results(fw, period_kind, stored))
-    return [
-        PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
-        if row.criteria == "null"
-        else next(with_data)
-        for row in rows
-    ]
-
-
-_COLUMNS = (
-    CellResult.cell_id,
-    CellResult.period_kind,
-    CellResult.no_data,
-    CellResult.total,
-    CellResult.band,
-    CellResult.four_good,
-    CellResult.criteria,
-    CellResult.metrics,
-    CellResult.meetings,
-    CellResult.reports,
-    CellResult.score_sum,
-    CellResult.scored,
-    CellResult.present,
-    CellResult.expected,
-)
-_FIELDS = StoredRow._fields
-
-
-def _from_dict(row: dict[str, Any]) -> StoredRow:
-    return StoredRow._make(
-        row[name]
-        for name in (
-            "cell_id",
-            "period_kind",
-            "no_data",
-            "total",
-            "band",
-            "four_good",
-            "criteria",
-            "metrics",
-            *_FIELDS[8:],
-        )
-    )
-
-
-@dataclass
-class ReadStats:
-    """What reads computed (cells, per call): tests see that a view of current rows computes
-    nothing; `rescore` reports it."""
-
-    computed_cells: int = 0
-    computations: int = 0
-
-
-STATS = ReadStats()
-
-
-async def read_results(
-    session: AsyncSession,
-    fw: Framework,
-    scope: OrgUnit,
-    cells: Sequence[CellInfo],
-    period: Period,
-    as_of: dt.date,
-) -> dict[int, StoredRow]:
-    """The results of `cells` (all under `scope`) for `period` seen on `as_of`: the stored
-    rows that are current, the others computed now with the existing code and stored."""
-    version, seen = framework_version(fw), seen_from(period, as_of)
-    wanted = {c.id for c in cells}
-    # On the connection: plain rows, without the ORM's per-row work (5,000 rows a province).
-    connection = await session.connection()
-    rows = await connection.execute(
-        select(*_COLUMNS).where(
-            CellResult.period_kind == period.kind,
-            CellResult.period_start == period.start,
-            CellResult.framework_version == version,
-            CellResult.as_of_month == seen,
-            within_cells(None if len(wanted) > ONLY_LIMIT else sorted(wanted), scope.path)(
-                CellResult.cell_id
-            ),
-        )
-    )
-    found = {r[0]: StoredRow._make(r) for r in rows.all() if r[0] in wanted}
-    missing = [c for c in cells if c.id not in found]
-    if missing:
-        # A few cells: just those; many (a first view, a framework change): one pass over
-        # the scope, as the views computed everything before the read model.
-        only = len(missing) <= ONLY_LIMIT
-        batch = missing if only else list(cells)
-        computed = await compute_rows(session, fw, scope, batch, period, as_of, only=only)
-        await _store_for_later(session, computed)
-        found.update((r["cell_id"], _from_dict(r)) for r in computed)
-        STATS.computations += 1
-        STATS.computed_cells += len(batch)
-    return found
 
 
 # ================================================================ the write side
@@ -501,9 +391,31 @@ async def refresh_cells(
     if not cells:
         return
     periods = {p.label: p for m in wanted for p in periods_of(m) if p.start <= as_of}
+    if not periods:
+        return
+    # The year holds the month and the quarter: its meetings are scored once, and the
+    # aggregates the periods share (members, initiatives, windows) are read once.
+    await ensure_meeting_scores(
+        session,
+        fw,
+        Checkin.cell_id.in_(ids),
+        Checkin.month >= min(p.start for p in periods.values()),
+        Checkin.month < max(p.end for p in periods.values()),
+    )
+    cache = MetricsCache()
     rows: list[dict[str, Any]] = []
     for period in periods.values():
-        rows += await compute_rows(session, fw, units[0], cells, period, as_of, only=True)
+        rows += await compute_rows(
+            session,
+            fw,
+            units[0],
+            cells,
+            period,
+            as_of,
+            only=True,
+            cache=cache,
+            scores_current=True,
+        )
     await upsert_rows(session, rows)
 
 

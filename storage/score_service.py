@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -30,7 +30,7 @@ from domain.scoring import (
 )
 from storage.metrics import CellInfo, cells_in_scope, meeting_facts
 from storage.models import OrgUnit, UnitKind
-from storage.read_model import StoredRow, read_results, results_of
+from storage.stored_results import StoredRow, read_results, results_of
 
 
 class UnknownUnitError(LookupError):
@@ -42,8 +42,8 @@ class CellScore:
     cell: CellInfo
     period: str
     result: PeriodResult
-    # In the capped ("excellent") band while its grassroots committee has more such cells
-    # than the cap allows: for the committee to decide; the band is not changed.
+    # A proposal beyond the "excellent" cap of its group of like units (by score): for the
+    # committee to decide; the band is not changed.
     cap_flag: bool = False
     # The stored metrics, parsed when `metrics` is first read (one cell's view, JSON output):
     # a province's summary never reads them.
@@ -104,23 +104,69 @@ async def _committee_scope(session: AsyncSession, unit: OrgUnit) -> OrgUnit:
     return ancestors.get(ancestor_ids[-1], unit)
 
 
-async def _rows(
-    session: AsyncSession, framework: Framework, unit_code: str, period: Period, as_of: dt.date
-) -> tuple[OrgUnit, list[CellInfo], dict[int, StoredRow]]:
-    """The unit, the cells of its committee scope, and their stored rows by cell id."""
+@dataclass(frozen=True)
+class StoredTree:
+    """A unit, the cells of its committee scope (whole grassroots committees around it) and
+    their stored rows by cell id."""
+
+    unit: OrgUnit
+    scope: list[CellInfo]
+    rows: dict[int, StoredRow]
+
+    @property
+    def cells(self) -> list[CellInfo]:
+        """The cells under the unit (or the unit itself), in tree order."""
+        return [c for c in self.scope if c.path.startswith(self.unit.path)]
+
+
+async def stored_tree(
+    session: AsyncSession,
+    framework: Framework,
+    unit_code: str,
+    period: Period,
+    as_of: dt.date,
+    *,
+    metrics: bool = True,
+) -> StoredTree:
+    """The stored results of the cells around `unit_code` (see `StoredTree`); views of many
+    cells read them without `metrics` (the stored columns only)."""
     unit = await _unit(session, unit_code)
     scope = await _committee_scope(session, unit)
     cells = await cells_in_scope(session, scope)
-    return unit, cells, await read_results(session, framework, scope, cells, period, as_of)
+    rows = await read_results(session, framework, scope, cells, period, as_of, metrics=metrics)
+    return StoredTree(unit, cells, rows)
 
 
-async def _scored(
-    session: AsyncSession, framework: Framework, unit_code: str, period: Period, as_of: dt.date
-) -> tuple[OrgUnit, list[CellInfo], dict[int, StoredRow], dict[int, PeriodResult]]:
-    """`_rows`, and the cells' results by cell id."""
-    unit, cells, rows = await _rows(session, framework, unit_code, period, as_of)
-    results = results_of(framework, period.kind, [rows[c.id] for c in cells])
-    return unit, cells, rows, {c.id: r for c, r in zip(cells, results, strict=True)}
+def committee_scores(
+    framework: Framework,
+    period: Period,
+    tree: StoredTree,
+    groups: Collection[int | None] | None = None,
+    results: dict[int, PeriodResult] | None = None,
+) -> dict[int | None, CommitteeScore]:
+    """The aggregate of each grassroots committee of the tree (or of those in `groups`),
+    from its cells' stored results (`results` by cell id when already built)."""
+    by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
+    for cell in tree.scope:
+        if groups is None or cell.group_id in groups:
+            by_group[cell.group_id].append(cell)
+    committees: dict[int | None, CommitteeScore] = {}
+    for group_id, members in by_group.items():
+        if results is None:
+            of_members = results_of(framework, period.kind, [tree.rows[c.id] for c in members])
+        else:
+            of_members = [results[c.id] for c in members]
+        aggregate = score_grassroots(framework, of_members, [(c.id, c.sort) for c in members])
+        first = members[0]
+        committees[group_id] = CommitteeScore(
+            group_id, first.group_code, first.group_name, aggregate
+        )
+    return committees
+
+
+def cap_flag(committee: CommitteeScore, cell_id: int) -> bool:
+    """Whether the cell is proposed beyond the "excellent" cap of its committee's groups."""
+    return any(cell_id in cap.over for cap in committee.result.caps)
 
 
 async def score_tree(
@@ -145,27 +191,22 @@ async def score_tree_rows(
 ) -> tuple[ScoreReport, dict[int, StoredRow]]:
     """`score_tree`, and the stored rows of its cells (the activity /summary shows)."""
     as_of = as_of or clock.today()
-    unit, cells, rows, results = await _scored(session, framework, unit_code, period, as_of)
-
-    by_group: dict[int | None, list[CellInfo]] = defaultdict(list)
-    for cell in cells:
-        by_group[cell.group_id].append(cell)
-    committees: dict[int | None, CommitteeScore] = {}
-    for group_id, members in by_group.items():
-        aggregate = score_grassroots(framework, [results[c.id] for c in members])
-        first = members[0]
-        committees[group_id] = CommitteeScore(
-            group_id, first.group_code, first.group_name, aggregate
+    tree = await stored_tree(session, framework, unit_code, period, as_of)
+    unit, rows = tree.unit, tree.rows
+    built = results_of(framework, period.kind, [rows[c.id] for c in tree.scope])
+    results = {c.id: r for c, r in zip(tree.scope, built, strict=True)}
+    committees = committee_scores(framework, period, tree, results=results)
+    wanted = tree.cells
+    cell_scores = [
+        CellScore(
+            cell,
+            period.label,
+            results[cell.id],
+            cap_flag(committees[cell.group_id], cell.id),
+            rows[cell.id].metrics,
         )
-
-    wanted = [c for c in cells if c.path.startswith(unit.path)]
-    cell_scores = []
-    for cell in wanted:
-        cap = committees[cell.group_id].result.cap
-        flagged = cap is not None and cap.exceeded and results[cell.id].band == cap.band
-        cell_scores.append(
-            CellScore(cell, period.label, results[cell.id], flagged, rows[cell.id].metrics)
-        )
+        for cell in wanted
+    ]
     wanted_groups = list(dict.fromkeys(c.group_id for c in wanted))
     report = ScoreReport(
         unit_code=unit.code,
@@ -183,15 +224,21 @@ async def cell_totals(
     session: AsyncSession,
     framework: Framework,
     unit_code: str,
-    period: Period,
+    periods: Sequence[Period],
     *,
     as_of: dt.date | None = None,
-) -> list[tuple[CellInfo, float | None]]:
-    """The total of every cell under `unit_code` (`score_tree`'s cells, in tree order), for
-    a ranking: without the committees' aggregates and the cap flags it does not show."""
+) -> tuple[list[CellInfo], list[dict[int, float | None]]]:
+    """The cells under `unit_code` (or that cell), in tree order, and the stored total of
+    each for every one of `periods` (by cell id), for a ranking: without the committees'
+    aggregates and cap flags it does not show, the cells read once for all periods."""
     as_of = as_of or clock.today()
-    unit, cells, rows = await _rows(session, framework, unit_code, period, as_of)
-    return [(c, rows[c.id].total) for c in cells if c.path.startswith(unit.path)]
+    unit = await _unit(session, unit_code)
+    cells = await cells_in_scope(session, unit)
+    totals = []
+    for period in periods:
+        rows = await read_results(session, framework, unit, cells, period, as_of, metrics=False)
+        totals.append({c.id: rows[c.id].total for c in cells})
+    return cells, totals
 
 
 async def score_units(

@@ -10,8 +10,10 @@ Python by the cell's path. Meeting scores are the ones stored with each check-in
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from sqlalchemy import (
     and_,
@@ -25,8 +27,9 @@ from domain.framework import (
     Framework,
 )
 from domain.periods import Period, add_months, month_start
-from domain.scoring import band_for, criterion_scores
+from domain.scoring import band_for
 from storage.initiatives import Coverage, coverage_by_cell
+from storage.metrics import CellInfo
 from storage.models import (
     Checkin,
     CheckinStatus,
@@ -35,9 +38,17 @@ from storage.models import (
     OrgUnit,
     UnitKind,
 )
-from storage.read_model import StoredRow, ensure_meeting_scores
+from storage.read_model import ensure_meeting_scores
 from storage.scope import UnitRef, children, group_by_child
-from storage.score_service import CellScore, cell_totals, score_tree_rows
+from storage.score_service import (
+    CellScore,
+    cap_flag,
+    cell_totals,
+    committee_scores,
+    score_tree_rows,
+    stored_tree,
+)
+from storage.stored_results import StoredRow
 from storage.tree import checkins_under, under
 
 # ================================================================ summary
@@ -50,13 +61,6 @@ class Activity:
     scored: int = 0
     present: int = 0
     expected: int = 0
-
-    def add(self, other: Activity) -> None:
-        self.submitted += other.submitted
-        self.score_sum += other.score_sum
-        self.scored += other.scored
-        self.present += other.present
-        self.expected += other.expected
 
 
 @dataclass(frozen=True)
@@ -98,17 +102,54 @@ def due_months(period: Period, as_of: dt.date) -> list[dt.date]:
     return [m for m in period.months() if m <= month_start(as_of)]
 
 
-def _activity(rows: dict[int, StoredRow], cells: Sequence[CellScore]) -> dict[int, Activity]:
+def _activity(rows: dict[int, StoredRow], cells: Sequence[CellInfo]) -> dict[int, Activity]:
     """Submitted reports, meeting scores and attendance of the months due, per cell with a
     submitted check-in in them (as stored in the read model)."""
     activity = {}
     for cell in cells:
-        row = rows[cell.cell.id]
+        row = rows[cell.id]
         if row.meetings:
-            activity[cell.cell.id] = Activity(
+            activity[cell.id] = Activity(
                 row.reports, row.score_sum, row.scored, row.present, row.expected
             )
     return activity
+
+
+class _Cell(NamedTuple):
+    """A cell as the lines of /summary read it: its stored columns, and its cap flag (read
+    only where the line is the cell itself). A tuple: a province has 5,000."""
+
+    id: int
+    path: str
+    no_data: bool
+    total: float | None
+    band: str | None
+    four_good: bool | None
+    scores: list[float | None] | None  # criterion scores in framework order (None: no data)
+    cap_flag: bool
+    row: StoredRow  # the activity of the months due: meetings, reports, score sum …
+
+
+def _cells(
+    shown: Sequence[CellInfo], rows: dict[int, StoredRow], flags: dict[int, bool]
+) -> list[_Cell]:
+    picked = [rows[cell.id] for cell in shown]
+    # The criterion scores of every row in one parse (5,000 small parses cost ten times more).
+    scores = json.loads("[" + ",".join(row.criteria for row in picked) + "]")
+    return [
+        _Cell(
+            cell.id,
+            cell.path,
+            bool(row.no_data) or row.total is None,
+            row.total,
+            row.band,
+            row.four_good,
+            score,
+            flags.get(cell.id, False),
+            row,
+        )
+        for cell, row, score in zip(shown, picked, scores, strict=True)
+    ]
 
 
 def _average(values: Sequence[float]) -> float | None:
@@ -118,65 +159,93 @@ def _average(values: Sequence[float]) -> float | None:
 def _fold(
     fw: Framework,
     ref: UnitRef,
-    scores: Sequence[CellScore],
-    activity: dict[int, Activity],
+    cells: Sequence[_Cell],
     months: int,
     committee_four_good: bool | None = None,
 ) -> UnitSummary:
-    act = Activity()
-    for cell in scores:
-        cell_activity = activity.get(cell.cell.id)
-        if cell_activity is not None:
-            act.add(cell_activity)
-    with_data = [c for c in scores if not c.result.no_data and c.result.total is not None]
-    # One pass over the cells, each criterion's scores in cell order (as the sums were).
-    by_code: dict[str, list[float]] = {criterion.code: [] for criterion in fw.criteria}
-    for c in with_data:
-        for code, score in criterion_scores(c.result):
-            if score is not None and code in by_code:
-                by_code[code].append(score)
-    criteria = {code: _average(values) for code, values in by_code.items()}
-    totals = [c.result.total for c in with_data if c.result.total is not None]
+    # The cells with a submitted check-in in the months due, summed in cell order.
+    active = [c.row for c in cells if c.row.meetings]
+    act = Activity(
+        sum(r.reports for r in active),
+        sum((r.score_sum for r in active), 0.0),
+        sum(r.scored for r in active),
+        sum(r.present for r in active),
+        sum(r.expected for r in active),
+    )
+    with_data = [c for c in cells if not c.no_data]
+    # Each criterion's scores in cell order (the order the sums were always made in).
+    codes = [criterion.code for criterion in fw.criteria]
+    columns = list(zip(*(c.scores for c in with_data), strict=True)) or [()] * len(codes)
+    criteria = {
+        code: _average([score for score in column if score is not None])
+        for code, column in zip(codes, columns, strict=True)
+    }
+    totals = [c.total for c in with_data if c.total is not None]
     total = _average(totals)
-    single = scores[0] if ref.kind == UnitKind.CELL.value and len(scores) == 1 else None
+    single = cells[0] if ref.kind == UnitKind.CELL.value and len(cells) == 1 else None
     return UnitSummary(
         unit_id=ref.id,
         code=ref.code,
         name=ref.name,
         kind=ref.kind,
-        cells=len(scores),
+        cells=len(cells),
         submitted=act.submitted,
-        expected=len(scores) * months,
+        expected=len(cells) * months,
         meeting_score=round(act.score_sum / act.scored, 1) if act.scored else None,
         attendance=act.present / act.expected if act.expected else None,
         criteria=criteria,
-        total=single.result.total if single else total,
-        band=single.result.band if single else band_for(fw.classification.bands, total),
-        four_good=single.result.four_good if single else committee_four_good,
-        four_good_cells=sum(1 for c in with_data if c.result.four_good),
+        total=single.total if single else total,
+        band=single.band if single else band_for(fw.classification.bands, total),
+        four_good=single.four_good if single else committee_four_good,
+        four_good_cells=sum(1 for c in with_data if c.four_good),
         cells_with_data=len(with_data),
         cap_flag=single.cap_flag if single else False,
     )
 
 
 async def summary(
-    session: AsyncSession, fw: Framework, unit: UnitRef, period: Period, as_of: dt.date
+    session: AsyncSession,
+    fw: Framework,
+    unit: UnitRef,
+    period: Period,
+    as_of: dt.date,
+    *,
+    cells: bool = True,
 ) -> Summary:
-    """Totals of `unit` and one line per child unit, for `period` as of `as_of`."""
-    report, stored = await score_tree_rows(session, fw, unit.code, period, as_of=as_of)
+    """Totals of `unit` and one line per child unit, for `period` as of `as_of`. Without
+    `cells` (what /summary and `cellbot report` show) only the stored columns are read and
+    `Summary.cells` and `.activity` are empty; with them (the export) each cell's full
+    result and activity are there."""
     months = due_months(period, as_of)
-    activity = _activity(stored, report.cells)
     kids = await children(session, unit.id) if unit.kind != UnitKind.CELL.value else []
-    by_child = group_by_child(unit, report.cells, lambda c: c.cell.path)
-    committee_verdict = {c.unit_id: c.result.four_good for c in report.committees}
-    rows = [
-        _fold(
-            fw, kid, by_child.get(kid.id, []), activity, len(months), committee_verdict.get(kid.id)
-        )
-        for kid in kids
+    if cells:
+        report, rows = await score_tree_rows(session, fw, unit.code, period, as_of=as_of)
+        shown = [c.cell for c in report.cells]
+        flags = {c.cell.id: c.cap_flag for c in report.cells}
+        verdicts = {c.unit_id: c.result.four_good for c in report.committees}
+        scores = report.cells
+    else:
+        tree = await stored_tree(session, fw, unit.code, period, as_of, metrics=False)
+        rows, shown, scores = tree.rows, tree.cells, []
+        # A line of one cell shows its cap flag; a line of a grassroots committee its
+        # verdict: only those committees are scored (a province has hundreds).
+        singles = {k.id for k in kids if k.kind == UnitKind.CELL.value}
+        if unit.kind == UnitKind.CELL.value:
+            singles.add(unit.id)
+        needed: set[int | None] = {k.id for k in kids}
+        needed.add(unit.id)
+        needed |= {c.group_id for c in shown if c.id in singles}
+        committees = committee_scores(fw, period, tree, needed & {c.group_id for c in shown})
+        flags = {c.id: cap_flag(committees[c.group_id], c.id) for c in shown if c.id in singles}
+        verdicts = {g: c.result.four_good for g, c in committees.items()}
+    lines = _cells(shown, rows, flags)
+    activity = _activity(rows, shown) if cells else {}
+    by_child = group_by_child(unit, lines, lambda c: c.path)
+    rows_out = [
+        _fold(fw, kid, by_child.get(kid.id, []), len(months), verdicts.get(kid.id)) for kid in kids
     ]
-    total = _fold(fw, unit, report.cells, activity, len(months), committee_verdict.get(unit.id))
-    return Summary(unit, period, as_of, total, rows, report.cells, activity, len(months))
+    total = _fold(fw, unit, lines, len(months), verdicts.get(unit.id))
+    return Summary(unit, period, as_of, total, rows_out, scores, activity, len(months))
 
 
 # ================================================================ ranking
@@ -212,22 +281,26 @@ def _ranks(totals: dict[int, float | None]) -> dict[int, int]:
 
 
 async def _unit_totals(
-    session: AsyncSession, fw: Framework, unit: UnitRef, period: Period, as_of: dt.date, by: str
-) -> tuple[dict[int, float | None], dict[int, tuple[str, str]]]:
-    totals = await cell_totals(session, fw, unit.code, period, as_of=as_of)
+    session: AsyncSession,
+    fw: Framework,
+    unit: UnitRef,
+    periods: Sequence[Period],
+    as_of: dt.date,
+    by: str,
+) -> tuple[list[dict[int, float | None]], dict[int, tuple[str, str]]]:
+    """The totals to rank for each of `periods` (cells', or child units' averages), and the
+    (code, name) of what is ranked."""
+    cells, totals = await cell_totals(session, fw, unit.code, periods, as_of=as_of)
     if by == "cells":
-        return (
-            {cell.id: total for cell, total in totals},
-            {cell.id: (cell.code, cell.name) for cell, _ in totals},
-        )
+        return totals, {cell.id: (cell.code, cell.name) for cell in cells}
     kids = await children(session, unit.id)
-    grouped = group_by_child(unit, totals, lambda cell_total: cell_total[0].path)
+    grouped = group_by_child(unit, cells, lambda cell: cell.path)
 
-    def average(kid: UnitRef) -> float | None:
-        return _average([t for _, t in grouped.get(kid.id, []) if t is not None])
+    def average(kid: UnitRef, of: dict[int, float | None]) -> float | None:
+        return _average([t for c in grouped.get(kid.id, []) if (t := of[c.id]) is not None])
 
     return (
-        {k.id: average(k) for k in kids},
+        [{k.id: average(k, of) for k in kids} for of in totals],
         {k.id: (k.code, k.name) for k in kids},
     )
 
@@ -241,8 +314,9 @@ async def ranking(
     by: str = "cells",
 ) -> list[RankLine]:
     """Cells (by="cells") or child units (by="units") by total score, with movement."""
-    totals, names = await _unit_totals(session, fw, unit, period, as_of, by)
-    before, _ = await _unit_totals(session, fw, unit, period.previous(), as_of, by)
+    (totals, before), names = await _unit_totals(
+        session, fw, unit, [period, period.previous()], as_of, by
+    )
     now_ranks, old_ranks = _ranks(totals), _ranks(before)
     lines = [
         RankLine(

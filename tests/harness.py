@@ -17,20 +17,21 @@ from typing import Any
 from telegram import Update
 from telegram.error import TimedOut
 from telegram.ext import AIORateLimiter, Application
-from telegram.request import BaseRequest, RequestData
 
 from bot.app import build_application
 from bot.settings import Settings
 from domain import clock
 from storage.db import SessionFactory, transaction_open_in_this_task
-
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
-BOT_USER = {
-    "id": 123456789,
-    "is_bot": True,
-    "first_name": "Cellbot",
-    "username": "cellbot_test_bot",
-}
+from tests.bot_api_answers import (
+    BOT_USER,
+    TOKEN,
+    LocalRequest,
+    answer,
+    buttons,
+    chat_of,
+    error,
+    ok,
+)
 
 
 @dataclass
@@ -43,8 +44,7 @@ class ApiCall:
 
     @property
     def chat_id(self) -> int | None:
-        value = self.params.get("chat_id")
-        return int(value) if value is not None else None
+        return chat_of(self.params)
 
     @property
     def text(self) -> str:
@@ -52,16 +52,7 @@ class ApiCall:
 
     def buttons(self) -> list[tuple[str, str]]:
         """(text, callback_data or url) of every inline button, row by row."""
-        markup = self.params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        if not isinstance(markup, dict):
-            return []
-        out = []
-        for row in markup.get("inline_keyboard", []):
-            for btn in row:
-                out.append((btn["text"], btn.get("callback_data") or btn.get("url") or ""))
-        return out
+        return buttons(self.params)
 
 
 # A failure rule: given a call, return (status, description, retry_after) or None.
@@ -70,7 +61,7 @@ FailureRule = Callable[[ApiCall], tuple[int, str, int | None] | None]
 TimeoutRule = Callable[[ApiCall], bool]
 
 
-class OfflineRequest(BaseRequest):
+class OfflineRequest(LocalRequest):
     def __init__(self) -> None:
         self.calls: list[ApiCall] = []
         # Calls made while the calling task had a database transaction open: "commit, then
@@ -84,29 +75,8 @@ class OfflineRequest(BaseRequest):
         self._message_ids = itertools.count(1000)
         self.latency: float = 0.0
 
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api_method = url.rsplit("/", 1)[-1]
-        params = dict(request_data.parameters) if request_data is not None else {}
-        call = ApiCall(api_method, params)
+    async def respond(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
+        call = ApiCall(method, params)
         if transaction_open_in_this_task():
             self.calls_in_transaction.append(call)
         if self.latency:
@@ -115,68 +85,20 @@ class OfflineRequest(BaseRequest):
             failure = rule(call)
             if failure is not None:
                 status, description, retry_after = failure
-                body: dict[str, Any] = {
-                    "ok": False,
-                    "error_code": status,
-                    "description": description,
-                }
-                if retry_after is not None:
-                    body["parameters"] = {"retry_after": retry_after}
-                call.result = body
+                call.result = error(status, description, retry_after)
                 self.calls.append(call)
-                return status, json.dumps(body).encode()
-        call.result = self._answer(call)
+                return status, json.dumps(call.result).encode()
+        call.result = answer(
+            method,
+            params,
+            next_message_id=lambda: next(self._message_ids),
+            date=int(clock.now().timestamp()),
+        )
         self.calls.append(call)
         if any(rule(call) for rule in self.timeout_rules):
             call.timed_out = True
-            raise TimedOut(f"{api_method}: no response (applied by Telegram)")
-        return 200, json.dumps({"ok": True, "result": call.result}).encode()
-
-    def _message(self, call: ApiCall, **extra: Any) -> dict[str, Any]:
-        chat_id = call.chat_id or 0
-        message = {
-            "message_id": int(call.params.get("message_id") or next(self._message_ids)),
-            "date": int(clock.now().timestamp()),
-            "chat": {"id": chat_id, "type": "private"},
-            "from": BOT_USER,
-        }
-        if "text" in call.params:
-            message["text"] = call.params["text"]
-        markup = call.params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        if isinstance(markup, dict) and "inline_keyboard" in markup:
-            message["reply_markup"] = markup
-        message.update(extra)
-        return message
-
-    def _answer(self, call: ApiCall) -> Any:
-        method = call.method
-        if method == "getMe":
-            return BOT_USER
-        if method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
-            return self._message(call)
-        if method == "sendDocument":
-            return self._message(
-                call,
-                document={
-                    "file_id": f"doc{len(self.calls)}",
-                    "file_unique_id": f"u{len(self.calls)}",
-                },
-            )
-        if method == "sendPhoto":
-            return self._message(
-                call,
-                photo=[
-                    {
-                        "file_id": f"ph{len(self.calls)}",
-                        "file_unique_id": f"p{len(self.calls)}",
-                        "width": 1,
-                        "height": 1,
-                    }
-                ],
-            )
-        return True
+            raise TimedOut(f"{method}: no response (applied by Telegram)")
+        return 200, json.dumps(ok(call.result)).encode()
 
 
 @dataclass

@@ -26,16 +26,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application
-from telegram.request import BaseRequest, RequestData
 
-TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
-BOT_USER = {
-    "id": 123456789,
-    "is_bot": True,
-    "first_name": "Cellbot",
-    "username": "cellbot_bench_bot",
-}
-
+from tests.bot_api_answers import BOT_USER, LocalRequest, answer, buttons, chat_of, ok
+from tests.bot_api_answers import TOKEN as TOKEN  # the scenarios take it from here
 
 # ---------------------------------------------------------------- figures
 
@@ -213,25 +206,10 @@ class Call:
     params: dict[str, Any]
 
     def buttons(self) -> list[tuple[str, str]]:
-        markup = self.params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        if not isinstance(markup, dict):
-            return []
-        return [
-            (b["text"], b.get("callback_data") or b.get("url") or "")
-            for row in markup.get("inline_keyboard", [])
-            for b in row
-        ]
+        return buttons(self.params)
 
 
-def _chat_of(params: dict[str, Any]) -> int:
-    """The numeric chat a call goes to (0 for calls without one: answerCallbackQuery)."""
-    raw = params.get("chat_id")
-    return int(raw) if isinstance(raw, int | str) and str(raw).lstrip("-").isdigit() else 0
-
-
-class BenchRequest(BaseRequest):
+class BenchRequest(LocalRequest):
     """Answers Bot API calls like Telegram, keeping only what a driver needs: the calls since
     the last `take()` (per chat, so concurrent chats can each read their own replies) and a
     count and timestamps per method (bounded memory).
@@ -256,51 +234,17 @@ class BenchRequest(BaseRequest):
         self.pending = {}
         return calls
 
-    async def initialize(self) -> None:
-        return None
-
-    async def shutdown(self) -> None:
-        return None
-
-    @property
-    def read_timeout(self) -> float | None:
-        return 5.0
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = None,
-        write_timeout: Any = None,
-        connect_timeout: Any = None,
-        pool_timeout: Any = None,
-    ) -> tuple[int, bytes]:
-        api = url.rsplit("/", 1)[-1]
-        params: dict[str, Any] = dict(request_data.parameters) if request_data is not None else {}
+    async def respond(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
         if self.latency > 0:
             await asyncio.sleep(self.latency)
-        self.counts[api] = self.counts.get(api, 0) + 1
-        if self.keep_times and api == "sendMessage":
+        self.counts[method] = self.counts.get(method, 0) + 1
+        if self.keep_times and method == "sendMessage":
             self.times.append(time.perf_counter())
-        chat = _chat_of(params)
+        chat = chat_of(params)
         if chat:  # a driver reads replies in chats; answerCallbackQuery is only counted
-            self.pending.setdefault(chat, []).append(Call(api, params))
-        if api == "getMe":
-            result: Any = BOT_USER
-        elif api in ("sendMessage", "editMessageText", "sendDocument", "sendPhoto"):
-            result = {
-                "message_id": int(params.get("message_id") or next(self._ids)),
-                "date": int(time.time()),
-                "chat": {"id": int(params.get("chat_id") or 0), "type": "private"},
-                "from": BOT_USER,
-                "text": str(params.get("text") or ""),
-            }
-            if api == "sendDocument":
-                result["document"] = {"file_id": "doc", "file_unique_id": "doc"}
-        else:
-            result = True
-        return 200, json.dumps({"ok": True, "result": result}).encode()
+            self.pending.setdefault(chat, []).append(Call(method, params))
+        result = answer(method, params, next_message_id=self._ids.__next__, date=int(time.time()))
+        return 200, json.dumps(ok(result)).encode()
 
 
 def lifted_limiter() -> AIORateLimiter:

@@ -15,6 +15,7 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -22,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.harness import BOT_USER
+from tests.bot_api_answers import answer, buttons, chat_of, ok
 
 # getUpdates with nothing pending waits at most this long (PTB asks for 10 s long polls; a
 # shorter wait keeps the server's threads few and the test's shutdown quick).
@@ -40,24 +41,14 @@ class Call:
 
     @property
     def chat_id(self) -> int | None:
-        value = self.params.get("chat_id")
-        return int(value) if value not in (None, "") else None
+        return chat_of(self.params)
 
     @property
     def text(self) -> str:
         return str(self.params.get("text") or "")
 
     def buttons(self) -> list[tuple[str, str]]:
-        markup = self.params.get("reply_markup")
-        if isinstance(markup, str):
-            markup = json.loads(markup)
-        if not isinstance(markup, dict):
-            return []
-        return [
-            (b["text"], b.get("callback_data") or b.get("url") or "")
-            for row in markup.get("inline_keyboard", [])
-            for b in row
-        ]
+        return buttons(self.params)
 
 
 @dataclass
@@ -94,20 +85,18 @@ class BotApiStandIn:
         self._message_ids = itertools.count(5000)
         self._seq = itertools.count()
         self.trap: Trap | None = None
-        self.server = _Server(("127.0.0.1", 0), self._handler_class())
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.server = BotApiServer(lambda path, params: (200, ok(self._handle(path, params))))
 
     # ------------------------------------------------------------------ test side
 
     def start(self) -> BotApiStandIn:
-        self._thread.start()
+        self.server.start()
         return self
 
     def stop(self) -> None:
         if self.trap is not None:
             self.trap.released.set()
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.stop()
 
     def base_url(self, process: str) -> str:
         return f"http://127.0.0.1:{self.server.server_port}/{process}/bot"
@@ -183,27 +172,6 @@ class BotApiStandIn:
                 self._served.setdefault(update["update_id"], []).append(process)
             return list(self._pending)
 
-    def _result(self, call: Call) -> Any:
-        params = call.params
-        if call.method == "getMe":
-            return BOT_USER
-        if call.method in ("sendMessage", "editMessageText", "editMessageReplyMarkup"):
-            message_id = params.get("message_id")
-            message: dict[str, Any] = {
-                "message_id": int(message_id) if message_id else self.next_message_id(),
-                "date": int(time.time()),
-                "chat": {"id": call.chat_id or 0, "type": "private"},
-                "from": BOT_USER,
-                "text": params.get("text", ""),
-            }
-            markup = params.get("reply_markup")
-            if isinstance(markup, str):
-                markup = json.loads(markup)
-            if isinstance(markup, dict) and markup.get("inline_keyboard"):
-                message["reply_markup"] = markup
-            return message
-        return True
-
     def _handle(self, path: str, params: dict[str, Any]) -> Any:
         parts = path.strip("/").split("/")
         process, method = parts[0], parts[-1]
@@ -221,42 +189,60 @@ class BotApiStandIn:
             trap.fired.set()
             # Hold the request open: the test kills the bot while it waits for this answer.
             trap.released.wait(30)
-        call.result = self._result(call)
+        call.result = answer(
+            method, params, next_message_id=self.next_message_id, date=int(time.time())
+        )
         return call.result
 
-    def _handler_class(self) -> type[BaseHTTPRequestHandler]:
-        standin = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length)
-                params = parse_params(self.headers.get("Content-Type", ""), raw)
-                result = standin._handle(self.path, params)
-                body = json.dumps({"ok": True, "result": result}).encode()
-                try:
-                    self.send_response(200)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except OSError:
-                    pass  # the bot process was killed while it waited: nobody to answer
-
-        return Handler
+# What a server does with a POST to `path` with `params`: (HTTP status, JSON body).
+Handle = Callable[[str, dict[str, Any]], tuple[int, dict[str, Any]]]
 
 
-class _Server(ThreadingHTTPServer):
+class BotApiServer(ThreadingHTTPServer):
+    """Answers the Bot API's HTTP requests (JSON, form or multipart) on 127.0.0.1 with
+    `handle`, each in its own thread; shared by both stand-ins (see tests/e2e/run_standin.py)."""
+
     daemon_threads = True
+
+    def __init__(self, handle: Handle, port: int = 0) -> None:
+        self.handle_call = handle
+        super().__init__(("127.0.0.1", port), _BotApiRequestHandler)
+
+    def start(self) -> BotApiServer:
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        self.shutdown()
+        self.server_close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A killed bot drops its connections mid-request: expected here, not worth a traceback.
         return None
+
+
+class _BotApiRequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: BotApiServer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length)
+        params = parse_params(self.headers.get("Content-Type", ""), raw)
+        status, payload = self.server.handle_call(self.path, params)
+        body = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the bot process was killed (or stopped) while it waited: nobody to answer
 
 
 def parse_params(content_type: str, raw: bytes) -> dict[str, Any]:

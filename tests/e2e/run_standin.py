@@ -10,7 +10,7 @@ own base URL (`base_url_for(name)`), so that calls are told apart by process.
 
 from __future__ import annotations
 
-import json
+import itertools
 import os
 import signal
 import socket
@@ -18,14 +18,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
-from tests.harness import BOT_USER, TOKEN
+from tests.bot_api_answers import answer, error, ok
+from tests.e2e.bot_api_standin import BotApiServer
+from tests.harness import TOKEN
 
 LONG_POLL_SECONDS = 0.5  # an empty getUpdates waits this long, like a (short) long poll
 DEADLINE_SECONDS = 90.0  # generous: the machine is shared; no test asserts a duration
@@ -46,45 +46,22 @@ class StandIn:
     updates: list[dict[str, Any]] = field(default_factory=list)  # not yet confirmed
     confirmed: int = 0  # highest update_id confirmed by an offset
     cond: threading.Condition = field(default_factory=threading.Condition)
-    server: ThreadingHTTPServer | None = None
+    server: BotApiServer | None = None
+    _message_ids: Iterator[int] = field(default_factory=lambda: itertools.count(1))
 
     # ------------------------------------------------------------------ control
 
     def start(self, port: int = 0) -> StandIn:
-        standin = self
+        def handle(path: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
+            parts = path.strip("/").split("/")
+            return self.answer(parts[0] if len(parts) > 2 else "", parts[-1], params)
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, format: str, *args: Any) -> None:
-                return None
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                if self.headers.get("Content-Type", "").startswith("application/json"):
-                    params = json.loads(raw or "{}")
-                else:
-                    params = {k: v[0] for k, v in parse_qs(raw).items()}
-                parts = self.path.strip("/").split("/")
-                process = parts[0] if len(parts) > 2 else ""
-                status, payload = standin.answer(process, parts[-1], params)
-                body = json.dumps(payload).encode()
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                except (BrokenPipeError, ConnectionResetError):
-                    pass  # the bot stopped (or was killed) during a long poll
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = BotApiServer(handle, port).start()
         return self
 
     def stop(self) -> None:
         if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
+            self.server.stop()
 
     @property
     def base_url(self) -> str:
@@ -127,23 +104,16 @@ class StandIn:
         with self.cond:
             self.calls.append(Call(process, method, params))
             if self.reject_token:
-                return 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
+                return 401, error(401, "Unauthorized")
             if self.failures_left > 0:
                 self.failures_left -= 1
-                return 502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}
+                return 502, error(502, "Bad Gateway")
             if method == "getUpdates":
-                return 200, {"ok": True, "result": self._get_updates(params)}
-        result: Any = True
-        if method == "getMe":
-            result = BOT_USER
-        elif method == "sendMessage":
-            result = {
-                "message_id": 1,
-                "date": int(time.time()),
-                "chat": {"id": int(params["chat_id"]), "type": "private"},
-                "text": params.get("text", ""),
-            }
-        return 200, {"ok": True, "result": result}
+                return 200, ok(self._get_updates(params))
+            result = answer(
+                method, params, next_message_id=self._message_ids.__next__, date=int(time.time())
+            )
+        return 200, ok(result)
 
     def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         offset = int(params.get("offset") or 0)

@@ -10,9 +10,10 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot.export_xlsx import Column, Labels, Sheet, csv_bytes, workbook_bytes
+from bot.export_xlsx import Column, Labels, Sheet, csv_bytes, write_workbook
 from bot.i18n import t
 from bot.render_scores import reason_text
+from bot.xlsx_stream import PLAIN, WorkbookWriter
 from domain.framework import load_framework
 from domain.periods import Period
 from storage.db import SessionFactory
@@ -55,7 +56,8 @@ async def test_typed_formula_is_text_in_the_workbook(session_factory: SessionFac
         data = await collect(
             session, fw, UnitRef.of(district), Period("year", today.year, 1), today, TZ
         )
-    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(fw, labels(), data)))
+        content = await write_workbook(fw, labels(), data)  # streamed: in the session
+    book = openpyxl.load_workbook(io.BytesIO(content))
     sheet = book["Check-ins"]
     head = [c.value for c in sheet[1]]
     row = sheet[2]
@@ -84,16 +86,15 @@ def test_every_risky_text_is_plain_in_xlsx_and_csv() -> None:
     assert [r[0] for r in rows[1:]] == [*("'" + text for text in RISKY), "Chi bộ thôn Bản Pắt"]
     assert {(r[1], r[2]) for r in rows[1:-1]} == {("-3", "-1.5")}  # numbers stay numbers
 
-    # The same rows through the XLSX writer (the scores sheet of a real export).
-    from bot import export_xlsx as export
-
-    book = openpyxl.Workbook(write_only=True)
-    ws = book.create_sheet("x")
-    for text in RISKY:
-        ws.append([export._text_cell(ws, text), -3])
+    # The same rows through the XLSX writer of every export sheet.
     buffer = io.BytesIO()
-    book.save(buffer)
+    book = WorkbookWriter(buffer)
+    book.sheet("x", [10, 10], [PLAIN, PLAIN]).append_rows([text, -3] for text in RISKY)
+    book.finish()
     read = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))["x"]
-    values = [(c.value, c.data_type) for c in read["A"]]
-    assert values == [(text.replace("\x01", ""), "s") for text in RISKY]
+    cells = list(read["A"])
+    assert [(c.value, c.data_type) for c in cells] == [
+        (text.replace("\x01", ""), "s") for text in RISKY
+    ]
+    assert all(c.quotePrefix for c in cells)  # Excel keeps them text when edited
     assert [c.value for c in read["B"]] == [-3] * len(RISKY)

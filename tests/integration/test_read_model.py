@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, select
@@ -21,17 +22,17 @@ from domain.framework import DEFAULT_FRAMEWORK_PATH, Framework, default_framewor
 from domain.periods import Period
 from domain.scoring import score_cells, score_grassroots, score_meeting
 from storage import checkins as store
-from storage import read_model
+from storage import stored_results as read_model_reads
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.members import set_status
 from storage.metrics import cells_in_scope, compute_metrics, facts_of
-from storage.models import CellResult, Checkin, Member, MemberStatus
+from storage.models import AttendanceMark, CellResult, Checkin, Initiative, Member, MemberStatus
 from storage.orgs import get_unit_by_code
 from storage.read_model import framework_version
 from storage.rescore import rescore_units, stale_exists
 from storage.scope import UnitRef
-from storage.score_service import score_tree
-from storage.supervision import summary
+from storage.score_service import score_tree, stored_tree
+from storage.supervision import ranking, summary
 from tests.factories import Org, small_org
 from tests.integration.test_checkins import full
 
@@ -100,13 +101,18 @@ async def fresh(
     results = score_cells(fw, [metrics[c.id] for c in cells], period.kind)
     groups: dict[int | None, list[Any]] = {}
     for cell, result in zip(cells, results, strict=True):
-        groups.setdefault(cell.group_id, []).append(result)
+        groups.setdefault(cell.group_id, []).append((cell, result))
     return {
         "cells": {
             c.code: (dataclasses.asdict(metrics[c.id]), dataclasses.asdict(r))
             for c, r in zip(cells, results, strict=True)
         },
-        "committees": {g: dataclasses.asdict(score_grassroots(fw, rs)) for g, rs in groups.items()},
+        "committees": {
+            g: dataclasses.asdict(
+                score_grassroots(fw, [r for _, r in pairs], [(c.id, c.sort) for c, _ in pairs])
+            )
+            for g, pairs in groups.items()
+        },
     }
 
 
@@ -236,9 +242,9 @@ async def test_framework_change_marks_stale_and_rescore_gives_a_fresh_computatio
     async with session_factory.begin() as s:
         assert not await stale_exists(s, FW2)
         assert await meeting_scores_are_current(s, FW2) == 3
-        computed = read_model.STATS.computed_cells
+        computed = read_model_reads.STATS.computed_cells
         after = await from_model(s, FW2, "QN", year, AS_OF)
-        assert read_model.STATS.computed_cells == computed  # read from the rebuilt rows
+        assert read_model_reads.STATS.computed_cells == computed  # read from the rebuilt rows
         assert after == await fresh(s, FW2, "QN", year, AS_OF)
     assert after != before  # the longer minimum duration changed the scores
 
@@ -277,12 +283,12 @@ async def test_submit_updates_the_rows_in_the_same_transaction(
         }
         assert kinds == {"month", "quarter", "year"}
     # A supervisor's view right after reads the new score without computing anything.
-    computed = read_model.STATS.computed_cells
+    computed = read_model_reads.STATS.computed_cells
     async with session_factory.begin() as s:
         with statements(engine) as seen:
             view = await summary(s, FW, await _ref(s, commune), may, AS_OF)
         assert not any("FROM checkins" in q for q in seen), seen
-        assert read_model.STATS.computed_cells == computed
+        assert read_model_reads.STATS.computed_cells == computed
         c01 = next(r for r in view.rows if r.code == "QN-BL-LH-C01")
         assert c01.total is not None and c01.submitted == 1 and c01.meeting_score is not None
         assert await from_model(s, FW, commune, may, AS_OF) == await fresh(
@@ -297,7 +303,7 @@ async def test_submit_updates_the_rows_in_the_same_transaction(
         )
     async with session_factory.begin() as s:
         edited = await from_model(s, FW, commune, may, AS_OF)
-        assert read_model.STATS.computed_cells == computed
+        assert read_model_reads.STATS.computed_cells == computed
         assert edited == await fresh(s, FW, commune, may, AS_OF)
         assert edited != first
 
@@ -321,11 +327,11 @@ async def test_a_tree_view_reads_rows_and_computes_nothing_when_nothing_changed(
     async with session_factory.begin() as s:
         province = await _ref(s, "QN")
         first = await summary(s, FW, province, year, AS_OF)  # computes and stores the rows
-    computed = read_model.STATS.computed_cells
+    computed = read_model_reads.STATS.computed_cells
     async with session_factory.begin() as s:
         with statements(engine) as seen:
             again = await summary(s, FW, province, year, AS_OF)
-    assert read_model.STATS.computed_cells == computed
+    assert read_model_reads.STATS.computed_cells == computed
     assert not any("checkins" in q or "members" in q for q in seen), seen
     assert again == first
     # A member's status change drops that cell's rows only: the next view computes one cell.
@@ -335,7 +341,186 @@ async def test_a_tree_view_reads_rows_and_computes_nothing_when_nothing_changed(
         await set_status(s, member, MemberStatus.EXEMPT, actor_account_id=None)
     async with session_factory.begin() as s:
         changed = await summary(s, FW, province, year, AS_OF)
-    assert read_model.STATS.computed_cells == computed + 1
+    assert read_model_reads.STATS.computed_cells == computed + 1
     async with session_factory.begin() as s:
         assert await from_model(s, FW, "QN", year, AS_OF) == await fresh(s, FW, "QN", year, AS_OF)
     assert changed.total.cells == first.total.cells
+
+
+# ---------------------------------------------------------------- shared aggregates (helper C)
+
+
+async def _history(session: AsyncSession, org: Org, months: int = 5) -> None:
+    """`months` months of meetings in every cell, with what the aggregates shared by many
+    periods read: absences without reason in two months (at risk), excused absences in a row,
+    initiatives of active and exempt members, and an exempt member with absences."""
+    members = {
+        cell: list(
+            await session.scalars(
+                select(Member.id).where(Member.cell_id == cell_id).order_by(Member.id)
+            )
+        )
+        for cell, cell_id in org.cells.items()
+    }
+    await seed(
+        session,
+        org,
+        [
+            (cell, month, facts(80 + 20 * month, 14 + month, month % 3, month % 2 == 0))
+            for cell in org.cells
+            for month in range(months)
+        ],
+    )
+    await session.flush()
+    checkins = {
+        (cell_id, month): checkin_id
+        for checkin_id, cell_id, month in (
+            await session.execute(select(Checkin.id, Checkin.cell_id, Checkin.month))
+        ).all()
+    }
+    marks = [
+        ("C01", 0, [0, 2], "unexcused"),
+        ("C01", 1, [0, 1, 2, 3, 4], "excused"),
+        ("C02", 0, [1, 3], "unexcused"),
+        ("C02", 1, [0, 1, 2, 3], "excused"),
+        ("DT1", 2, [0, 1, 2, 3], "excused"),
+        ("DT1", 3, [2, 4], "unexcused"),
+    ]
+    for cell, member, months, status in marks:
+        for month in (m for m in months if (org.cells[cell], MONTHS[m]) in checkins):
+            session.add(
+                AttendanceMark(
+                    checkin_id=checkins[(org.cells[cell], MONTHS[month])],
+                    member_id=members[cell][member],
+                    status=status,
+                )
+            )
+    for cell, member, year, status, amount in [
+        ("C01", 0, 2026, "registered", None),
+        ("C01", 1, 2026, "completed", 5_000_000),
+        ("C01", 2, 2025, "completed", 1_000_000),
+        ("C02", 0, 2026, "completed", 2_000_000),  # made exempt below: not counted
+        ("C02", 2, 2026, "registered", None),
+        ("DT1", 3, 2026, "dropped", None),
+    ]:
+        session.add(
+            Initiative(
+                cell_id=org.cells[cell],
+                member_id=members[cell][member],
+                kind="economic",
+                title="Trồng keo",
+                year=year,
+                status=status,
+                realised_amount_vnd=amount,
+            )
+        )
+    exempt = await session.get(Member, members["C02"][0])
+    assert exempt is not None
+    exempt.status = MemberStatus.EXEMPT.value
+
+
+EVERY_PERIOD = [
+    *(Period.of("month", m) for m in MONTHS),
+    Period.of("quarter", MONTHS[0]),
+    Period.of("quarter", MONTHS[3]),
+    Period.of("year", MONTHS[0]),
+]
+
+
+async def test_rescore_of_every_period_equals_a_fresh_computation(
+    session_factory: SessionFactory,
+) -> None:
+    """A rescore reads members, initiatives and the at-risk and excused windows once for all
+    its periods (storage.metrics.MetricsCache) and scores the meetings up front: every
+    month, quarter and year it stores is still what a fresh computation gives."""
+    org = await small_org(session_factory, members_per_cell=5)
+    async with session_factory.begin() as s:
+        await _history(s, org)
+    written = await rescore_units(session_factory, FW2, as_of=AS_OF)
+    assert written == 3 * len(EVERY_PERIOD)
+    async with session_factory.begin() as s:
+        assert await meeting_scores_are_current(s, FW2) == 3 * 5
+        computed = read_model_reads.STATS.computed_cells
+        for period in EVERY_PERIOD:
+            stored = await from_model(s, FW2, "QN", period, AS_OF)
+            assert read_model_reads.STATS.computed_cells == computed, period  # read from the rows
+            assert stored == await fresh(s, FW2, "QN", period, AS_OF), period
+        at_risk = [m["members_at_risk"] for m, _ in stored["cells"].values()]
+        assert max(at_risk) == 1  # the windows had something to count
+
+
+async def test_a_submit_refreshes_month_quarter_and_year_as_a_fresh_computation(
+    session_factory: SessionFactory,
+) -> None:
+    """The refresh of one cell at submit (its members looked up by key, its meetings scored
+    once for the year) stores the rows a fresh computation of the whole tree gives."""
+    clock.set_clock(clock.FixedClock(dt.datetime(2026, 5, 20, 3, 0, tzinfo=dt.UTC)))  # AS_OF
+    org = await small_org(session_factory, members_per_cell=5)
+    async with session_factory.begin() as s:
+        await _history(s, org, months=4)  # May is submitted below
+    await rescore_units(session_factory, FW, as_of=AS_OF)
+    async with session_factory.begin() as s:  # May's rows ("no data") before the submit
+        await from_model(s, FW, "QN", Period.of("month", MONTHS[4]), AS_OF)
+    async with session_factory.begin() as s:
+        ids = sorted(await s.scalars(select(Member.id).where(Member.cell_id == org.cells["C01"])))
+        draft, _ = await store.create_draft(
+            s, org.cells["C01"], MONTHS[4], full(ids), actor_account_id=None
+        )
+        assert await store.submit(s, draft, actor_account_id=None, framework=FW) == []
+    computed = read_model_reads.STATS.computed_cells
+    async with session_factory.begin() as s:
+        for period in (Period.of("month", MONTHS[4]), Period.of("quarter", MONTHS[4])):
+            stored = await from_model(s, FW, "QN", period, AS_OF)
+            assert stored == await fresh(s, FW, "QN", period, AS_OF), period
+        year = await from_model(s, FW, "QN", EVERY_PERIOD[-1], AS_OF)
+        assert year == await fresh(s, FW, "QN", EVERY_PERIOD[-1], AS_OF)
+    assert read_model_reads.STATS.computed_cells == computed  # the submit stored them all
+    assert year["cells"]["QN-BL-LH-C01"][0]["checkins"] == 5
+
+
+# ---------------------------------------------------------------- the read side (helper A)
+
+
+async def test_views_of_many_cells_read_stored_columns_only(
+    session_factory: SessionFactory, engine: AsyncEngine
+) -> None:
+    """/summary, /ranking and `cellbot report` read the stored columns, never the metrics
+    (nor score anything): the same figures as the full results the export reads, at every
+    level and period."""
+    org = await small_org(session_factory, members_per_cell=4)
+    async with session_factory.begin() as s:
+        await seed(
+            s,
+            org,
+            [
+                (c, m, facts(60 + 30 * m, 12 + m + i, m % 2, m % 3 == 0))
+                for i, c in enumerate(org.cells)
+                for m in range(5)
+                if (i + m) % 4
+            ],
+        )
+    periods = [Period("year", 2026, 1), Period("quarter", 2026, 2), Period.of("month", MONTHS[3])]
+    async with session_factory.begin() as s:
+        codes = ("QN", "QN-BL", "QN-BL-LH", "QN-BL-LH-C01", "QN-BL-DT-C01")
+        units = [await _ref(s, code) for code in codes]
+        for unit in units:
+            for period in periods:
+                full_view = await summary(s, FW, unit, period, AS_OF)  # computes the rows
+                assert full_view.cells and all(c.metrics for c in full_view.cells)
+                with statements(engine) as seen:
+                    stored = await summary(s, FW, unit, period, AS_OF, cells=False)
+                assert not stored.cells and not stored.activity
+                assert (stored.total, stored.rows) == (full_view.total, full_view.rows)
+                reads = [q for q in seen if "FROM cell_results" in q]
+                assert reads and not any("cell_results.metrics" in q for q in reads), reads
+                assert not any("checkins" in q or "members" in q for q in seen), seen
+    async with session_factory.begin() as s:
+        province = await _ref(s, "QN")
+        tree = await stored_tree(s, FW, "QN", periods[0], AS_OF, metrics=False)
+        row = next(iter(tree.rows.values()))
+        with pytest.raises(LookupError):
+            row.metrics()
+        with statements(engine) as seen:
+            lines = await ranking(s, FW, province, periods[0], AS_OF, "cells")
+        assert {line.unit_id for line in lines} == set(org.cells.values())
+        assert not any("cell_results.metrics" in q for q in seen if "FROM cell_results" in q)
