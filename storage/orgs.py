@@ -35,7 +35,8 @@ async def import_units(
         code: (by_id[u.parent_id].code if u.parent_id is not None else None)
         for code, u in existing.items()
     }
-    accepted, errors = validate_rows(rows, existing_parents)
+    existing_kinds = {code: (u.kind, u.sort) for code, u in existing.items()}
+    accepted, errors = validate_rows(rows, existing_parents, existing_kinds)
     report = ImportReport(rejected=errors)
 
     moved = False
@@ -44,7 +45,11 @@ async def import_units(
         unit = existing.get(row.code)
         if unit is None:
             unit = OrgUnit(
-                code=row.code, name=row.name, kind=row.kind, parent_id=parent and parent.id
+                code=row.code,
+                name=row.name,
+                kind=row.kind,
+                sort=row.sort,
+                parent_id=parent and parent.id,
             )
             unit.path = ""
             session.add(unit)
@@ -59,17 +64,22 @@ async def import_units(
                 entity="org_unit",
                 entity_id=unit.id,
                 action="create",
-                after={"code": unit.code, "name": unit.name, "kind": unit.kind},
+                after={"code": unit.code, "name": unit.name, "kind": unit.kind, "sort": unit.sort},
             )
             continue
-        before = {"name": unit.name, "kind": unit.kind, "parent": existing_parents.get(row.code)}
-        after = {"name": row.name, "kind": row.kind, "parent": row.parent}
+        before = {
+            "name": unit.name,
+            "kind": unit.kind,
+            "sort": unit.sort,
+            "parent": existing_parents.get(row.code),
+        }
+        after = {"name": row.name, "kind": row.kind, "sort": row.sort, "parent": row.parent}
         if before == after:
             report.unchanged += 1
             continue
         if before["parent"] != after["parent"]:
             moved = True
-        unit.name, unit.kind = row.name, row.kind
+        unit.name, unit.kind, unit.sort = row.name, row.kind, row.sort
         unit.parent_id = parent.id if parent else None
         report.updated += 1
         audit.record(
@@ -112,6 +122,7 @@ class TreeLine:
     code: str
     name: str
     kind: str
+    sort: str | None
     members: int
     roles: list[str]
 
@@ -158,6 +169,7 @@ async def tree_lines(session: AsyncSession, root: OrgUnit | None) -> list[TreeLi
                     unit.code,
                     unit.name,
                     unit.kind,
+                    unit.sort,
                     counts.get(unit.id, 0),
                     roles.get(unit.id, []),
                 )

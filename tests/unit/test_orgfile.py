@@ -43,7 +43,7 @@ units:
 
 def test_each_kind_of_bad_row_is_reported_with_its_line() -> None:
     text = CSV + (
-        "X1,Orphan,cell,NOPE\n"
+        "X1,Orphan,grassroots,NOPE\n"
         "QN-BL,Duplicate,district,QN\n"
         "BAD CODE,Name,cell,QN\n"
         "K1,Kind,village,QN\n"
@@ -207,3 +207,124 @@ def test_yaml_is_decoded_the_same_way() -> None:
     rows = parse_org_bytes(text.encode("utf-16"), fmt="yaml")
     assert rows[0].name == "Tỉnh ủy Quảng Ninh"
     assert FORMATS[".txt"] == "csv"
+
+
+# ---------------------------------------------------------------- the tree since July 2025
+
+GOOD_2025 = """code,name,kind,parent,sort
+QN,Tỉnh ủy Quảng Ninh,province,,
+QN-HL,Đảng bộ phường Hạ Long,ward,QN,
+QN-HL-C01,Chi bộ khu phố 1,cell,QN-HL,residential
+QN-LH,Đảng bộ xã Lục Hồn,commune,QN,
+QN-LH-C01,Chi bộ thôn Nà Áng,cell,QN-LH,village
+QN-VD,Đảng bộ đặc khu Vân Đồn,special_zone,QN,
+QN-VD-C01,Chi bộ thôn 1,cell,QN-VD,
+QN-DN,Đảng bộ Khối doanh nghiệp tỉnh,bloc,QN,
+QN-DN-TKV,Đảng bộ Công ty Than Hạ Long,grassroots,QN-DN,enterprise
+QN-DN-TKV-BP1,Đảng ủy bộ phận Phân xưởng Khai thác,subcommittee,QN-DN-TKV,
+QN-DN-TKV-BP1-C01,Chi bộ Khai thác 1,cell,QN-DN-TKV-BP1,enterprise
+QN-DN-CS1,Chi bộ Công ty Cổ phần Cảng,grassroots_cell,QN-DN,
+QN-CS2,Chi bộ Báo Quảng Ninh,cell,QN,grassroots
+"""
+
+
+def test_a_post_2025_tree_is_accepted_with_kinds_and_sorts_resolved() -> None:
+    accepted, errors = validate_rows(parse_org_text(GOOD_2025, fmt="csv"), {})
+    assert errors == []
+    got = {r.code: (r.kind, r.sort) for r in accepted}
+    assert got["QN"] == ("province", None)
+    assert got["QN-HL"] == ("grassroots", "ward")
+    assert got["QN-LH"] == ("grassroots", "commune")
+    assert got["QN-VD"] == ("grassroots", "special_zone")
+    assert got["QN-VD-C01"] == ("cell", None)
+    assert got["QN-HL-C01"] == ("cell", "residential")
+    assert got["QN-DN"] == ("bloc", None)
+    assert got["QN-DN-TKV-BP1"] == ("subcommittee", None)
+    assert got["QN-DN-TKV-BP1-C01"] == ("cell", "enterprise")
+    assert got["QN-DN-CS1"] == got["QN-CS2"] == ("cell", "grassroots")
+    assert len(accepted) == 13
+
+
+BAD_NESTING = [
+    # (row, reason code) — each under the good tree above, one line each
+    ("B1,Tỉnh ủy thứ hai,province,,", "two_roots"),
+    ("B2,Tỉnh ủy dưới chi bộ,province,QN-LH-C01,", "province_not_root"),
+    ("B3,Chi bộ dưới chi bộ,cell,QN-LH-C01,", "under_cell"),
+    ("B4,Chi bộ thẳng dưới Tỉnh ủy,cell,QN,village", "cell_needs_grassroots"),
+    ("B5,Đảng ủy bộ phận dưới Tỉnh ủy,subcommittee,QN,", "subcommittee_not_under_grassroots"),
+    ("B6,Chi bộ cơ sở dưới đảng bộ xã,grassroots_cell,QN-LH,", "grassroots_cell_too_low"),
+    ("B7,Đảng bộ xã dưới đảng bộ xã,commune,QN-LH,", "grassroots_too_low"),
+    ("B8,Khối dưới đảng bộ,bloc,QN-LH,", "bloc_not_under_province"),
+    ("B9,Huyện dưới khối,district,QN-DN,", "district_not_under_province"),
+    ("B10,Chi bộ không có Tỉnh ủy,grassroots,,", "root_not_province"),
+    ("B11,Chi bộ dưới đảng ủy bộ phận,grassroots_cell,QN-DN-TKV-BP1,", "grassroots_cell_too_low"),
+    ("B12,Đảng bộ dưới đảng ủy bộ phận,grassroots,QN-DN-TKV-BP1,", "grassroots_too_low"),
+]
+
+
+def test_every_kind_of_bad_nesting_is_refused_with_its_line() -> None:
+    text = (
+        GOOD_2025
+        + "".join(row + "\n" for row, _ in BAD_NESTING)
+        + (
+            "B20,Loại lạ,hamlet,QN,\n"
+            "B21,Loại sai,ward,QN,village\n"
+            "B22,Sort sai,cell,QN-LH,ward\n"
+            "B23,Sort cho Tỉnh ủy,bloc,QN,commune\n"
+            "B24,Dưới đơn vị bị từ chối,cell,B7,\n"
+        )
+    )
+    accepted, errors = validate_rows(parse_org_text(text, fmt="csv"), {})
+    first = 2 + 13  # header, then the good tree
+    by_line = {e.line: e for e in errors}
+    for offset, (row, code) in enumerate(BAD_NESTING):
+        error = by_line[first + offset]
+        assert error.code == row.split(",")[0]
+        assert error.nesting == code, (row, error)
+    tail = first + len(BAD_NESTING)
+    assert by_line[tail].reason == "bad kind 'hamlet'"
+    assert "disagree" in by_line[tail + 1].reason
+    assert by_line[tail + 2].reason == "bad sort 'ward' for a cell"
+    assert by_line[tail + 3].reason == "bad sort 'commune' for a bloc"
+    assert by_line[tail + 4].reason == "parent 'B7' was rejected"
+    assert len(errors) == len(BAD_NESTING) + 5
+    assert len(accepted) == 13  # the good rows stay acceptable; the caller writes nothing
+
+
+def test_nesting_is_checked_against_stored_units_too() -> None:
+    stored_parents = {"QN": None, "QN-LH": "QN", "QN-LH-C01": "QN-LH", "QN-DN": "QN"}
+    stored_parents["QN-DN-G1"] = "QN-DN"
+    stored_kinds = {
+        "QN": ("province", None),
+        "QN-LH": ("grassroots", "commune"),
+        "QN-LH-C01": ("cell", "village"),
+        "QN-DN": ("bloc", None),
+        "QN-DN-G1": ("grassroots", "enterprise"),
+    }
+    rows = parse_org_text(
+        "code,name,kind,parent\n"
+        "X1,Chi bộ dưới chi bộ,cell,QN-LH-C01\n"
+        "QN2,Tỉnh ủy khác,province,\n"
+        "QN-DN,Khối thành đảng bộ cơ sở,grassroots,QN\n"  # its stored grassroots child
+        "X2,Chi bộ dưới khối bị từ chối,cell,QN-DN\n"
+        "QN,Tỉnh ủy Quảng Ninh,province,\n"  # the stored root, unchanged
+        "X3,Chi bộ thôn mới,cell,QN-LH\n",
+        fmt="csv",
+    )
+    accepted, errors = validate_rows(rows, stored_parents, stored_kinds)
+    assert [(e.line, e.nesting) for e in errors] == [
+        (2, "under_cell"),
+        (3, "two_roots"),
+        (4, "grassroots_too_low"),
+        (5, None),
+    ]
+    assert "QN-DN-G1" in errors[2].reason and "rejected" in errors[3].reason
+    assert [r.code for r in accepted] == ["QN", "X3"]
+
+
+def test_a_pre_2025_file_still_imports() -> None:
+    accepted, errors = validate_rows(parse_org_text(CSV, fmt="csv"), {})
+    assert errors == [] and [(r.kind, r.sort) for r in accepted][:2] == [
+        ("province", None),
+        ("district", None),
+    ]
