@@ -1,4 +1,6 @@
-"""/members: the cell's roster — list, add one, paste a list, rename, status, mark as left."""
+"""/members: the cell's roster — list, add one, paste a list, rename, status, and taking a
+member off the roll with a reason (transfer, death, struck off, expelled, resigned): the row
+and its history stay, listed apart."""
 
 from __future__ import annotations
 
@@ -14,12 +16,16 @@ from telegram.ext import (
 
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
+from bot.i18n import date_text
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from domain import clock
 from handlers.cells import allowed, cell_name, pick_cell_or_reply
 from storage.members import (
     MAX_NAME,
     add_members,
     duplicates_of,
+    left_members,
+    mark_left,
     member_of_cell,
     normalize_name,
     page_of_members,
@@ -27,13 +33,29 @@ from storage.members import (
     set_status,
     valid_name,
 )
-from storage.models import Member, MemberStatus
+from storage.models import LeftReason, Member, MemberStatus
 
 PAGE_SIZE = 10
 MAX_PASTE = 200
+MAX_GONE = 30  # members shown on the "left the roll" page
 ASK_NAME, ASK_LIST, ASK_RENAME = range(3)
-STATUS_ICON = {"official": "", "probationary": " 🌱", "exempt": " 💤", "left": " ⛔"}
+# Words after a name, not icons: exempt members are often elderly ("(MSH)", domain.md).
+MARKED_STATUSES = {"probationary", "exempt"}
+REASONS = {r.value: r for r in LeftReason}
 PENDING = "roster_pending"
+
+
+def name_with_mark(req: Request, member: Member) -> str:
+    mark = req.t(f"roster.mark.{member.status}") if member.status in MARKED_STATUSES else ""
+    return member.full_name + mark
+
+
+def left_reason_text(req: Request, member: Member) -> str:
+    """The reason and the day, or "no reason recorded" for members marked before 0007."""
+    reason = req.t(f"left_reason.{member.left_reason or 'unknown'}")
+    if member.left_on is None:
+        return reason
+    return req.t("roster.left_when", reason=reason, date=date_text(member.left_on, req.lang))
 
 
 async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, InlineKeyboardMarkup]:
@@ -47,10 +69,8 @@ async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, Inlin
         text += "\n\n" + req.t("roster.empty")
     else:
         text += "\n" + req.t("roster.legend")
-    member_buttons = [
-        button(f"{m.full_name}{STATUS_ICON.get(m.status, '')}", "m", "show", cell_id, m.id)
-        for m in members
-    ]
+    member_buttons = [button(name_with_mark(req, m), "m", "show", cell_id, m.id) for m in members]
+    _, gone = await left_members(req.session, cell_id, 0)
     keyboard = [
         *rows(member_buttons, 2),
         pager_row("m:list", page, total, PAGE_SIZE, cell_id),
@@ -58,8 +78,24 @@ async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, Inlin
             button(req.t("roster.btn_add"), "m", "add", cell_id),
             button(req.t("roster.btn_paste"), "m", "paste", cell_id),
         ],
+        [button(req.t("roster.btn_gone", count=gone), "m", "gone", cell_id)] if gone else [],
     ]
     return text, markup(*keyboard)
+
+
+async def gone_view(req: Request, cell_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """Who left the roll, why and when; their cards stay reachable."""
+    members, total = await left_members(req.session, cell_id, MAX_GONE)
+    lines = [req.t("roster.gone_title", cell=cell_name(req, cell_id), count=total)]
+    lines += [
+        req.t("roster.gone_line", name=html.escape(m.full_name), reason=left_reason_text(req, m))
+        for m in members
+    ]
+    if total > len(members):
+        lines.append(req.t("roster.gone_more", count=total - len(members)))
+    member_buttons = [button(m.full_name, "m", "show", cell_id, m.id) for m in members]
+    keyboard = [*rows(member_buttons, 2), [button(req.t("common.back"), "m", "list", cell_id, 0)]]
+    return "\n".join(lines), markup(*keyboard)
 
 
 @with_request
@@ -72,26 +108,49 @@ async def members_command(update: Update, context: Ctx, req: Request) -> None:
 
 
 def member_actions(req: Request, cell_id: int, member_id: int, status: str) -> InlineKeyboardMarkup:
+    if status == MemberStatus.LEFT.value:
+        return markup(
+            [button(req.t("roster.btn_back_on_roll"), "m", "st", cell_id, member_id, "official")],
+            [button(req.t("common.back"), "m", "gone", cell_id)],
+        )
     status_buttons = [
         button(req.t(f"member_status.{s.value}"), "m", "st", cell_id, member_id, s.value)
         for s in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
         if s.value != status
     ]
+    # One per row: "Miễn công tác và sinh hoạt đảng (MSH)" does not fit beside another.
     return markup(
         [button(req.t("roster.btn_rename"), "m", "ren", cell_id, member_id)],
-        status_buttons,
+        *rows(status_buttons, 1),
         [button(req.t("roster.btn_left"), "m", "left", cell_id, member_id)],
         [button(req.t("common.back"), "m", "list", cell_id, 0)],
     )
 
 
 def member_card(req: Request, cell_id: int, member: Member) -> tuple[str, InlineKeyboardMarkup]:
-    text = req.t(
-        "roster.member",
-        name=html.escape(member.full_name),
-        status=req.t(f"member_status.{member.status}"),
-    )
+    if member.status == MemberStatus.LEFT.value:
+        text = req.t(
+            "roster.member_left",
+            name=html.escape(member.full_name),
+            reason=left_reason_text(req, member),
+        )
+    else:
+        text = req.t(
+            "roster.member",
+            name=html.escape(member.full_name),
+            status=req.t(f"member_status.{member.status}"),
+        )
     return text, member_actions(req, cell_id, member.id, member.status)
+
+
+def reason_buttons(req: Request, cell_id: int, member_id: int) -> InlineKeyboardMarkup:
+    choices = [
+        button(req.t(f"left_reason.{r.value}"), "m", "lvr", cell_id, member_id, r.value)
+        for r in LeftReason
+    ]
+    return markup(
+        *rows(choices, 2), [button(req.t("common.cancel"), "m", "show", cell_id, member_id)]
+    )
 
 
 @with_request
@@ -120,6 +179,10 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         return ASK_LIST
     if action == "addlist":
         return await _confirm_list(context, req, cell_id, parts[3] if len(parts) > 3 else "")
+    if action == "gone":
+        text, keyboard = await gone_view(req, cell_id)
+        req.show(text, keyboard)
+        return END
 
     member = await member_of_cell(req.session, cell_id, int_arg(parts, 3) or -1)
     if member is None:
@@ -137,21 +200,39 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         text, keyboard = member_card(req, cell_id, member)
         req.show(text, keyboard)
         return END
-    if action == "left":
+    on_roll = member.status != MemberStatus.LEFT.value
+    reason = REASONS.get(parts[4]) if len(parts) > 4 else None
+    if action == "left" and on_roll:
         req.show(
-            req.t("roster.confirm_left", name=html.escape(member.full_name)),
+            req.t("roster.ask_left_reason", name=html.escape(member.full_name)),
+            reason_buttons(req, cell_id, member.id),
+        )
+        return END
+    if action == "lvr" and on_roll and reason is not None:
+        req.show(
+            req.t(
+                "roster.confirm_left",
+                name=html.escape(member.full_name),
+                reason=req.t(f"left_reason.{reason.value}"),
+            ),
             markup(
                 [
-                    button(req.t("common.yes"), "m", "leftok", cell_id, member.id),
+                    button(req.t("common.yes"), "m", "leftok", cell_id, member.id, reason.value),
                     button(req.t("common.no"), "m", "show", cell_id, member.id),
                 ]
             ),
         )
         return END
-    if action == "leftok":
-        await set_status(req.session, member, MemberStatus.LEFT, actor_account_id=req.account.id)
+    if action == "leftok" and on_roll and reason is not None:
+        await mark_left(
+            req.session,
+            member,
+            reason,
+            clock.today(req.settings.tz),
+            actor_account_id=req.account.id,
+        )
         text, keyboard = await roster_view(req, cell_id, 0)
-        req.answer(req.t("roster.left_done"))
+        req.answer(req.t("roster.left_done", reason=req.t(f"left_reason.{reason.value}")))
         req.show(text, keyboard)
         return END
     if action == "ren":

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import unicodedata
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.vnsort import name_sort_text
 from storage import audit, read_model
-from storage.models import Member, MemberStatus
+from storage.models import LeftReason, Member, MemberStatus
 
 MAX_NAME = 120
 ACTIVE_STATUSES = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
@@ -34,7 +36,7 @@ def valid_name(name: str) -> bool:
 _ROSTER = (
     select(Member)
     .where(Member.cell_id == bindparam("cell_id"))
-    .order_by(Member.full_name, Member.id)
+    .order_by(Member.sort_key, Member.id)
 )
 _ROSTER_PRESENT = _ROSTER.where(Member.status != MemberStatus.LEFT.value)
 
@@ -63,11 +65,27 @@ async def page_of_members(
     query = (
         select(Member)
         .where(Member.cell_id == cell_id, Member.status != MemberStatus.LEFT.value)
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_key, Member.id)
         .offset(page * page_size)
         .limit(page_size)
     )
     return list((await session.scalars(query)).all()), total
+
+
+async def left_members(session: AsyncSession, cell_id: int, limit: int) -> tuple[list[Member], int]:
+    """Members who left the roll, most recent first (those without a date last), and how
+    many there are."""
+    where = (Member.cell_id == cell_id, Member.status == MemberStatus.LEFT.value)
+    total = await session.scalar(select(func.count()).select_from(Member).where(*where))
+    if limit <= 0:
+        return [], total or 0
+    query = (
+        select(Member)
+        .where(*where)
+        .order_by(Member.left_on.desc().nulls_last(), Member.sort_key, Member.id)
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all()), total or 0
 
 
 async def member_of_cell(session: AsyncSession, cell_id: int, member_id: int) -> Member | None:
@@ -96,7 +114,8 @@ async def add_members(
 ) -> list[Member]:
     added = []
     for name in names:
-        member = Member(cell_id=cell_id, full_name=normalize_name(name))
+        full_name = normalize_name(name)
+        member = Member(cell_id=cell_id, full_name=full_name, sort_key=name_sort_text(full_name))
         session.add(member)
         added.append(member)
     await session.flush()
@@ -119,6 +138,7 @@ async def rename_member(
 ) -> None:
     before = member.full_name
     member.full_name = normalize_name(new_name)
+    member.sort_key = name_sort_text(member.full_name)
     audit.record(
         session,
         actor_account_id=actor_account_id,
@@ -135,6 +155,10 @@ async def set_status(
 ) -> None:
     before = member.status
     member.status = status.value
+    if status is not MemberStatus.LEFT:
+        # Back on the roll (a transfer undone): the old reason no longer describes them.
+        member.left_reason = None
+        member.left_on = None
     if before != status.value:
         # Who is active changes every period's figures of the cell (coverage, at risk).
         await read_model.mark_stale(session, [member.cell_id])
@@ -146,4 +170,30 @@ async def set_status(
         action="status",
         before={"status": before},
         after={"status": status.value},
+    )
+
+
+async def mark_left(
+    session: AsyncSession,
+    member: Member,
+    reason: LeftReason,
+    on: dt.date,
+    *,
+    actor_account_id: int | None,
+) -> None:
+    """Take a member off the roll for `reason`; the row and its attendance history stay."""
+    before = {"status": member.status, "left_reason": member.left_reason}
+    member.status = MemberStatus.LEFT.value
+    member.left_reason = reason.value
+    member.left_on = on
+    # Who is active changes every period's figures of the cell (coverage, at risk).
+    await read_model.mark_stale(session, [member.cell_id])
+    audit.record(
+        session,
+        actor_account_id=actor_account_id,
+        entity="member",
+        entity_id=member.id,
+        action="left",
+        before=before,
+        after={"status": member.status, "left_reason": reason.value, "left_on": on.isoformat()},
     )

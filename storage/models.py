@@ -29,7 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from domain import clock
+from domain import clock, orgtree
+from domain.vnsort import SORT_TEXT_MAX, name_sort_text
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -70,19 +71,9 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {dt.datetime: UTCDateTime, dict[str, Any]: JSON}
 
 
-class UnitKind(enum.StrEnum):
-    PROVINCE = "province"
-    DISTRICT = "district"
-    GRASSROOTS = "grassroots"
-    CELL = "cell"
-
-
-UNIT_KIND_DEPTH = {
-    UnitKind.PROVINCE: 0,
-    UnitKind.DISTRICT: 1,
-    UnitKind.GRASSROOTS: 2,
-    UnitKind.CELL: 3,
-}
+# The kinds and their nesting live in domain/orgtree.py (the tree has no fixed depth since
+# the district level was abolished in July 2025); re-exported for the many importers here.
+UnitKind = orgtree.UnitKind
 
 
 class Role(enum.StrEnum):
@@ -99,6 +90,21 @@ class MemberStatus(enum.StrEnum):
     LEFT = "left"
 
 
+class LeftReason(enum.StrEnum):
+    """Why a member left the cell's roll (the row and its history stay)."""
+
+    TRANSFER = "transfer"  # chuyển sinh hoạt
+    DEATH = "death"  # từ trần
+    STRUCK_OFF = "struck_off"  # xóa tên
+    EXPELLED = "expelled"  # khai trừ
+    RESIGNED = "resigned"  # xin ra Đảng
+
+
+def _member_sort_text(context: Any) -> str:
+    """The stored order of a new member's name, also for Core inserts that omit it."""
+    return name_sort_text(str(context.get_current_parameters().get("full_name") or ""))
+
+
 class OrgUnit(Base):
     __tablename__ = "org_units"
 
@@ -106,6 +112,9 @@ class OrgUnit(Base):
     code: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
+    # Which sort of grassroots committee or cell (domain.orgtree.SORTS); NULL: not known,
+    # as for every unit imported before migration 0006.
+    sort: Mapped[str | None] = mapped_column(String(24))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("org_units.id"), index=True)
     # Materialised path of ids ("/1/7/42/"): a subtree is one indexed LIKE prefix query.
     path: Mapped[str] = mapped_column(String(255), index=True)
@@ -145,7 +154,12 @@ class Member(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
     full_name: Mapped[str] = mapped_column(String(120))
+    # domain.vnsort.name_sort_text(full_name): rosters are paged in SQL in Vietnamese order.
+    sort_key: Mapped[str] = mapped_column(String(SORT_TEXT_MAX), default=_member_sort_text)
     status: Mapped[str] = mapped_column(String(16), default=MemberStatus.OFFICIAL.value)
+    # Set with status "left" (LeftReason; NULL for members marked before migration 0007).
+    left_reason: Mapped[str | None] = mapped_column(String(16))
+    left_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -80,7 +80,7 @@ async def test_rename_status_and_left_keep_history(driver: Driver) -> None:
     assert "Renamed to <b>Bế Văn Đàn</b>" in texts(await driver.send(SEC, "Bế Văn Đàn"))
     calls = await driver.press(SEC, f"m:left:{cell}:{member.id}")
     assert "history is kept" in texts(calls)
-    await driver.press(SEC, f"m:leftok:{cell}:{member.id}")
+    await driver.press(SEC, f"m:leftok:{cell}:{member.id}:transfer")
     stored = {m.id: m for m in await _roster(driver, cell)}
     assert stored[member.id].status == "left" and stored[member.id].full_name == "Bế Văn Đàn"
     calls = await driver.send(SEC, "/members")
@@ -96,10 +96,10 @@ async def test_secretary_cannot_touch_another_cell_with_forged_callbacks(driver:
     for data in (
         f"m:list:{org.cells['C02']}:0",
         f"m:show:{org.cells['C02']}:{victim.id}",
-        f"m:leftok:{org.cells['C02']}:{victim.id}",
+        f"m:leftok:{org.cells['C02']}:{victim.id}:death",
         f"m:st:{org.cells['C02']}:{victim.id}:exempt",
         # Own cell id, but another cell's member:
-        f"m:leftok:{org.cells['C01']}:{victim.id}",
+        f"m:leftok:{org.cells['C01']}:{victim.id}:death",
         f"m:ren:{org.cells['C01']}:{victim.id}",
         "m:show:notanumber:1",
         "m",
