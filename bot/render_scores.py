@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Sequence
-from decimal import Decimal
-from functools import cache
 from typing import Any
 
-from babel.numbers import get_decimal_symbol, get_group_symbol, parse_pattern
-
-from bot.i18n import normalize_language, t
+from bot.i18n import period_text as period_label
+from bot.i18n import t
+from bot.orgtree_text import unit_kind_label
+from bot.render_numbers import NumberFormat as NumberFormat
+from bot.render_numbers import language, number, number_format
+from domain.classification import is_classified, proposed_band, reference_band
 from domain.framework import (
     Band,
     ChoiceRule,
@@ -33,78 +33,14 @@ from domain.framework import (
     YesNoRule,
     derived,
 )
-from domain.scoring import MeetingScore, PeriodResult, Reason, Value, top_improvements
+from domain.periods import PeriodKind, parse_period
+from domain.scoring import CapCheck, MeetingScore, PeriodResult, Reason, Value, top_improvements
 from storage.score_service import CellScore, CommitteeScore, ScoreReport
 
 COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": ""}
 
 
-@cache
-def _lang(lang: str | None) -> str:
-    return normalize_language(lang)
-
-
-class NumberFormat:
-    """Babel's formatting of one pattern in one language, without Babel's cost per call.
-
-    `format_decimal`/`format_percent` parse the locale and the pattern on every call (~40 µs);
-    a province report formats ~150,000 numbers. The plain case (a finite number from 0 up
-    to 10^12) is done here with the same steps as Babel's `NumberPattern.apply` — decimal
-    from ``str(value)``, half-even quantize, trailing zeros dropped, groups of three — and
-    the locale's symbols; anything else goes to Babel. Tested equal to Babel on random values.
-    """
-
-    def __init__(self, pattern: str, lang: str) -> None:
-        self.pattern, self.lang = parse_pattern(pattern), lang
-        p = self.pattern
-        self.plain = (
-            p.exp_prec is None
-            and "@" not in p.pattern
-            and p.grouping[0] == p.grouping[1] > 0
-            and p.frac_prec[0] == 0
-            and p.int_prec[0] <= 1
-        )
-        self.quantum = Decimal(10) ** -p.frac_prec[1]
-        self.decimal = get_decimal_symbol(lang)
-        self.group = get_group_symbol(lang)
-        # Scores, targets and lost points repeat across cells (one decimal, a few targets).
-        self.seen: dict[float, str] = {}
-
-    def __call__(self, value: float | int) -> str:
-        if (
-            not self.plain
-            or type(value) not in (float, int)
-            or not 0 <= value < 1e12
-            or (value == 0 and math.copysign(1.0, value) < 0)
-        ):
-            return str(self.pattern.apply(value, self.lang))
-        text = self.seen.get(value)
-        if text is None:
-            if len(self.seen) >= 10_000:
-                self.seen.clear()
-            text = self.seen[value] = self._plain(value)
-        return text
-
-    def _plain(self, value: float | int) -> str:
-        p = self.pattern
-        rounded = Decimal(str(value)).scaleb(p.scale).quantize(self.quantum)
-        whole, _, fraction = f"{rounded:f}".partition(".")
-        size = p.grouping[0]
-        groups = [whole[max(0, end - size) : end] for end in range(len(whole), 0, -size)]
-        text = self.group.join(reversed(groups))
-        fraction = fraction.rstrip("0")
-        if fraction:
-            text += self.decimal + fraction
-        return p.prefix[0] + text + p.suffix[0]
-
-
-@cache
-def number_format(pattern: str, lang: str) -> NumberFormat:
-    return NumberFormat(pattern, lang)
-
-
-def number(value: float, lang: str | None) -> str:
-    return number_format("#,##0.#", _lang(lang))(value)
+_lang = language  # cached: called for every name of every line
 
 
 def value_text(unit: MetricType, value: Value, lang: str | None) -> str:
@@ -124,6 +60,16 @@ def _band_name(bands: list[Band], code: str | None, lang: str | None) -> str:
     if code is None:
         return t(lang, "scoring.no_data")
     return next((b.name.get(_lang(lang)) for b in bands if b.code == code), code)
+
+
+def reference_band_name(fw: Framework, score: float | None, lang: str | None) -> str:
+    """The meeting rubric's band of a reference score (a month, an average of cells)."""
+    return _band_name(fw.meeting_rubric.bands, reference_band(fw, score), lang)
+
+
+def proposed_band_name(fw: Framework, code: str | None, lang: str | None) -> str:
+    """A 366 band, for ONE unit's quarter or year only (the caller checks the period)."""
+    return _band_name(fw.classification.bands, code, lang)
 
 
 class _FrameworkTexts:
@@ -220,7 +166,8 @@ def meeting_text(fw: Framework, score: MeetingScore, lang: str | None, n: int = 
 def period_text(
     fw: Framework, result: PeriodResult, lang: str | None, *, reasons: int | None = None
 ) -> str:
-    """A cell's period result: total, band, 4-good verdict, criteria, points lost."""
+    """A cell's period result: the reference score and its band, for a quarter or a year the
+    proposed classification, the 4-good verdict, criteria, points lost."""
     if result.no_data or result.total is None:
         return t(lang, "scoring.cell.no_data")
     lines = [
@@ -228,10 +175,15 @@ def period_text(
             lang,
             "scoring.cell.total",
             total=number(result.total, lang),
-            band=_band_name(fw.classification.bands, result.band, lang),
-        ),
-        t(lang, "scoring.cell.four_good_yes" if result.four_good else "scoring.cell.four_good_no"),
+            band=reference_band_name(fw, result.total, lang),
+        )
     ]
+    proposed = proposed_band(result)
+    if proposed is not None:
+        lines.append(t(lang, "scoring.cell.proposed", band=proposed_band_name(fw, proposed, lang)))
+    lines.append(
+        t(lang, "scoring.cell.four_good_yes" if result.four_good else "scoring.cell.four_good_no")
+    )
     for criterion in result.criteria:
         name = fw.criterion(criterion.code).name.get(_lang(lang))
         if criterion.score is None:
@@ -261,7 +213,7 @@ def cell_text(fw: Framework, score: CellScore, lang: str | None) -> str:
         "scoring.cell.header",
         code=score.cell.code,
         name=score.cell.name,
-        period=score.period,
+        period=period_label(score.period, lang),
     )
     lines = [header, period_text(fw, score.result, lang)]
     if score.cap_flag:
@@ -269,7 +221,46 @@ def cell_text(fw: Framework, score: CellScore, lang: str | None) -> str:
     return "\n".join(lines)
 
 
-def committee_text(fw: Framework, committee: CommitteeScore, lang: str | None) -> str:
+def _counts(bands: list[Band], counts: dict[str, int], lang: str | None) -> str:
+    return ", ".join(f"{_band_name(bands, code, lang)} {counts.get(code, 0)}" for code in counts)
+
+
+def cap_text(
+    fw: Framework, cap: CapCheck, lang: str | None, names: dict[int, str] | None = None
+) -> str:
+    """One group of like units against the "excellent" cap: how many proposals may stand,
+    and which go beyond (by score, lowest first) and by how many."""
+    settings = fw.classification.excellent_cap
+    share = value_text("ratio", settings.share if settings else 0.2, lang)
+    group = (
+        unit_kind_label(lang, "cell", cap.group)
+        if cap.group
+        else t(lang, "scoring.committee.cap_group_any")
+    )
+    values: dict[str, object] = {
+        "group": group,
+        "actual": cap.actual,
+        "allowed": cap.allowed,
+        "base": cap.base,
+        "share": share,
+        "band": proposed_band_name(fw, cap.band, lang),
+    }
+    if not cap.exceeded:
+        return t(lang, "scoring.committee.cap_ok", **values)
+    known = names or {}
+    over = ", ".join(known.get(cell_id, f"#{cell_id}") for cell_id in cap.over)
+    return t(lang, "scoring.committee.cap_exceeded", excess=cap.excess, cells=over, **values)
+
+
+def committee_text(
+    fw: Framework,
+    committee: CommitteeScore,
+    lang: str | None,
+    period_kind: PeriodKind = "year",
+    names: dict[int, str] | None = None,
+) -> str:
+    """A grassroots committee's aggregate: an average is a reference score; the counts of
+    its cells' proposed classifications (a quarter or a year) and the cap per group."""
     r = committee.result
     lines = [t(lang, "scoring.committee.header", code=committee.code or "", name=committee.name)]
     average = number(r.average_total, lang) if r.average_total is not None else "—"
@@ -280,14 +271,20 @@ def committee_text(fw: Framework, committee: CommitteeScore, lang: str | None) -
             with_data=r.cells_with_data,
             cells=r.cells,
             average=average,
+            band=reference_band_name(fw, r.average_total, lang),
             four_good=r.four_good_cells,
         )
     )
-    bands = ", ".join(
-        f"{_band_name(fw.classification.bands, code, lang)} {count}"
-        for code, count in r.band_counts.items()
+    lines.append(
+        t(
+            lang,
+            "scoring.committee.reference_bands",
+            bands=_counts(fw.meeting_rubric.bands, r.reference_counts, lang),
+        )
     )
-    lines.append(t(lang, "scoring.committee.bands", bands=bands))
+    if is_classified(period_kind):
+        bands = _counts(fw.classification.bands, r.band_counts, lang)
+        lines.append(t(lang, "scoring.committee.bands", bands=bands))
     if r.score is not None:
         verdict = t(
             lang,
@@ -297,9 +294,7 @@ def committee_text(fw: Framework, committee: CommitteeScore, lang: str | None) -
             t(lang, "scoring.committee.score", score=number(r.score, lang), verdict=verdict)
         )
         lines += [_reason_bullet(fw, reason, lang) for reason in r.reasons]
-    if r.cap is not None:
-        key = "scoring.committee.cap_exceeded" if r.cap.exceeded else "scoring.committee.cap_ok"
-        lines.append(t(lang, key, actual=r.cap.actual, allowed=r.cap.allowed, base=r.cap.base))
+    lines += [cap_text(fw, cap, lang, names) for cap in r.caps]
     return "\n".join(lines)
 
 
@@ -309,7 +304,7 @@ def report_text(fw: Framework, report: ScoreReport, lang: str | None) -> str:
             lang,
             "scoring.report.header",
             unit=f"{report.unit_code} {report.unit_name}",
-            period=report.period,
+            period=period_label(report.period, lang),
             as_of=report.as_of.isoformat(),
         )
     ]
@@ -317,8 +312,10 @@ def report_text(fw: Framework, report: ScoreReport, lang: str | None) -> str:
         lines.append(t(lang, "scoring.report.empty"))
     for cell in report.cells:
         lines += ["", cell_text(fw, cell, lang)]
+    kind = parse_period(report.period).kind
+    names = {cell.cell.id: cell.cell.name for cell in report.cells}
     for committee in report.committees:
-        lines += ["", committee_text(fw, committee, lang)]
+        lines += ["", committee_text(fw, committee, lang, kind, names)]
     return "\n".join(lines)
 
 
@@ -412,6 +409,11 @@ def framework_text(fw: Framework, lang: str | None) -> str:
                 share=value_text("ratio", cap.share, lang),
                 of=", ".join(names[b] for b in cap.of_bands),
                 band=names[cap.band],
+                groups=t(
+                    lang,
+                    "scoring.fw.cap_group."
+                    + ("grassroots_sort" if "sort" in cap.group_by else "grassroots"),
+                ),
             )
         )
     lines += ["", t(lang, "scoring.fw.rubric")]

@@ -18,6 +18,9 @@ SCHEMA_VERSION = 1
 MAX_TEXT = 1000
 MIN_DURATION, MAX_DURATION = 15, 600
 MAX_COUNT = 10_000
+# A cell with fewer official members has no chi ủy (Party Statute; HD 42-HD/BTCTW 2025): its
+# secretary or deputy prepares the meeting, so it is not asked whether the chi ủy met.
+CHI_UY_MIN_OFFICIAL = 9
 
 MeetingType = Literal["regular", "thematic", "combined"]
 DuesStatus = Literal["all", "some", "none"]
@@ -68,6 +71,10 @@ class CheckinAnswers(BaseModel):
 
     schema_version: Literal[1] = 1
 
+    # The cell's official members when the draft was opened (the roster at the meeting, as
+    # near as the bot knows it): decides whether the cell has a chi ủy. None on drafts opened
+    # before it was recorded, which are asked as cells with a chi ủy (as they were).
+    official_members: Count | None = None
     # 1. which meeting
     held: bool | None = None
     meeting_type: MeetingType | None = None
@@ -124,6 +131,10 @@ class CheckinAnswers(BaseModel):
         return self.meeting_type in ("thematic", "combined")
 
     @property
+    def has_chi_uy(self) -> bool:
+        return self.official_members is None or self.official_members >= CHI_UY_MIN_OFFICIAL
+
+    @property
     def expected_count(self) -> int | None:
         return None if self.expected_ids is None else len(self.expected_ids)
 
@@ -157,7 +168,8 @@ class CheckinAnswers(BaseModel):
             "meeting_type": self.meeting_type if held else None,
             "meeting_date": self.meeting_date,
             "duration_min": self.duration_min,
-            "pre_meeting": self.pre_meeting,
+            # Without a chi ủy there is no chi ủy meeting to score: left out, not a "no".
+            "pre_meeting": self.pre_meeting if self.has_chi_uy else None,
             "content_prepared": self.content_prepared,
             "draft_resolution": self.draft_resolution,
             "expected_count": self.expected_count if attendance else None,
@@ -286,6 +298,8 @@ def applies(question: str, a: CheckinAnswers) -> bool:
         return a.held is False
     if a.held is not True:
         return False
+    if question == "pre_meeting":
+        return a.has_chi_uy
     if question == "absence":
         return a.attendance_done and bool(a.absent_ids)
     if question == "dues_paid":

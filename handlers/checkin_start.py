@@ -111,10 +111,15 @@ async def new_checkin(context: Ctx, req: Request, cell_id: int, month: dt.date, 
     if await is_locked(req.session, cell_id, month):
         req.alert("checkin.locked")
         return END
+    # The roster when the draft opens decides whether the cell has a chi ủy (the question
+    # about its pre-meeting is asked only then); kept with the answers so scoring stays pure.
+    official = await store.count_official_members(req.session, cell_id)
     if kind == "none":
-        answers = CheckinAnswers(held=False)
+        answers = CheckinAnswers(held=False, official_members=official)
     else:
-        answers = CheckinAnswers.model_validate({"held": True, "meeting_type": kind})
+        answers = CheckinAnswers.model_validate(
+            {"held": True, "meeting_type": kind, "official_members": official}
+        )
     checkin, created = await store.create_draft(
         req.session, cell_id, month, answers, actor_account_id=req.account.id
     )

@@ -107,4 +107,8 @@ def question_text(a: CheckinAnswers, question: str, env: Env) -> str:
         return t(lang, f"checkin.q.{question}", max=count_bound(a, env))
     if question in TEXT_QUESTIONS:
         return t(lang, f"checkin.q.{question}", max=MAX_TEXT)
+    if question == "content_prepared" and not a.has_chi_uy:
+        # HD 42: where there is no chi ủy the secretary or deputy prepares; the chi ủy
+        # question is not asked, so this one opens the section.
+        return t(lang, "checkin.q.content_prepared_no_chi_uy")
     return t(lang, f"checkin.q.{question}")

@@ -29,7 +29,7 @@ from handlers.supervisor_common import (
     roots,
     target_unit,
 )
-from storage.metrics import members_at_risk
+from storage.metrics import members_at_risk, members_excused_in_a_row
 from storage.models import OrgUnit, UnitKind
 from storage.scope import UnitRef, find_cells, is_supervisor, visible_unit
 from storage.score_service import score_tree
@@ -107,6 +107,12 @@ async def cell_view(
         ]
     else:
         parts.append(req.t("sv.cell.at_risk_none"))
+    # 12-HD/BTCTW: no member absent with reason more than 3 times in a row in the year.
+    in_a_row = await members_excused_in_a_row(req.session, unit, period, standards=fw.standards)
+    if in_a_row:
+        names = ", ".join(esc(name) for _, name in in_a_row[:MAX_AT_RISK])
+        limit = fw.standards.excused_streak_max
+        parts.append(req.t("sv.cell.excused_streak", limit=limit, names=names))
     keyboard = []
     scope = await roots(req)
     if cell.parent_id is not None and await visible_unit(req.session, scope, cell.parent_id):

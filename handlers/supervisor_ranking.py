@@ -10,12 +10,12 @@ from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from bot.supervisor_text import score_band
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period
 from handlers.supervisor_common import (
     PREFIX,
-    band_name,
     cb_period,
     esc,
     framework,
@@ -55,7 +55,7 @@ def _line(req: Request, fw: Framework, line: RankLine) -> str:
         rank=line.rank,
         name=esc(line.name),
         total=num(req, line.total),
-        band=band_name(req, fw, line.band),
+        band=score_band(req, fw, line.total),
         move=_movement(line),
     )
 

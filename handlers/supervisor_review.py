@@ -22,6 +22,7 @@ from telegram.ext import (
 
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
+from bot.i18n import period_text
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
 from domain.periods import Period
 from handlers.checkin_review import review_text, score_text
@@ -304,7 +305,14 @@ async def unlock_view(req: Request) -> tuple[str, InlineKeyboardMarkup]:
     if not locks:
         return req.t("sv.unlock.none"), markup()
     buttons = [
-        [button(f"🔓 {lock.period} · {lock.unit_name}", PREFIX, "unl", lock.id)]
+        [
+            button(
+                f"🔓 {period_text(lock.period, req.lang)} · {lock.unit_name}",
+                PREFIX,
+                "unl",
+                lock.id,
+            )
+        ]
         for lock in locks[:30]
     ]
     return req.t("sv.unlock.pick", count=len(locks)), markup(*buttons)
@@ -334,7 +342,13 @@ async def unlock_button(update: Update, context: Ctx, req: Request) -> None:
         return
     text, keyboard = await unlock_view(req)
     req.show(
-        req.t("sv.unlock.done", unit=esc(lifted.unit_name), period=lifted.period) + "\n\n" + text,
+        req.t(
+            "sv.unlock.done",
+            unit=esc(lifted.unit_name),
+            period=period_text(lifted.period, req.lang),
+        )
+        + "\n\n"
+        + text,
         keyboard,
     )
 

@@ -30,6 +30,7 @@ from storage.models import (
     Checkin,
     CheckinStatus,
     Member,
+    MemberStatus,
     OrgUnit,
     PeriodLock,
     utcnow,
@@ -164,6 +165,16 @@ async def count_active_members(session: AsyncSession, cell_id: int) -> int:
         select(func.count())
         .select_from(Member)
         .where(Member.cell_id == cell_id, Member.status.in_(ACTIVE_STATUSES))
+    )
+    return total or 0
+
+
+async def count_official_members(session: AsyncSession, cell_id: int) -> int:
+    """Official members (status official): from 9 a cell elects a chi ủy."""
+    total = await session.scalar(
+        select(func.count())
+        .select_from(Member)
+        .where(Member.cell_id == cell_id, Member.status == MemberStatus.OFFICIAL.value)
     )
     return total or 0
 

@@ -54,7 +54,7 @@ async def test_report_text_matches_summary(sv_driver: Driver, tmp_path: Path) ->
     assert "Reports: 2/3 (3 cells)" in out and "<b>" not in out
     bot_text = texts(await sv_driver.send(SUP_ABOVE, "/summary"))
     # The same figures as /summary: each child line's numbers appear in the report.
-    for line in ("Đảng bộ xã Lục Hồn", "Đảng bộ xã Đồng Tâm", "Average total"):
+    for line in ("Đảng bộ xã Lục Hồn", "Đảng bộ xã Đồng Tâm", "Average reference score"):
         assert line in out and line in bot_text
     totals = next(x for x in bot_text.splitlines() if "Reports:" in x)
     assert totals.replace("<b>", "").replace("</b>", "") in out

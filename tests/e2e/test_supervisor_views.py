@@ -189,8 +189,8 @@ async def test_summary_totals_children_drill_down_and_back(sv_driver: Driver) ->
     assert "Huyện ủy Bình Liêu" in text
     assert "Reports: <b>2/3</b> (3 cells)" in text
     # Totals come before the child lines.
-    assert text.index("Average total") < text.index("Đảng bộ xã Đồng Tâm")
-    assert "Đảng bộ xã Lục Hồn" in text and "C: " in text
+    assert text.index("Average reference score") < text.index("Đảng bộ xã Đồng Tâm")
+    assert "Đảng bộ xã Lục Hồn" in text and "Criteria: " in text
     buttons = all_buttons(calls)
     period = label(w.this)
     assert ("Đảng bộ xã Lục Hồn", f"sv:sum:{w.org.grassroots['LH']}:{period}:0") in buttons
@@ -220,7 +220,7 @@ async def test_summary_other_periods_and_bad_period(sv_driver: Driver) -> None:
     calls = await sv_driver.send(SUP_ABOVE, f"/summary {label(w.last)}")
     assert "Reports: <b>2/3</b>" in texts(calls)  # C01 and DT1 last month
     calls = await sv_driver.tap(SUP_ABOVE, calls, "This year")
-    assert f"year {w.this.year}" in texts(calls)
+    assert f"Period: {w.this.year} ·" in texts(calls)
     calls = await sv_driver.send(SUP_ABOVE, "/summary yesterday")
     assert "Period not understood" in texts(calls)
 
@@ -488,9 +488,9 @@ async def test_lock_unlock_levels(sv_driver: Driver) -> None:
     w = await world(sv_driver)
     year = w.this.year
     calls = await sv_driver.send(SUP_ABOVE, f"/lock {year}")
-    assert "Lock the year" in texts(calls)
+    assert f"Lock the {year} reports" in texts(calls)
     calls = await sv_driver.tap(SUP_ABOVE, calls, "🔒 Lock")
-    assert f"Locked year {year}" in texts(calls)
+    assert f"Locked {year} for" in texts(calls)
     calls = await sv_driver.press(SUP_ABOVE, f"sv:lockok:{w.org.district}:{year}")
     assert "already locked" in texts(calls)
     # The commune's supervisor sees no lock to lift: it was set above them.

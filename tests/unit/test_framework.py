@@ -157,10 +157,10 @@ def test_structural_errors_have_paths(
             "'attendance_rate' of type ratio",
         ),
         (
-            lambda d: d["criteria"][2]["indicators"][2].update(
+            lambda d: d["criteria"][2]["indicators"][1].update(
                 rule={"kind": "penalty", "per_unit": 1}
             ),
-            "criteria[2].indicators[2].rule.kind: 'penalty' does not fit metric",
+            "criteria[2].indicators[1].rule.kind: 'penalty' does not fit metric",
         ),
         (
             lambda d: d["criteria"][1]["indicators"][2]["rule"].update(full_at=85),
@@ -171,16 +171,16 @@ def test_structural_errors_have_paths(
             "criteria[1].indicators[2].rule: zero_at and full_at must differ",
         ),
         (
-            lambda d: d["meeting_rubric"]["sections"][1]["items"][2]["rule"].update(
+            lambda d: d["meeting_rubric"]["sections"][1]["items"][3]["rule"].update(
                 values={"all": 1.0, "few": 0.5}
             ),
-            "meeting_rubric.sections[1].items[2].rule.values: missing some, none",
+            "meeting_rubric.sections[1].items[3].rule.values: missing some, none",
         ),
         (
-            lambda d: d["meeting_rubric"]["sections"][1]["items"][2]["rule"].update(
+            lambda d: d["meeting_rubric"]["sections"][1]["items"][3]["rule"].update(
                 values={"all": 1.0, "some": 0.5, "none": 0, "few": 0.2}
             ),
-            "meeting_rubric.sections[1].items[2].rule.values: unknown few",
+            "meeting_rubric.sections[1].items[3].rule.values: unknown few",
         ),
         (
             lambda d: d["criteria"][1]["indicators"][1].update(periods=["month", "year"]),
@@ -293,6 +293,47 @@ def test_a_fifth_criterion_is_possible() -> None:
 def test_excellent_cap_allowed_is_exact(share: float, base: int, allowed: int) -> None:
     cap = ExcellentCap(band="excellent", share=share, of_bands=["excellent", "good"])
     assert cap.allowed(base) == allowed
+
+
+@pytest.mark.parametrize(
+    ("good", "proposed", "allowed"),
+    # The README's example: 12 good, 5 proposed -> 2 (20 % of 12 = 2.4). With the proposals
+    # moved down joining the base: 14 good, 6 proposed -> 3 (3 ≤ 20 % × 17), not 2.
+    [(12, 5, 2), (14, 6, 3), (5, 1, 1), (3, 2, 0), (0, 4, 0), (12, 1, 1), (100, 30, 21)],
+)
+def test_excellent_cap_counts_the_proposals_moved_down(
+    good: int, proposed: int, allowed: int
+) -> None:
+    cap = ExcellentCap(band="excellent", share=0.2, of_bands=["good"])
+    assert cap.allowed(good, proposed) == allowed
+    assert allowed <= 0.2 * (good + proposed - allowed) + 1e-9
+    assert allowed == proposed or allowed + 1 > 0.2 * (good + proposed - allowed - 1)
+
+
+def test_cap_groups_must_include_the_grassroots_committee() -> None:
+    text = DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8")
+    with pytest.raises(FrameworkError) as info:
+        parse_framework(text.replace("group_by: [grassroots, sort]", "group_by: [sort]"))
+    assert info.value.errors == [
+        "classification.excellent_cap.group_by: list grassroots (the committee that classifies "
+        "its cells), optionally sort, each once"
+    ]
+    assert parse_framework(text.replace("[grassroots, sort]", "[grassroots]"))
+
+
+def test_every_default_rule_names_its_source() -> None:
+    fw = parse_framework(DEFAULT_FRAMEWORK_PATH.read_text(encoding="utf-8"))
+    items = [i for c in fw.criteria for i in c.indicators]
+    items += [i for s in fw.meeting_rubric.sections for i in s.items]
+    assert fw.grassroots is not None
+    items += fw.grassroots.indicators
+    assert all(i.source for i in items), [i.code for i in items if not i.source]
+    assert all(c.source and "cellbot default" in c.source for c in fw.criteria)
+    assert all(i.source == "cellbot default" for i in fw.grassroots.indicators)
+    c1 = fw.indicator("C1")
+    assert c1.source is not None and "Art. 8" in c1.source and "366" not in c1.source
+    # Petitions are reported but score nothing.
+    assert "solidarity_problems" not in {i.metric for i in items}
 
 
 def test_derived_is_built_once_per_framework_object_and_goes_with_it() -> None:

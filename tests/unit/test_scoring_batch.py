@@ -74,6 +74,8 @@ def reference(metrics: CellMetrics, kind: PeriodKind) -> PeriodResult:
             scale = criterion.max_points / applicable
             score = _r(earned_total * scale)
             for ind, value, points in lost:
+                if _r(points * scale) == 0:
+                    continue  # a loss that shows as 0 is not named
                 target, comparator = rule_target(ind.rule)
                 unit = PERIOD_METRICS[ind.metric].type
                 reasons.append(
