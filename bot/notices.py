@@ -12,7 +12,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.callbacks import start_checkin
-from bot.i18n import t
+from bot.i18n import PERIOD_CODE, period_text, t
 
 _KEYS = {
     "nudge": "sv.nudge.text",
@@ -48,6 +48,10 @@ def render_text(
     if "text" in payload:
         return html.escape(str(payload["text"]))
     values = dict(payload.get("values") or {})
+    # Rows written before periods were rendered carry the code ("2026-Q4") in their values.
+    quarter = values.get("quarter")
+    if isinstance(quarter, str) and PERIOD_CODE.match(quarter):
+        values["quarter"] = period_text(quarter, lang)
     if digest_cells is not None:
         values["count"] = len(digest_cells)
         values["cells"] = "\n".join(f"• {html.escape(name)}" for name in digest_cells)

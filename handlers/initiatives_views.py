@@ -175,7 +175,7 @@ async def members_view(req: Request, cell_id: int, year: int, page: int) -> View
             short(
                 ("✓ " if m.covered else "")
                 + m.full_name
-                + (" 💤" if m.status == MemberStatus.EXEMPT.value else "")
+                + (req.t("roster.mark.exempt") if m.status == MemberStatus.EXEMPT.value else "")
                 + (f" ({m.initiatives})" if m.initiatives else ""),
                 40,
             ),

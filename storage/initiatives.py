@@ -136,7 +136,7 @@ async def registrable_members(
             Member.cell_id == cell_id,
             Member.status != MemberStatus.LEFT.value,
         )
-        .order_by(Member.full_name, Member.id)
+        .order_by(Member.sort_key, Member.id)
     )
     return list(rows.all())
 
@@ -364,8 +364,8 @@ async def member_coverage(session: AsyncSession, cell_id: int, year: int) -> lis
             ),
         )
         .where(Member.cell_id == cell_id, Member.status != MemberStatus.LEFT.value)
-        .group_by(Member.id, Member.full_name, Member.status)
-        .order_by(Member.full_name, Member.id)
+        .group_by(Member.id, Member.full_name, Member.status, Member.sort_key)
+        .order_by(Member.sort_key, Member.id)
     )
     return [MemberCoverage(int(a), b, c, int(d), int(e)) for a, b, c, d, e in rows.all()]
 

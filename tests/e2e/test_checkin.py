@@ -233,7 +233,7 @@ async def test_typing_at_the_first_question_asks_it_again(driver: Driver) -> Non
     assert "Hãy bấm một trong các nút bên dưới." in text
     # A tap on the repeated question works, and the typed answers after it too.
     calls = await s.tap("Thường kỳ")
-    assert "Ngày họp?" in texts(calls)
+    assert "Ngày sinh hoạt?" in texts(calls)
     rows = await checkins_of(driver, org.cells["C01"])
     assert [(r.slot, r.month, r.meeting_type) for r in rows] == [("regular", last_month, "regular")]
     calls = await s.type(f"{last_month.day}/{last_month.month}/{last_month.year}")

@@ -116,7 +116,7 @@ async def test_reminder_is_sent_once_in_each_recipients_language_with_buttons(dr
     assert report.sent == 3 and report.failed == 0
     by_chat = {c.chat_id: c for c in sends(drv)}
     assert "Executive committee pre-meeting" in by_chat[SEC.id].text
-    assert "Họp chi ủy chuẩn bị sinh hoạt" in by_chat[DEP.id].text
+    assert "Chuẩn bị buổi sinh hoạt" in by_chat[DEP.id].text
     assert "19:30 on 10/04/2026" in by_chat[SEC.id].text
     sent = [r for r in await rows(drv, status="sent")]
     assert {r.kind for r in sent} == {"premeeting"} and all(r.message_id for r in sent)
