@@ -70,11 +70,16 @@ def cmd_org_import(args: argparse.Namespace) -> int:
             raise Rejected(report)  # rolls the whole file back
         return report
 
+    settings = _settings()
     try:
-        report = with_db(_settings(), work, create=True)
+        report = with_db(settings, work, create=True)
     except Rejected as rejected:
+        from bot.orgtree_text import nesting_text
+
+        lang = args.lang or settings.default_language
         for error in rejected.report.rejected:
-            print(f"{path}:{error.line}: {error.code or '?'}: {error.reason}", file=sys.stderr)
+            reason = nesting_text(lang, error.nesting) if error.nesting else error.reason
+            print(f"{path}:{error.line}: {error.code or '?'}: {reason}", file=sys.stderr)
         print(
             f"nothing imported: {len(rejected.report.rejected)} rejected row(s); "
             "fix them and import again",
@@ -89,6 +94,8 @@ def cmd_org_import(args: argparse.Namespace) -> int:
 
 
 def cmd_org_show(args: argparse.Namespace) -> int:
+    from bot.i18n import t
+    from bot.orgtree_text import unit_kind_label
     from storage.orgs import TreeLine, get_unit_by_code, tree_lines
 
     async def work(session: AsyncSession) -> list[TreeLine] | None:
@@ -99,16 +106,42 @@ def cmd_org_show(args: argparse.Namespace) -> int:
                 return None
         return await tree_lines(session, root)
 
-    lines = with_db(_settings(), work)
+    settings = _settings()
+    lines = with_db(settings, work)
     if lines is None:
         return _fail(f"no unit with code {args.code}", EXIT_FAILED)
     if not lines:
         print("the organisation tree is empty: import one with `cellbot org import FILE`")
         return 0
+    lang = args.lang or settings.default_language
     for line in lines:
         roles = f"  [{'; '.join(line.roles)}]" if line.roles else ""
-        members = f"  {line.members} members" if line.kind == "cell" else ""
-        print(f"{'  ' * line.depth}{line.code}  {line.name} ({line.kind}){members}{roles}")
+        members = f"  {t(lang, 'org.members', count=line.members)}" if line.kind == "cell" else ""
+        label = unit_kind_label(lang, line.kind, line.sort)
+        print(f"{'  ' * line.depth}{line.code}  {line.name} ({label}){members}{roles}")
+    return 0
+
+
+def cmd_org_fold_district(args: argparse.Namespace) -> int:
+    from storage.orgfold import FoldRefused, FoldReport, NoSuchUnit, fold_district
+
+    async def work(session: AsyncSession) -> FoldReport:
+        return await fold_district(
+            session, args.code, drop_roles=args.drop_roles, actor_label="cli fold-district"
+        )
+
+    try:
+        report = with_db(_settings(), work)
+    except NoSuchUnit as exc:
+        return _fail(str(exc), EXIT_FAILED)
+    except FoldRefused as exc:
+        return _fail(f"nothing changed: {exc}", EXIT_FAILED)
+    print(
+        f"folded {report.district}: {len(report.moved)} unit(s) now directly under "
+        f"{report.province}; {report.schedules_copied} meeting rule(s) and "
+        f"{report.locks_copied} period lock(s) copied down, {report.grants_dropped} role "
+        f"grant(s) and {report.invitations_dropped} invitation(s) removed"
+    )
     return 0
 
 
@@ -196,20 +229,39 @@ def cmd_demo_seed(args: argparse.Namespace) -> int:
         from storage.db import analyze
 
         settings = _settings()
-        print(with_db(settings, seed_big, create=True).summary())
+        big = with_db(settings, seed_big, create=True)
+        if big.other_root is not None:
+            return _fail(f"demo seed --scale province: {big.summary()}", 1)
+        print(big.summary())
         analyze(settings.database_url)
         return 0
 
-    from storage.synthetic.demo import SeedReport, seed_demo
+    from storage.synthetic.demo import DemoRefused, SeedReport, seed_demo
 
     async def work(session: AsyncSession) -> SeedReport:
         return await seed_demo(session, seed=args.seed)
 
-    report = with_db(_settings(), work, create=True)
+    try:
+        report = with_db(_settings(), work, create=True)
+    except DemoRefused as refused:
+        why = refused.report.rejected[0]
+        return _fail(
+            f"demo seed: {why.code}: {why.reason}: the demo needs a database of its own "
+            "(or the one it made before)",
+            1,
+        )
+    history = report.history
     print(
         f"demo organisation: {report.units.created} units created, "
         f"{report.units.unchanged + report.units.updated} already there; "
         f"{report.members_added} members added"
+        + (
+            f"; {history.checkins} check-ins {history.span} with {history.absences} absences, "
+            f"{history.schedules} meeting schedules"
+            if history and history.checkins
+            else ""
+        )
+        + (f"; {report.initiatives} initiatives" if report.initiatives else "")
     )
     return 0
 
@@ -250,10 +302,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp = org.add_parser("import", help="import units from a CSV or YAML file")
     imp.add_argument("file")
+    imp.add_argument("--lang", choices=["vi", "en"], help="language of the nesting reasons")
     imp.set_defaults(func=cmd_org_import)
     show = org.add_parser("show", help="print the tree or a subtree")
     show.add_argument("code", nargs="?")
+    show.add_argument("--lang", choices=["vi", "en"], help="language of the unit kinds")
     show.set_defaults(func=cmd_org_show)
+    fold = org.add_parser(
+        "fold-district",
+        help="move a pre-2025 district's units up to the province and delete the district",
+    )
+    fold.add_argument("code")
+    fold.add_argument(
+        "--drop-roles",
+        action="store_true",
+        help="also remove the role grants and invitations of the district",
+    )
+    fold.set_defaults(func=cmd_org_fold_district)
 
     invite = sub.add_parser("invite", help="invitations").add_subparsers(
         dest="invite_command", required=True
@@ -270,13 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="demo data").add_subparsers(
         dest="demo_command", required=True
     )
-    seed = demo.add_parser("seed", help="create a demo province, district, communes and cells")
+    seed = demo.add_parser(
+        "seed", help="create a demo tree (Quảng Ninh since 2025) with a year of history"
+    )
     seed.add_argument("--seed", type=int, default=2024)
     seed.add_argument(
         "--scale",
         choices=["demo", "province"],
         default="demo",
-        help="demo: two communes; province: a Quảng Ninh-sized province with history",
+        help="demo: Lục Hồn and its neighbour; province: all of Quảng Ninh, with history",
     )
     seed.add_argument(
         "--months", type=int, default=36, help="months of check-in history (province scale)"

@@ -2,9 +2,10 @@
 
 A few cells reach the 100 % target, most sit between 40 and 90 %, a few lag far behind;
 village cells register mostly "following Uncle Hồ" commitments, environment and security
-work and admission candidates, with some technical initiatives — one of them the article's
-rotary tunnel crossing on seam 7, completed with a profit of 33 billion VND. Everything goes
-through storage.initiatives, so the demo data is audited like real data.
+work and admission candidates, with some technical initiatives; the coal company's cell
+registers the article's rotary tunnel crossing on seam 7, completed with a profit of 33
+billion VND. Everything goes through storage.initiatives, so the demo data is audited like
+real data.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from storage.initiatives import (
 from storage.members import ACTIVE_STATUSES
 from storage.models import Initiative, Member, OrgUnit, UnitKind, utcnow
 
-DEMO_PREFIX = "QN-BL-"
+DEMO_PREFIX = "QN-"  # the small demo's codes (the province seed's start with QNP-)
+TUNNEL_CELL = "QN-THAN-HL-C01"  # the article's mining technology department
 K = InitiativeKind
 KIND_WEIGHTS = {
     K.UNCLE_HO_COMMITMENT: 34,
@@ -72,6 +74,27 @@ TITLES = {
         "Tham gia hiến đất mở rộng đường liên thôn",
         "Hướng dẫn bà con dùng dịch vụ công trực tuyến",
     ],
+}
+# The coal company's cell registers work of a mine, not of a village.
+COAL_TITLES = {
+    K.UNCLE_HO_COMMITMENT: [
+        "Gương mẫu chấp hành nội quy an toàn lao động trong lò",
+        "Tiết kiệm vật tư, chống lãng phí trong ca sản xuất",
+    ],
+    K.ENVIRONMENT_SECURITY: [
+        "Giữ vệ sinh môi trường mặt bằng sân công nghiệp",
+        "Tham gia tổ an ninh tự quản khu tập thể thợ mỏ",
+    ],
+    K.ADMISSION_CANDIDATE: [
+        "Giới thiệu 1 quần chúng ưu tú là thợ lò giỏi",
+        "Bồi dưỡng quần chúng ưu tú là kỹ sư trẻ để đề nghị kết nạp",
+    ],
+    K.RATIONALISATION: ["Hợp lý hóa lịch bảo dưỡng thiết bị đào lò", "Hợp lý hóa ca kíp sản xuất"],
+    K.TECHNICAL_INNOVATION: [
+        "Cải tiến máng cào vận tải than",
+        "Ứng dụng giá khung di động trong lò chợ",
+    ],
+    K.OTHER: ["Kèm cặp thợ lò mới vào nghề", "Hướng dẫn công nhân dùng dịch vụ công trực tuyến"],
 }
 RESULTS = [
     "Đã hoàn thành đúng kế hoạch",
@@ -132,7 +155,7 @@ async def seed_demo_initiatives(session: AsyncSession, rng_seed: int) -> int:
     now = utcnow()
     year = now.year
     added = 0
-    tunnel_cell = cells[0].id
+    tunnel_cell = next((c.id for c in cells if c.code == TUNNEL_CELL), cells[0].id)
     for cell, target in zip(cells, _targets(len(cells), rng), strict=True):
         members = list(
             (
@@ -153,10 +176,15 @@ async def seed_demo_initiatives(session: AsyncSession, rng_seed: int) -> int:
             size = rng.randint(2, 5) if kind is K.ENVIRONMENT_SECURITY else 1
             group, covered = covered[:size], covered[size:]
             ids = [m.id for m in group]
-            added += await _one(session, cell.id, ids, kind, year, now, rng, may_drop=False)
+            titles = COAL_TITLES if cell.code == TUNNEL_CELL else TITLES
+            added += await _one(
+                session, cell.id, ids, kind, year, now, rng, may_drop=False, titles=titles
+            )
             if rng.random() < 0.2:  # some take on a second one; only those may be dropped
                 extra = _kind(rng)
-                added += await _one(session, cell.id, ids[:1], extra, year, now, rng, may_drop=True)
+                added += await _one(
+                    session, cell.id, ids[:1], extra, year, now, rng, may_drop=True, titles=titles
+                )
     return added
 
 
@@ -170,11 +198,12 @@ async def _one(
     rng: random.Random,
     *,
     may_drop: bool,
+    titles: dict[InitiativeKind, list[str]],
 ) -> int:
     technical = kind in (K.TECHNICAL_INNOVATION, K.RATIONALISATION)
     data = NewInitiative(
         kind=kind,
-        title=rng.choice(TITLES[kind]),
+        title=rng.choice(titles[kind]),
         year=year,
         expected_amount_vnd=rng.choice([20, 50, 80, 150, 300]) * 1_000_000 if technical else None,
         target_date=dt.date(year, rng.choice([6, 9, 12]), 30 if rng.random() < 0.5 else 1)

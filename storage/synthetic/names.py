@@ -1,4 +1,5 @@
-"""Plausible Vietnamese names and places for demo and benchmark data (deterministic)."""
+"""Plausible Vietnamese personal names for demo and benchmark data (deterministic); place
+names are real ones, in storage/synthetic/quang_ninh_2025.py."""
 
 from __future__ import annotations
 
@@ -22,12 +23,6 @@ GIVEN_MALE = [
 GIVEN_FEMALE = [
     "Anh", "Châu", "Dung", "Giang", "Hà", "Hạnh", "Hoa", "Hương", "Lan", "Linh", "Mai",
     "Nga", "Ngân", "Nhung", "Phượng", "Quyên", "Thảo", "Trang", "Tuyết", "Vân", "Yến",
-]  # fmt: skip
-VILLAGES = [
-    "Bản Pắt", "Khe Tiền", "Nà Làng", "Nà Dạn", "Pò Khoang", "Sam Quang", "Cao Sơn",
-    "Nà Mò", "Khe Mọi", "Bản Chuồng", "Pắc Pộc", "Nà Áng", "Tẻn Pò", "Khe Vằn",
-    "Lục Ngù", "Phai Mạ", "Cốc Lồng", "Khe Lánh", "Ngàn Vàng", "Nà Phạ", "Ba Chẽ",
-    "Đồng Văn", "Bắc Cương", "Sông Moóc", "Loòng Vài", "Cẩm Hải", "Hà Tu", "Mông Dương",
 ]  # fmt: skip
 
 

@@ -1,9 +1,11 @@
 """`cellbot demo seed --scale province`: a synthetic Quảng Ninh-sized province for benchmarks.
 
-20 district-level committees, 696 grassroots committees, 4,971 cells, ~104,700 members
-(rosters of 5–120), a secretary account per cell (a deputy for some), supervisors at every
-level, meeting schedules, months of SUBMITTED check-ins with attendance marks, and yearly
-initiatives with a realistic coverage spread. Same seed, same data.
+The tree since July 2025 (storage/synthetic/province_tree.py): Tỉnh ủy → the 54 commune-level
+committees with their real names and the bloc committees → grassroots organisations → cells;
+by default 4,971 cells and ~104,700 members (rosters of 5–120), a secretary account per cell (a
+deputy for some), supervisors at every committee, meeting schedules, months of SUBMITTED
+check-ins with attendance marks, and yearly initiatives with a realistic coverage spread.
+Same seed, same data.
 
 Why it looks the way it does:
 * Rows are generated cell by cell and written with SQLAlchemy Core ``insert()`` executemany
@@ -11,8 +13,9 @@ Why it looks the way it does:
 * Ids are assigned here, from the table's current maximum, because a cell's materialised
   path and its check-ins' attendance marks need them before the rows exist; PostgreSQL
   sequences are moved past them at the end.
-* Every code starts with ``ROOT_CODE``, so the province lives next to the small demo tree;
-  seeding again when the root exists does nothing.
+* Every code starts with ``ROOT_CODE``; seeding again when the root exists does nothing, and
+  a database whose tree has another root (the small demo, a real import) is left alone: a
+  database holds one tree.
 * Telegram ids of synthetic accounts start at ``SYNTHETIC_TELEGRAM_BASE``, above any real
   Telegram user id, so they are recognisable (and undeliverable) if a bot runs on this data.
 """
@@ -20,24 +23,17 @@ Why it looks the way it does:
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import clock
-from domain.checkin_schema import (
-    RESOLUTION_IMPL,
-    SCHEMA_VERSION,
-    Absence,
-    CheckinAnswers,
-    DuesStatus,
-    MeetingType,
-)
+from domain.checkin_schema import SCHEMA_VERSION, Absence, CheckinAnswers, MeetingType
 from domain.periods import add_months, month_start
 from storage import audit
 from storage.initiatives import InitiativeKind, InitiativeStatus
@@ -55,38 +51,34 @@ from storage.models import (
     RoleGrant,
     UnitKind,
 )
-from storage.synthetic.names import VILLAGES, person_name
+from storage.synthetic.meetings import (
+    ACTIVE,
+    START_TIMES,
+    CellHabits,
+    CellMember,
+    meeting_record,
+    not_held_record,
+)
+from storage.synthetic.names import person_name
+from storage.synthetic.province_tree import (
+    QUANG_NINH,
+    ROOT_CODE,
+    ProvinceShape,
+    UnitPlan,
+    plan_tree,
+    split,
+    walk,
+)
 
-ROOT_CODE = "QNP"
+__all__ = ["QUANG_NINH", "ROOT_CODE", "ProvinceReport", "ProvinceShape", "seed_province", "split"]
 SYNTHETIC_TELEGRAM_BASE = 900_000_000_000
 CHUNK = 2_000
-ACTIVE = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
-
-
-@dataclass(frozen=True)
-class ProvinceShape:
-    """How big the synthetic province is; the default is Quảng Ninh's real size."""
-
-    districts: int = 20
-    grassroots: int = 696
-    cells: int = 4_971
-    members: int = 104_700
-    roster_min: int = 5
-    roster_max: int = 120
-
-    def __post_init__(self) -> None:
-        if not 0 < self.districts <= self.grassroots <= self.cells:
-            raise ValueError("need 0 < districts <= grassroots <= cells")
-        if not self.cells * self.roster_min <= self.members <= self.cells * self.roster_max:
-            raise ValueError("members must fit rosters of roster_min..roster_max per cell")
-
-
-QUANG_NINH = ProvinceShape()
 
 
 @dataclass
 class ProvinceReport:
     skipped: bool = False
+    other_root: str | None = None  # skipped because the database holds this tree already
     units: int = 0
     members: int = 0
     accounts: int = 0
@@ -100,6 +92,11 @@ class ProvinceReport:
     seconds: float = 0.0
 
     def summary(self) -> str:
+        if self.other_root is not None:
+            return (
+                f"this database holds the tree of {self.other_root}: nothing added (the "
+                "province seed needs a database of its own)"
+            )
         if self.skipped:
             return f"province {ROOT_CODE} already exists: nothing added"
         return (
@@ -112,123 +109,8 @@ class ProvinceReport:
         )
 
 
-# ---------------------------------------------------------------- names
+# ---------------------------------------------------------------- initiatives
 
-# Quảng Ninh's district-level party committees: localities first, then the provincial blocs.
-DISTRICTS: list[tuple[str, str]] = [
-    ("Thành ủy Hạ Long", "town"),
-    ("Thành ủy Cẩm Phả", "town"),
-    ("Thành ủy Uông Bí", "town"),
-    ("Thành ủy Móng Cái", "town"),
-    ("Thị ủy Đông Triều", "town"),
-    ("Thị ủy Quảng Yên", "town"),
-    ("Huyện ủy Vân Đồn", "rural"),
-    ("Huyện ủy Tiên Yên", "rural"),
-    ("Huyện ủy Đầm Hà", "rural"),
-    ("Huyện ủy Hải Hà", "rural"),
-    ("Huyện ủy Bình Liêu", "rural"),
-    ("Huyện ủy Ba Chẽ", "rural"),
-    ("Huyện ủy Cô Tô", "rural"),
-    ("Đảng ủy Khối các cơ quan tỉnh", "agency"),
-    ("Đảng ủy Khối doanh nghiệp tỉnh", "enterprise"),
-    ("Đảng ủy Than Quảng Ninh", "enterprise"),
-    ("Đảng ủy Tổng công ty Đông Bắc", "enterprise"),
-    ("Đảng ủy Quân sự tỉnh", "force"),
-    ("Đảng ủy Công an tỉnh", "force"),
-    ("Đảng ủy Bộ đội Biên phòng tỉnh", "force"),
-]
-PLACES = [
-    *VILLAGES,
-    "Hồng Gai",
-    "Bãi Cháy",
-    "Hà Khánh",
-    "Cao Xanh",
-    "Hoành Bồ",
-    "Quang Hanh",
-    "Cửa Ông",
-    "Vàng Danh",
-    "Bắc Sơn",
-    "Trà Cổ",
-    "Hải Yên",
-    "Mạo Khê",
-    "Tràng An",
-    "Hà An",
-    "Phong Cốc",
-    "Đông Xá",
-    "Quan Lạn",
-    "Đồng Rui",
-    "Quảng Hà",
-    "Đường Hoa",
-    "Lục Hồn",
-    "Đồng Tâm",
-    "Thanh Lâm",
-    "Đạp Thanh",
-    "Thanh Lân",
-    "Yên Thọ",
-    "Bình Dương",
-    "Hồng Phong",
-]
-ENTERPRISES = [
-    "Công ty Than Hà Lầm",
-    "Công ty Than Mông Dương",
-    "Công ty Than Vàng Danh",
-    "Công ty Than Hạ Long",
-    "Công ty Than Nam Mẫu",
-    "Công ty Than Quang Hanh",
-    "Công ty Tuyển than Cửa Ông",
-    "Công ty Kho vận Đá Bạc",
-    "Công ty Nhiệt điện Quảng Ninh",
-    "Công ty Xi măng Hạ Long",
-    "Công ty Cảng Quảng Ninh",
-    "Công ty Than Thống Nhất",
-]
-AGENCIES = [
-    "Sở Y tế",
-    "Sở Giáo dục và Đào tạo",
-    "Sở Tài chính",
-    "Sở Xây dựng",
-    "Sở Nội vụ",
-    "Sở Công Thương",
-    "Sở Tư pháp",
-    "Sở Du lịch",
-    "Ban Quản lý vịnh Hạ Long",
-    "Bệnh viện Đa khoa tỉnh",
-    "Trường Đại học Hạ Long",
-    "Đài Phát thanh và Truyền hình tỉnh",
-]
-WORKSHOPS = [
-    "Phân xưởng Khai thác",
-    "Phân xưởng Đào lò",
-    "Phân xưởng Cơ điện",
-    "Phân xưởng Vận tải",
-    "Phòng Kỹ thuật công nghệ",
-    "Phòng Kế hoạch",
-    "Phòng Tổ chức lao động",
-    "Phân xưởng Sàng tuyển",
-]
-OFFICES = [
-    "Phòng Tổng hợp", "Phòng Nghiệp vụ", "Văn phòng", "Phòng Kế hoạch - Tài chính", "Khoa Nội",
-]  # fmt: skip
-FORCE_UNITS = ["Đồn Biên phòng", "Đại đội", "Tiểu đoàn", "Công an xã", "Phòng Tham mưu"]
-
-POLITICAL_TASKS = [
-    "Triển khai nghị quyết của cấp ủy cấp trên",
-    "Vệ sinh môi trường, xây dựng nông thôn mới",
-    "Phòng chống thiên tai, mưa bão",
-    "An ninh trật tự khu dân cư",
-    "Thu đảng phí và quỹ khuyến học",
-    "Chuyển đổi số, dịch vụ công trực tuyến",
-    "Bảo đảm an toàn lao động trong hầm lò",
-    "Tuyên truyền bầu cử, lấy ý kiến nhân dân",
-]
-THEMATIC_TOPICS = [
-    "Học tập và làm theo tư tưởng, đạo đức, phong cách Hồ Chí Minh",
-    "Nâng cao chất lượng sinh hoạt chi bộ",
-    "Phát triển đảng viên mới",
-    "Phòng, chống tham nhũng, tiêu cực",
-    "Xây dựng chi bộ 4 tốt",
-]
-NOT_HELD_REASONS = ["Mưa bão", "Trùng lịch công tác", "Dời sang tháng sau", "Dịch bệnh"]
 PRODUCTIVE = (InitiativeKind.TECHNICAL_INNOVATION, InitiativeKind.RATIONALISATION)
 K = InitiativeKind
 INITIATIVE_KINDS: list[tuple[InitiativeKind, float, list[str]]] = [
@@ -251,58 +133,9 @@ INITIATIVE_KINDS: list[tuple[InitiativeKind, float, list[str]]] = [
     ]),
     (K.OTHER, 0.07, ["Đăng ký rèn luyện thể thao", "Kèm cặp đoàn viên thanh niên"]),
 ]  # fmt: skip
-START_TIMES = ["07:30", "08:00", "08:00", "14:00", "19:30"]
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def split(
-    total: int,
-    parts: int,
-    rng: random.Random,
-    *,
-    minimum: int = 1,
-    maximum: int | None = None,
-    sigma: float = 0.5,
-    extremes: bool = False,
-) -> list[int]:
-    """`total` split into `parts` random sizes within [minimum, maximum], summing exactly.
-
-    With `extremes`, the smallest size is pinned to `minimum` and the largest to `maximum`,
-    so that both ends of the promised range occur.
-    """
-    weights = [rng.lognormvariate(0.0, sigma) for _ in range(parts)]
-    spare = total - minimum * parts
-    scale = spare / sum(weights)
-    sizes = [minimum + int(w * scale) for w in weights]
-    if maximum is not None:
-        sizes = [min(s, maximum) for s in sizes]
-    order = list(range(parts))
-    if extremes and maximum is not None and parts >= 3:
-        low = min(order, key=sizes.__getitem__)
-        high = max(order, key=sizes.__getitem__)
-        sizes[low], sizes[high] = minimum, maximum
-        order = [i for i in order if i not in (low, high)]
-    # Hand out (or take back) the remainder one at a time, in a seeded order.
-    rng.shuffle(order)
-    diff = total - sum(sizes)
-    while diff:
-        moved = False
-        for i in order:
-            if diff > 0 and (maximum is None or sizes[i] < maximum):
-                sizes[i] += 1
-                diff -= 1
-                moved = True
-            elif diff < 0 and sizes[i] > minimum:
-                sizes[i] -= 1
-                diff += 1
-                moved = True
-            if not diff:
-                break
-        if not moved:
-            raise ValueError("sizes cannot fit the bounds")
-    return sizes
 
 
 def history_months(months: int, end_month: dt.date | None) -> list[dt.date]:
@@ -377,233 +210,6 @@ class Writer:
                 self.rows[name] = []
 
 
-# ---------------------------------------------------------------- the tree
-
-
-@dataclass
-class UnitPlan:
-    id: int
-    code: str
-    name: str
-    kind: str
-    parent_id: int | None
-    path: str
-    flavour: str  # town | rural | agency | enterprise | force
-    children: list[UnitPlan] = field(default_factory=list)
-
-
-def _grassroots_name(flavour: str, index: int, rng: random.Random) -> str:
-    if flavour == "town":
-        return f"Đảng bộ phường {rng.choice(PLACES)}"
-    if flavour == "rural":
-        return f"Đảng bộ xã {rng.choice(PLACES)}"
-    if flavour == "enterprise":
-        return f"Đảng bộ {ENTERPRISES[index % len(ENTERPRISES)]}"
-    if flavour == "agency":
-        return f"Chi bộ - Đảng bộ {AGENCIES[index % len(AGENCIES)]}"
-    return f"Đảng bộ {rng.choice(FORCE_UNITS)} {rng.choice(PLACES)}"
-
-
-def _cell_name(flavour: str, index: int, rng: random.Random) -> str:
-    if flavour == "town":
-        return f"Chi bộ khu {index}"
-    if flavour == "rural":
-        return f"Chi bộ thôn {rng.choice(PLACES)}"
-    if flavour == "enterprise":
-        return f"Chi bộ {rng.choice(WORKSHOPS)} {index}"
-    if flavour == "agency":
-        return f"Chi bộ {rng.choice(OFFICES)} {index}"
-    return f"Chi bộ {rng.choice(FORCE_UNITS)} {index}"
-
-
-def plan_tree(shape: ProvinceShape, rng: random.Random, ids: Ids) -> UnitPlan:
-    root_id = ids.take("org_units")
-    root = UnitPlan(
-        root_id,
-        ROOT_CODE,
-        "Tỉnh ủy Quảng Ninh",
-        UnitKind.PROVINCE.value,
-        None,
-        f"/{root_id}/",
-        "province",
-    )
-    grassroots_counts = split(shape.grassroots, shape.districts, rng, sigma=0.6)
-    cell_counts = split(shape.cells, shape.grassroots, rng, minimum=1, maximum=60, sigma=0.55)
-    g_index = 0
-    for d, n_grassroots in enumerate(grassroots_counts, start=1):
-        name, flavour = DISTRICTS[(d - 1) % len(DISTRICTS)]
-        if d > len(DISTRICTS):
-            name = f"{name} {d // len(DISTRICTS) + 1}"
-        d_id = ids.take("org_units")
-        district = UnitPlan(
-            d_id,
-            f"{ROOT_CODE}-D{d:02d}",
-            name,
-            UnitKind.DISTRICT.value,
-            root.id,
-            f"{root.path}{d_id}/",
-            flavour,
-        )
-        root.children.append(district)
-        for g in range(1, n_grassroots + 1):
-            g_id = ids.take("org_units")
-            grassroots = UnitPlan(
-                g_id,
-                f"{district.code}-G{g:03d}",
-                _grassroots_name(flavour, g, rng),
-                UnitKind.GRASSROOTS.value,
-                district.id,
-                f"{district.path}{g_id}/",
-                flavour,
-            )
-            district.children.append(grassroots)
-            for c in range(1, cell_counts[g_index] + 1):
-                c_id = ids.take("org_units")
-                grassroots.children.append(
-                    UnitPlan(
-                        c_id,
-                        f"{grassroots.code}-C{c:02d}",
-                        _cell_name(flavour, c, rng),
-                        UnitKind.CELL.value,
-                        grassroots.id,
-                        f"{grassroots.path}{c_id}/",
-                        flavour,
-                    )
-                )
-            g_index += 1
-    return root
-
-
-def walk(unit: UnitPlan) -> Iterator[UnitPlan]:
-    yield unit
-    for child in unit.children:
-        yield from walk(child)
-
-
-# ---------------------------------------------------------------- one cell's history
-
-
-@dataclass(frozen=True)
-class CellHabits:
-    """How a cell behaves over the years: most are diligent, a few are weak."""
-
-    reliability: float  # chance a month's check-in exists
-    attendance: float  # mean share of active members present
-    diligence: float  # chance each good-practice box is ticked
-    thematic: str  # separate | combined | rare
-    meeting_day: int
-    unexcused_share: float
-    chronic_absentee: bool
-
-    @staticmethod
-    def draw(rng: random.Random) -> CellHabits:
-        roll = rng.random()
-        if roll < 0.62:
-            reliability, attendance, diligence = 0.995, rng.uniform(0.91, 0.99), 0.95
-        elif roll < 0.87:
-            reliability, attendance, diligence = 0.93, rng.uniform(0.85, 0.93), 0.82
-        elif roll < 0.97:
-            reliability, attendance, diligence = 0.75, rng.uniform(0.70, 0.84), 0.65
-        else:
-            reliability, attendance, diligence = 0.45, rng.uniform(0.55, 0.75), 0.5
-        thematic = rng.choices(["separate", "combined", "rare"], [0.5, 0.32, 0.18])[0]
-        return CellHabits(
-            reliability=reliability,
-            attendance=attendance,
-            diligence=diligence,
-            thematic=thematic,
-            meeting_day=rng.randint(1, 25),
-            unexcused_share=0.15 if attendance > 0.85 else 0.4,
-            chronic_absentee=attendance < 0.85 and rng.random() < 0.7,
-        )
-
-
-@dataclass
-class CellMember:
-    id: int
-    name: str
-    status: str
-
-
-def _meeting(
-    rng: random.Random,
-    habits: CellHabits,
-    roster: list[CellMember],
-    month: dt.date,
-    meeting_type: MeetingType,
-) -> tuple[CheckinAnswers, list[tuple[int, Absence]]]:
-    """The answers record of one held meeting, and its absences."""
-    d = habits.diligence
-
-    def tick() -> bool:
-        return rng.random() < d
-
-    active = [m for m in roster if m.status in ACTIVE]
-    present_share = min(1.0, max(0.3, rng.gauss(habits.attendance, 0.04)))
-    absences: list[tuple[int, Absence]] = []
-    for i, member in enumerate(active):
-        chance = 1 - present_share
-        if habits.chronic_absentee and i == 0:
-            chance = max(chance, 0.35)
-        if rng.random() < chance:
-            unexcused = rng.random() < habits.unexcused_share
-            absences.append((member.id, "unexcused" if unexcused else "excused"))
-    expected = len(active)
-    present = expected - len(absences)
-    day = min(28, max(1, habits.meeting_day + rng.randint(-2, 2)))
-    combined = meeting_type == "combined"
-    duration = rng.choice([120, 150, 180] if combined else [90, 90, 90, 100, 120, 60, 75])
-    if tick():
-        duration = max(duration, 120 if combined else 90)
-    dues_roll = rng.random()
-    dues_status: DuesStatus = (
-        "all" if dues_roll < 0.8 + 0.15 * d else "some" if dues_roll < 0.985 else "none"
-    )
-    dues_paid = rng.randint(expected // 2, max(expected // 2, expected - 1))
-    speakers = rng.randint(min(present, 2), max(min(present, 2), int(present * (0.3 + 0.5 * d))))
-    commended = rng.choice([0, 0, 1, 1, 2, 3]) if tick() else 0
-    criticised = rng.choice([0, 0, 0, 1]) if rng.random() < 0.5 else 0
-    picks = rng.sample(active, min(len(active), commended + criticised))
-    impl_weights = [d, (1 - d) * 0.6, (1 - d) * 0.3, (1 - d) * 0.1]
-    answers = CheckinAnswers.model_construct(
-        held=True,
-        meeting_type=meeting_type,
-        meeting_date=month.replace(day=day),
-        start_time=rng.choice(START_TIMES),
-        duration_min=duration,
-        pre_meeting=tick(),
-        content_prepared=tick(),
-        draft_resolution=tick(),
-        attendance_done=True,
-        expected_ids=[m.id for m in active],
-        absences=dict(absences),
-        dues_status=dues_status,
-        dues_paid=dues_paid if dues_status == "some" else None,
-        main_tasks=rng.choice(POLITICAL_TASKS),
-        current_affairs=tick(),
-        ho_chi_minh=tick(),
-        thematic_topic=rng.choice(THEMATIC_TOPICS) if meeting_type != "regular" else None,
-        speakers=speakers,
-        commended=sorted(m.id for m in picks[:commended]),
-        criticised=sorted(m.id for m in picks[commended:]),
-        lists_done=["commended", "criticised"],
-        assessed=tick(),
-        resolution_impl=rng.choices(RESOLUTION_IMPL, impl_weights)[0],
-        resolution_adopted=tick(),
-        resolution_text=None,
-        minutes_complete=tick(),
-        candidates=rng.choice([0] * 9 + [1, 2]),
-        admitted=rng.choice([0] * 19 + [1]),
-        discipline=rng.choice([0] * 60 + [1]),
-        solidarity=rng.choice([0] * 40 + [1]),
-    )
-    return answers, absences
-
-
-def _not_held(rng: random.Random) -> CheckinAnswers:
-    return CheckinAnswers.model_construct(held=False, not_held_reason=rng.choice(NOT_HELD_REASONS))
-
-
 class ProvinceSeeder:
     def __init__(
         self, session: AsyncSession, rng: random.Random, ids: Ids, months: list[dt.date], chunk: int
@@ -623,6 +229,7 @@ class ProvinceSeeder:
                 "code": plan.code,
                 "name": plan.name,
                 "kind": plan.kind,
+                "sort": plan.sort,
                 "parent_id": plan.parent_id,
                 "path": plan.path,
                 "created_at": self.stamp,
@@ -710,7 +317,7 @@ class ProvinceSeeder:
         await self.initiatives(plan.id, roster, plan.flavour, secretary)
 
     async def history(
-        self, cell_id: int, roster: list[CellMember], habits: CellHabits, secretary: int
+        self, cell_id: int, roster: list[CellMember], habits: CellHabits, secretary: int | None
     ) -> None:
         rng = self.rng
         thematic_month: dict[tuple[int, int], int] = {}
@@ -721,16 +328,16 @@ class ProvinceSeeder:
             if rng.random() > habits.reliability:
                 continue  # never reported
             if rng.random() < 0.02:
-                await self.checkin(cell_id, month, "regular", secretary, _not_held(rng), [])
+                await self.checkin(cell_id, month, "regular", secretary, not_held_record(rng), [])
                 continue
             is_thematic_month = (month.month - 1) % 3 == thematic_month[quarter]
             skip_thematic = habits.thematic == "rare" and rng.random() < 0.7
             combined = is_thematic_month and habits.thematic != "separate" and not skip_thematic
             meeting_type: MeetingType = "combined" if combined else "regular"
-            answers, absences = _meeting(rng, habits, roster, month, meeting_type)
+            answers, absences = meeting_record(rng, habits, roster, month, meeting_type)
             await self.checkin(cell_id, month, "regular", secretary, answers, absences)
             if is_thematic_month and habits.thematic == "separate":
-                answers, absences = _meeting(rng, habits, roster, month, "thematic")
+                answers, absences = meeting_record(rng, habits, roster, month, "thematic")
                 await self.checkin(cell_id, month, "thematic", secretary, answers, absences)
 
     async def checkin(
@@ -738,13 +345,15 @@ class ProvinceSeeder:
         cell_id: int,
         month: dt.date,
         slot: str,
-        secretary: int,
+        secretary: int | None,
         answers: CheckinAnswers,
         absences: list[tuple[int, Absence]],
     ) -> None:
         checkin_id = self.ids.take("checkins")
         day = answers.meeting_date or month.replace(day=28)
         submitted = _at(day + dt.timedelta(days=self.rng.randint(0, 6)), 12)
+        # Last month's report is never submitted after "now" (the clock may be pinned).
+        submitted = max(_at(day), min(submitted, clock.now()))
         await self.writer.add(
             "checkins",
             {
@@ -870,7 +479,7 @@ class ProvinceSeeder:
 # ---------------------------------------------------------------- entry point
 
 
-async def _next_ids(session: AsyncSession) -> Ids:
+async def next_ids(session: AsyncSession) -> Ids:
     start = {}
     for name, table in Writer.TABLES.items():
         highest = await session.scalar(select(func.coalesce(func.max(table.c.id), 0)))
@@ -878,7 +487,7 @@ async def _next_ids(session: AsyncSession) -> Ids:
     return Ids(start)
 
 
-async def _bump_sequences(session: AsyncSession) -> None:
+async def bump_sequences(session: AsyncSession) -> None:
     """Explicit ids do not advance PostgreSQL sequences: move each past its table's max."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -903,28 +512,31 @@ async def seed_province(
     """Write the synthetic province into `session`'s transaction (the caller commits).
 
     Deterministic for (`seed`, `months`, `end_month`, `shape`) on an empty database; does
-    nothing when a unit with code ROOT_CODE already exists.
+    nothing when a unit with code ROOT_CODE already exists, or when another tree does.
     """
     started = time.perf_counter()
-    if await session.scalar(select(OrgUnit.id).where(OrgUnit.code == ROOT_CODE)) is not None:
+    roots = (await session.scalars(select(OrgUnit.code).where(OrgUnit.parent_id.is_(None)))).all()
+    if ROOT_CODE in roots:
         return ProvinceReport(skipped=True)
+    if roots:
+        return ProvinceReport(skipped=True, other_root=sorted(roots)[0])
     history = history_months(months, end_month)
     rng = random.Random(seed)
-    ids = await _next_ids(session)
-    root = plan_tree(shape, rng, ids)
+    ids = await next_ids(session)
+    root = plan_tree(shape, rng, (ids.take("org_units") for _ in itertools.count()))
     seeder = ProvinceSeeder(session, rng, ids, history, chunk)
     for unit in walk(root):
         await seeder.unit(unit)
     await seeder.writer.flush()  # every unit exists before anything points at it
 
-    await seeder.account("Ban Tổ chức Tỉnh ủy", root.id, Role.SUPERVISOR.value)
-    for district in root.children:
-        await seeder.account(f"Ban Tổ chức {district.name}", district.id, Role.SUPERVISOR.value)
-        for grassroots in district.children:
-            await seeder.account(
-                f"Văn phòng {grassroots.name}", grassroots.id, Role.SUPERVISOR.value
-            )
-            await seeder.schedule(grassroots.id)
+    # Supervisors at every committee (not at a chi bộ cơ sở: its secretary runs it); the
+    # meeting schedule is set by each grassroots committee for its cells.
+    for unit in walk(root):
+        if unit.kind in (UnitKind.PROVINCE, UnitKind.BLOC):
+            await seeder.account(f"Ban Tổ chức {unit.name}", unit.id, Role.SUPERVISOR.value)
+        elif unit.kind == UnitKind.GRASSROOTS:
+            await seeder.account(f"Văn phòng {unit.name}", unit.id, Role.SUPERVISOR.value)
+            await seeder.schedule(unit.id)
 
     cells = [u for u in walk(root) if u.kind == UnitKind.CELL.value]
     sizes = split(
@@ -939,7 +551,7 @@ async def seed_province(
     for cell, size in zip(cells, sizes, strict=True):
         await seeder.cell(cell, size)
     await seeder.writer.flush()
-    await _bump_sequences(session)
+    await bump_sequences(session)
     counts = seeder.writer.counts
     report = ProvinceReport(
         units=counts["org_units"],

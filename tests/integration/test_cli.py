@@ -78,16 +78,16 @@ async def test_demo_seed_show_and_invite(
             select(func.count()).select_from(OrgUnit).where(OrgUnit.kind == "cell")
         )
         members = await session.scalar(select(func.count()).select_from(Member))
-    assert cells == 30
-    assert members == 322 + 131  # the second run added nothing
+    assert cells == 31  # Lục Hồn 21, Bình Liêu 9, the coal cell
+    assert members == 322 + 131 + 24  # the second run added nothing
 
     invite = ("invite", "create", "--bot-username", "demo_bot")
     shown, invited, wrong_role, unknown = run_all(
         [
-            call(tmp_path, "org", "show", "QN-BL-LH", DATABASE_URL=db_url),
-            call(tmp_path, *invite, "--unit", "QN-BL-LH-C01", "--role", "secretary",
+            call(tmp_path, "org", "show", "QN-LH", DATABASE_URL=db_url),
+            call(tmp_path, *invite, "--unit", "QN-LH-C01", "--role", "secretary",
                  DATABASE_URL=db_url),
-            call(tmp_path, *invite, "--unit", "QN-BL", "--role", "secretary",
+            call(tmp_path, *invite, "--unit", "QN-LH", "--role", "secretary",
                  DATABASE_URL=db_url),
             call(tmp_path, *invite, "--unit", "NOPE", "--role", "supervisor",
                  DATABASE_URL=db_url),
@@ -95,8 +95,8 @@ async def test_demo_seed_show_and_invite(
     )  # fmt: skip
     assert shown.returncode == 0
     lines = shown.stdout.splitlines()
-    assert lines[0].startswith("QN-BL-LH  Đảng bộ xã Lục Hồn")
-    assert len(lines) == 22 and "members" in lines[1]
+    assert lines[0].startswith("QN-LH  Đảng bộ xã Lục Hồn")
+    assert len(lines) == 22 and "đảng viên" in lines[1]  # org show speaks Vietnamese by default
 
     assert invited.returncode == 0, invited.stderr
     link = invited.stdout.strip()
