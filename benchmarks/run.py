@@ -11,7 +11,8 @@ creates its own databases `cellbot_bench_*` on that server and drops them at the
 never touches the test database itself. See the README section "Performance".
 
 `--only NAME[,NAME]` runs just those scenarios (queries: the supervisor views; exports: the
-XLSX exports; fanout; throughput), and seeds only the databases they use. `--keep DIR` keeps
+XLSX exports; fanout; throughput; submit: the submit tap alone), and seeds only the databases
+they use. `--keep DIR` keeps
 the seeded databases (SQLite files in DIR, the PostgreSQL databases on the server) and, on
 the next run with the same DIR, reuses those seeded with the same shape, history and seed
 instead of seeding again (minutes at full size); they are migrated to head first. A reused
@@ -39,7 +40,7 @@ from benchmarks.scenarios.throughput import Levels
 
 RESULTS = Path(__file__).parent / "results.json"
 LATENCY_MS = 50.0  # a server in Viet Nam to api.telegram.org and back
-SCENARIOS = ("queries", "exports", "fanout", "throughput")
+SCENARIOS = ("queries", "exports", "fanout", "throughput", "submit")
 # The databases each scenario reads: p12/p36 one province with 12/36 months, p4x four.
 # "queries" are the supervisor views; "exports" the province's and a commune's XLSX
 # (reported under scenario 3 too, apart so that the views can be rerun alone).
@@ -48,6 +49,7 @@ USES = {
     "exports": {"p12"},
     "fanout": {"p12"},
     "throughput": {"p36"},
+    "submit": {"p36"},  # the submit tap alone, at full size (run with throughput, or alone)
 }
 
 
@@ -211,6 +213,7 @@ async def run_database(
             )
         if "throughput" in only:
             figures += await _throughput(kind, p, urls["p36"])
+        if "throughput" in only or "submit" in only:
             # The submit alone at full size, 0 ms Bot API (issue 14; a few in --quick).
             from benchmarks.scenarios import submit
 
