@@ -44,7 +44,7 @@ _lang = language  # cached: called for every name of every line
 
 
 def value_text(unit: MetricType, value: Value, lang: str | None) -> str:
-    """A metric value as a reader expects it: 78,5% / 3 / có / đầy đủ."""
+    """A metric value as a reader expects it: 78,5% / 3 / có / hoàn thành."""
     if value is None:
         return t(lang, "scoring.no_data")
     if unit == "bool" or isinstance(value, bool):
