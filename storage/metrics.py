@@ -89,8 +89,14 @@ __all__ = [
 async def cells_in_scope(session: AsyncSession, root: OrgUnit) -> list[CellInfo]:
     """The cells in `root`'s subtree, each with its grassroots committee (one query)."""
     ancestor_ids = path_ids(root.path)
+    # On the connection: plain rows, without the ORM's per-row work (a province: 5,000 rows,
+    # an organisation of four: 20,000; it cost two thirds of the read). Pending changes are
+    # flushed first, as the session's own execute would.
+    if session.sync_session.autoflush:
+        await session.flush()
+    connection = await session.connection()
     rows = (
-        await session.execute(
+        await connection.execute(
             select(
                 OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind, OrgUnit.path, OrgUnit.sort
             ).where(or_(under(root.path), OrgUnit.id.in_(ancestor_ids)))

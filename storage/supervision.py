@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -28,6 +28,7 @@ from domain.framework import (
 )
 from domain.periods import Period, add_months, month_start
 from domain.scoring import band_for
+from storage.gc_pause import gc_paused
 from storage.initiatives import Coverage, coverage_by_cell
 from storage.metrics import CellInfo
 from storage.models import (
@@ -224,7 +225,8 @@ async def summary(
         flags = {c.cell.id: c.cap_flag for c in report.cells}
         verdicts = {c.unit_id: c.result.four_good for c in report.committees}
         scores = report.cells
-    else:
+        return _summary(fw, unit, period, as_of, kids, months, shown, rows, flags, verdicts, scores)
+    with gc_paused():
         tree = await stored_tree(session, fw, unit.code, period, as_of, metrics=False)
         rows, shown, scores = tree.rows, tree.cells, []
         # A line of one cell shows its cap flag; a line of a grassroots committee its
@@ -238,8 +240,26 @@ async def summary(
         committees = committee_scores(fw, period, tree, needed & {c.group_id for c in shown})
         flags = {c.id: cap_flag(committees[c.group_id], c.id) for c in shown if c.id in singles}
         verdicts = {g: c.result.four_good for g, c in committees.items()}
+        return _summary(fw, unit, period, as_of, kids, months, shown, rows, flags, verdicts, [])
+
+
+def _summary(
+    fw: Framework,
+    unit: UnitRef,
+    period: Period,
+    as_of: dt.date,
+    kids: Sequence[UnitRef],
+    months: Sequence[dt.date],
+    shown: Sequence[CellInfo],
+    rows: dict[int, StoredRow],
+    flags: dict[int, bool],
+    verdicts: Mapping[int | None, bool | None],
+    scores: list[CellScore],
+) -> Summary:
+    """The lines of `summary` from the cells shown and their stored rows (`scores`: the
+    cells' full results, when read)."""
     lines = _cells(shown, rows, flags)
-    activity = _activity(rows, shown) if cells else {}
+    activity = _activity(rows, shown) if scores else {}
     by_child = group_by_child(unit, lines, lambda c: c.path)
     rows_out = [
         _fold(fw, kid, by_child.get(kid.id, []), len(months), verdicts.get(kid.id)) for kid in kids
@@ -314,9 +334,10 @@ async def ranking(
     by: str = "cells",
 ) -> list[RankLine]:
     """Cells (by="cells") or child units (by="units") by total score, with movement."""
-    (totals, before), names = await _unit_totals(
-        session, fw, unit, [period, period.previous()], as_of, by
-    )
+    with gc_paused():
+        (totals, before), names = await _unit_totals(
+            session, fw, unit, [period, period.previous()], as_of, by
+        )
     now_ranks, old_ranks = _ranks(totals), _ranks(before)
     lines = [
         RankLine(
