@@ -17,7 +17,7 @@ import asyncio
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -42,6 +42,7 @@ from storage.export import (
     ExportData,
 )
 from storage.scope import UnitRef
+from storage.score_service import CellScore
 from storage.supervision import Summary, UnitSummary
 
 FORMATS = {
@@ -159,31 +160,35 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
         Column("sv.x.col.reasons", TEXT, 80),
     ]
     months = data.summary.months_due
-    rows = []
-    for cell in sorted(data.summary.cells, key=lambda c: c.cell.code):
+
+    # Rows made as they are written: a province's 4,971 cells' reasons are tens of megabytes.
+    def rows() -> Iterator[list[Any]]:
+        for cell in sorted(data.summary.cells, key=lambda c: c.cell.code):
+            yield row(cell)
+
+    def row(cell: CellScore) -> list[Any]:
         act = data.summary.activity.get(cell.cell.id)
         result = cell.result
         scores = dict(criterion_scores(result))
-        rows.append(
-            [
-                cell.cell.code,
-                cell.cell.name,
-                cell.cell.group_name or "",
-                act.submitted if act else 0,
-                months,
-                round(act.score_sum / act.scored, 1) if act and act.scored else None,
-                act.present / act.expected if act and act.expected else None,
-                *[scores.get(c.code) for c in fw.criteria],
-                result.total,
-                _band(fw, labels, reference_band(fw, result.total), meeting=True),
-                # Only one cell's quarter or year carries a proposed 366 classification.
-                _band(fw, labels, proposed_band(result)),
-                _yes_no(labels, result.four_good),
-                _yes_no(labels, cell.cap_flag) if cell.cap_flag else None,
-                "; ".join(labels.reason(r) for r in result.reasons),
-            ]
-        )
-    return Sheet("sv.x.sheet.scores", columns, rows)
+        return [
+            cell.cell.code,
+            cell.cell.name,
+            cell.cell.group_name or "",
+            act.submitted if act else 0,
+            months,
+            round(act.score_sum / act.scored, 1) if act and act.scored else None,
+            act.present / act.expected if act and act.expected else None,
+            *[scores.get(c.code) for c in fw.criteria],
+            result.total,
+            _band(fw, labels, reference_band(fw, result.total), meeting=True),
+            # Only one cell's quarter or year carries a proposed 366 classification.
+            _band(fw, labels, proposed_band(result)),
+            _yes_no(labels, result.four_good),
+            _yes_no(labels, cell.cap_flag) if cell.cap_flag else None,
+            "; ".join(labels.reason(r) for r in result.reasons),
+        ]
+
+    return Sheet("sv.x.sheet.scores", columns, rows())
 
 
 def checkin_columns() -> list[Column]:

@@ -106,6 +106,11 @@ class SheetWriter:
     # Most texts and dates of an export repeat (yes/no, labels, codes, names, months):
     # their XML is kept, up to this many values, so each is escaped once.
     CACHE = 50_000
+    # Only short texts repeat (names, labels); a cell's reasons or a comment is written once,
+    # and caching those would hold a second copy of the whole sheet's text.
+    CACHED_TEXT = 200
+    # Rows formatted before they are written out: one sheet's XML is never held whole.
+    FLUSH = 500
 
     def __init__(self, out: IO[bytes], styles: Sequence[int]) -> None:
         self._out = out
@@ -135,8 +140,12 @@ class SheetWriter:
             dates.clear()
         parts: list[str] = []
         n = self.rows
+        out, cached, flush = self._out, self.CACHED_TEXT, self.FLUSH
         for row in rows:
             n += 1
+            if n % flush == 0:
+                out.write("".join(parts).encode())
+                parts.clear()
             parts.append(f'<row r="{n}">')
             for (letter, style, s), value in zip(columns, row, strict=True):
                 if value is None:
@@ -145,7 +154,9 @@ class SheetWriter:
                 if kind is str:
                     tail = texts.get(value)
                     if tail is None:
-                        tail = texts[value] = _text_tail(value)
+                        tail = _text_tail(value)
+                        if len(value) <= cached:
+                            texts[value] = tail
                     parts.append(f'<c r="{letter}{n}"{tail}')
                 elif kind is int or kind is float:
                     parts.append(f'<c r="{letter}{n}"{s}><v>{value:.16g}</v></c>')
@@ -158,7 +169,7 @@ class SheetWriter:
                     parts.append(f'<c r="{letter}{n}"{self._other(value, style, s)}')
             parts.append("</row>")
         self.rows = n
-        self._out.write("".join(parts).encode())
+        out.write("".join(parts).encode())
 
     @staticmethod
     def _other(value: Any, style: int, s: str) -> str:
