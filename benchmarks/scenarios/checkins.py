@@ -161,6 +161,11 @@ def real_app(
         updates_request=BenchRequest(),
         rate_limiter=lifted_limiter(),
     )
+    # As bot/runner.py does once the application is built: what is loaded lives as long as
+    # the process, so the collector need not walk it again and again.
+    import gc
+
+    gc.freeze()
     return app, request
 
 
