@@ -28,6 +28,7 @@ from multiprocessing import get_context
 from typing import Any
 
 from benchmarks.scenarios.base import Figure
+from benchmarks.scenarios.queries import supervisor_id
 
 SCENARIO = "5 exports"
 PROVINCE_S = 10.0
@@ -41,35 +42,20 @@ def _rss_mb() -> float:
 
 
 async def _measure(url: str, year: int, repeat: int) -> dict[str, Any]:
-    from sqlalchemy import select
 
     from benchmarks.scenarios.base import Updates, timed_update
     from benchmarks.scenarios.checkins import real_app
     from storage.db import create_engine, create_session_factory
-    from storage.models import Account, OrgUnit, RoleGrant
 
     engine = create_engine(url)
     sessions = create_session_factory(engine)
-
-    async def supervisor(kind: str) -> int:
-        async with sessions() as session:
-            found = await session.scalar(
-                select(Account.telegram_id)
-                .join(RoleGrant, RoleGrant.account_id == Account.id)
-                .join(OrgUnit, OrgUnit.id == RoleGrant.unit_id)
-                .where(RoleGrant.role == "supervisor", OrgUnit.kind == kind)
-                .order_by(OrgUnit.id)
-                .limit(1)
-            )
-        if found is None:
-            raise RuntimeError(f"no supervisor at a {kind} unit")
-        return int(found)
 
     app, request = real_app(url, sessions)
     updates = Updates()
     await app.initialize()
     try:
-        province, commune = await supervisor("province"), await supervisor("grassroots")
+        province = await supervisor_id(sessions, "province")
+        commune = await supervisor_id(sessions, "grassroots")
 
         async def export(user: int) -> float:
             request.take()

@@ -59,7 +59,7 @@ class Measured:
     figures: list[Figure] = field(default_factory=list)  # measured once (export, rescore)
 
 
-async def _supervisor(sessions: Any, kind: str) -> int:
+async def supervisor_id(sessions: Any, kind: str) -> int:
     """The Telegram id of the first supervisor at a `kind` unit (province, district…)."""
     from storage.models import Account, OrgUnit, RoleGrant
 
@@ -186,7 +186,7 @@ async def measure(
     sessions = create_session_factory(engine)
     app, request = real_app(url, sessions)
     updates = Updates()
-    province = await _supervisor(sessions, "province")
+    province = await supervisor_id(sessions, "province")
     out = Measured()
     await app.initialize()
     try:
@@ -214,7 +214,7 @@ async def measure(
         for name in queries:
             out.seconds[name], out.cpu[name] = await _medians(repeat, work[name])
         if exports:
-            commune = await _supervisor(sessions, "grassroots")
+            commune = await supervisor_id(sessions, "grassroots")
             seconds = await _median(repeat, command(commune, f"/export {year}", "sendDocument"))
             out.figures.append(
                 Figure(
