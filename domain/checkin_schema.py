@@ -26,8 +26,6 @@ MeetingType = Literal["regular", "thematic", "combined"]
 DuesStatus = Literal["all", "some", "none"]
 ResolutionImpl = Literal["full", "mostly", "partly", "not"]
 Absence = Literal["excused", "unexcused"]
-MEETING_TYPES: tuple[MeetingType, ...] = ("regular", "thematic", "combined")
-DUES_STATUSES: tuple[DuesStatus, ...] = ("all", "some", "none")
 RESOLUTION_IMPL: tuple[ResolutionImpl, ...] = ("full", "mostly", "partly", "not")
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]

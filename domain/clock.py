@@ -2,7 +2,7 @@
 
 Production reads the system clock. Tests pin the whole process to any instant (1 January 00:30
 in Viet Nam, the first hours of a month when UTC is still in the previous one, Tết) with
-`CELLBOT_TEST_NOW` or `use_clock`, and time keeps moving from there, so timeouts, throttles
+`CELLBOT_TEST_NOW` or `set_clock`, and time keeps moving from there, so timeouts, throttles
 and "updated at" stamps behave as they do in production.
 """
 
@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -54,9 +52,6 @@ class FixedClock:
     def now(self) -> dt.datetime:
         return self.at
 
-    def advance(self, delta: dt.timedelta) -> None:
-        self.at += delta
-
 
 _clock: Clock = SystemClock()
 
@@ -80,15 +75,6 @@ def set_clock(clock: Clock) -> Clock:
     global _clock
     previous, _clock = _clock, clock
     return previous
-
-
-@contextmanager
-def use_clock(clock: Clock) -> Iterator[Clock]:
-    previous = set_clock(clock)
-    try:
-        yield clock
-    finally:
-        set_clock(previous)
 
 
 def parse_instant(text: str) -> dt.datetime:

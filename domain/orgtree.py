@@ -66,7 +66,6 @@ FILE_KINDS: dict[str, tuple[str, str | None]] = {
 
 # Committees above the grassroots level: a chi bộ cơ sở may hang under them, a plain cell not.
 ABOVE_GRASSROOTS = frozenset({UnitKind.PROVINCE, UnitKind.BLOC, UnitKind.DISTRICT})
-HISTORICAL_KINDS = frozenset({UnitKind.DISTRICT})
 
 
 class Nesting(enum.StrEnum):

@@ -46,7 +46,6 @@ MEETING_KINDS = (PREMEETING, MEETING_EVE, MEETING_SOON)
 # Everything tied to one month's meeting: stopped once that month's check-in is submitted.
 MONTH_KINDS = (*MEETING_KINDS, CHECKIN, OVERDUE_1, OVERDUE_2)
 CELL_KINDS = (*MONTH_KINDS, THEMATIC)
-REMINDER_KINDS = (*CELL_KINDS, DIGEST)
 # What a secretary may mute in /reminders: everything but the check-in prompt.
 MUTABLE_KINDS = (PREMEETING, MEETING_EVE, MEETING_SOON, OVERDUE_1, OVERDUE_2, THEMATIC)
 

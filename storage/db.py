@@ -185,10 +185,6 @@ async def upgrade_to_head_async(url: str) -> None:
     await asyncio.to_thread(upgrade_to_head, url)
 
 
-def downgrade_to_base(url: str) -> None:
-    command.downgrade(alembic_config(url), "base")
-
-
 def analyze(url: str) -> None:
     """Refresh planner statistics after a bulk load (without them PostgreSQL may choose
     nested loops that turn a 0.1 s query into minutes)."""

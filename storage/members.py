@@ -14,7 +14,6 @@ from storage.models import LeftReason, Member, MemberStatus
 
 MAX_NAME = 120
 ACTIVE_STATUSES = (MemberStatus.OFFICIAL.value, MemberStatus.PROBATIONARY.value)
-COUNTED_STATUSES = (*ACTIVE_STATUSES, MemberStatus.EXEMPT.value)
 
 
 def normalize_name(name: str) -> str:

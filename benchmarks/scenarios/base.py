@@ -11,7 +11,6 @@ import itertools
 import json
 import os
 import shutil
-import statistics
 import tempfile
 import threading
 import time
@@ -83,9 +82,6 @@ class Latencies:
 
     def cpu_ms_per_update(self) -> float:
         return self.cpu / len(self.samples) * 1000 if self.samples else float("nan")
-
-    def mean_ms(self) -> float:
-        return statistics.fmean(self.samples) * 1000 if self.samples else float("nan")
 
 
 # ---------------------------------------------------------------- databases
