@@ -18,6 +18,7 @@ import logging
 import signal
 import warnings
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -68,8 +69,11 @@ def _secrets(settings: Settings, token: str, webhook: Webhook | None) -> list[st
     if webhook is not None:
         found.append(webhook.secret)
     password = make_url(settings.database_url).password
-    if password and len(password) >= 8:  # a shorter one would blank ordinary words
+    if password and len(password) >= 8:
         found.append(str(password))
+    elif password:
+        # A short password alone would blank ordinary words: cut it where a URL carries it.
+        found += [f":{password}@", f":{quote(str(password), safe='')}@"]
     return found
 
 

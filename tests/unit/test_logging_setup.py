@@ -109,3 +109,15 @@ def test_webhook_settings() -> None:
         webhook_from(load_settings(webhook_secret="has spaces"), "https://bot.example.org/x")
     with pytest.raises(SettingsError, match="not a URL"):
         webhook_from(load_settings(), "bot.example.org/x")
+
+
+def test_a_short_database_password_is_cut_from_urls_but_not_from_words() -> None:
+    from bot.runner import _secrets
+    from bot.settings import Settings
+
+    url = "postgresql+asyncpg://cellbot:pw@db.internal:5432/cellbot"
+    settings = Settings(_env_file=None, database_url=url)  # type: ignore[call-arg]
+    redact = Redactor(_secrets(settings, TOKEN, None))
+    line = redact(f"connecting to {url}; a pwned password was never used")
+    assert ":pw@" not in line and "cellbot" in line
+    assert "a pwned password" in line
