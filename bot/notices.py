@@ -19,6 +19,11 @@ _KEYS = {
     "review_ok": "sv.review.notify_ok",
     "review_issues": "sv.review.notify_issues",
 }
+# `storage.outbox.AccessNotice`: a grant ended (values: the unit's name, the role's name).
+_ACCESS_KEYS = {
+    "access_revoked": "access.note.revoked",
+    "access_replaced": "access.note.replaced",
+}
 # The notices that offer to open the month's check-in, with the button's label.
 _START_LABELS = {"nudge": "sv.nudge.btn_start", "review_issues": "sv.review.btn_fix"}
 
@@ -42,6 +47,13 @@ def as_message(payload: Mapping[str, Any]) -> Mapping[str, Any]:
 def render_text(
     payload: Mapping[str, Any], lang: str, digest_cells: list[str] | None = None
 ) -> str:
+    if payload.get("notice") in _ACCESS_KEYS:
+        return t(
+            lang,
+            _ACCESS_KEYS[str(payload["notice"])],
+            unit=html.escape(str(payload.get("unit", ""))),
+            role=t(lang, f"role.{payload.get('role')}"),
+        )
     payload = as_message(payload)
     if "html" in payload:
         return str(payload["html"])

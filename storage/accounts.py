@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import clock
 from storage.models import Account, OrgUnit, Role, RoleGrant
 
 CELL_ROLES = (Role.SECRETARY.value, Role.DEPUTY.value)
+SEEN_EVERY = dt.timedelta(hours=1)
 
 
 async def get_account(session: AsyncSession, telegram_id: int) -> Account | None:
@@ -77,14 +80,33 @@ async def load_caller(
     """
     rows = (await session.execute(_CALLER, {"telegram_id": telegram_id})).all()
     if not rows:
-        return await ensure_account(session, telegram_id, display_name), []
+        account = await ensure_account(session, telegram_id, display_name)
+        _seen(account)
+        return account, []
     account = rows[0][0]
     _rename(account, display_name)
+    _seen(account)
     return account, [Grant(*row[1:]) for row in rows if row[1] is not None]
 
 
-async def add_grant(session: AsyncSession, account_id: int, unit_id: int, role: str) -> bool:
-    """Grant a role; False when the account already held it."""
+def _seen(account: Account) -> None:
+    """Note the account's activity, at most once every SEEN_EVERY: a write an hour rather
+    than one per update (the row is already loaded; the UPDATE goes with the commit)."""
+    now = clock.now()
+    if account.last_seen_at is None or account.last_seen_at <= now - SEEN_EVERY:
+        account.last_seen_at = now
+
+
+async def add_grant(
+    session: AsyncSession,
+    account_id: int,
+    unit_id: int,
+    role: str,
+    *,
+    granted_by: str | None = None,
+) -> bool:
+    """Grant a role (`granted_by`: who invited, "cli" or "tg:123"); False when the account
+    already held it."""
     exists = await session.scalar(
         select(RoleGrant.id).where(
             RoleGrant.account_id == account_id,
@@ -94,7 +116,7 @@ async def add_grant(session: AsyncSession, account_id: int, unit_id: int, role: 
     )
     if exists is not None:
         return False
-    session.add(RoleGrant(account_id=account_id, unit_id=unit_id, role=role))
+    session.add(RoleGrant(account_id=account_id, unit_id=unit_id, role=role, granted_by=granted_by))
     return True
 
 

@@ -7,14 +7,17 @@ import enum
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain import access_rules
 from storage import audit
 from storage.accounts import add_grant
-from storage.models import Account, Invitation, InviteFailure, OrgUnit, Role, utcnow
+from storage.models import Account, Invitation, InviteFailure, OrgUnit, Role, RoleGrant, utcnow
+from storage.revocation import RevokedGrant, end_grant
 
 TOKEN_BYTES = 18  # 144 bits -> 24 base64url characters, well inside Telegram's 64
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
@@ -33,6 +36,7 @@ class RedeemOutcome(enum.StrEnum):
     UNKNOWN = "unknown"
     EXPIRED = "expired"
     USED = "used"
+    CANCELLED = "cancelled"
     THROTTLED = "throttled"
     BUSY = "busy"  # too many failures across all accounts in the last minute
 
@@ -43,6 +47,9 @@ class Redeemed:
     role: str | None = None
     unit_name: str | None = None
     unit_kind: str | None = None
+    # A handover's redeem: the grants it ended (the old secretaries), whose menus the
+    # handler resets after the commit.
+    ended: list[RevokedGrant] = field(default_factory=list)
 
 
 def new_token() -> str:
@@ -54,9 +61,7 @@ def hash_token(token: str) -> str:
 
 
 def role_fits_unit(role: str, unit_kind: str) -> bool:
-    if role in (Role.SECRETARY.value, Role.DEPUTY.value):
-        return unit_kind == "cell"
-    return role in (Role.SUPERVISOR.value, Role.ADMIN.value)
+    return access_rules.role_fits_unit(role, unit_kind)
 
 
 async def create_invitation(
@@ -67,32 +72,74 @@ async def create_invitation(
     created_by: str,
     ttl: dt.timedelta = dt.timedelta(days=7),
     now: dt.datetime | None = None,
+    handover: bool = False,
+    created_by_account_id: int | None = None,
 ) -> str:
     """Store a new invitation and return its token (the only time it exists in clear)."""
+    token, _ = await new_invitation(
+        session,
+        unit,
+        role,
+        created_by=created_by,
+        ttl=ttl,
+        now=now,
+        handover=handover,
+        created_by_account_id=created_by_account_id,
+    )
+    return token
+
+
+async def new_invitation(
+    session: AsyncSession,
+    unit: OrgUnit,
+    role: str,
+    *,
+    created_by: str,
+    ttl: dt.timedelta = dt.timedelta(days=7),
+    now: dt.datetime | None = None,
+    handover: bool = False,
+    created_by_account_id: int | None = None,
+    flush: bool = True,
+) -> tuple[str, Invitation]:
+    """`create_invitation`, also returning the row (with its id unless `flush` is off)."""
     if not role_fits_unit(role, unit.kind):
         raise ValueError(f"role {role} does not fit a unit of kind {unit.kind}")
+    if handover and role != Role.SECRETARY.value:
+        raise ValueError("only a secretary's invitation can hand a cell over")
     token = new_token()
     now = now or utcnow()
-    session.add(
-        Invitation(
-            token_hash=hash_token(token),
-            unit_id=unit.id,
-            role=role,
-            created_by=created_by,
-            created_at=now,
-            expires_at=now + ttl,
-        )
+    invitation = Invitation(
+        token_hash=hash_token(token),
+        unit_id=unit.id,
+        role=role,
+        created_by=created_by,
+        created_by_account_id=created_by_account_id,
+        created_at=now,
+        expires_at=now + ttl,
+        handover=handover,
     )
+    session.add(invitation)
+    if flush:
+        await session.flush()
+    after: dict[str, Any] = {
+        "unit": unit.code,
+        "role": role,
+        "expires_at": (now + ttl).isoformat(),
+    }
+    if flush:
+        after["invitation_id"] = invitation.id
+    if handover:
+        after["handover"] = True
     audit.record(
         session,
-        actor_account_id=None,
+        actor_account_id=created_by_account_id,
         actor_label=created_by,
         entity="invitation",
         entity_id=unit.id,
         action="create",
-        after={"unit": unit.code, "role": role, "expires_at": (now + ttl).isoformat()},
+        after=after,
     )
-    return token
+    return token, invitation
 
 
 async def _throttled(session: AsyncSession, telegram_id: int, now: dt.datetime) -> bool:
@@ -156,20 +203,63 @@ async def _redeem(
         return Redeemed(RedeemOutcome.UNKNOWN)
     if invitation.used_at is not None:
         return Redeemed(RedeemOutcome.USED)
+    if invitation.cancelled_at is not None:
+        return Redeemed(RedeemOutcome.CANCELLED)
     if invitation.expires_at <= now:
         return Redeemed(RedeemOutcome.EXPIRED)
     unit = await session.get(OrgUnit, invitation.unit_id)
     assert unit is not None
     invitation.used_at = now
     invitation.used_by_account_id = account.id
-    added = await add_grant(session, account.id, unit.id, invitation.role)
+    added = await add_grant(
+        session, account.id, unit.id, invitation.role, granted_by=invitation.created_by
+    )
+    label = f"tg:{account.telegram_id}"
     audit.record(
         session,
         actor_account_id=account.id,
+        actor_label=label,
         entity="role_grant",
         entity_id=unit.id,
         action="redeem_invitation",
-        after={"unit": unit.code, "role": invitation.role, "invitation_id": invitation.id},
+        after={
+            "unit": unit.code,
+            "role": invitation.role,
+            "invitation_id": invitation.id,
+            "account_id": account.id,
+            "telegram_id": account.telegram_id,
+            "name": account.display_name,
+            "handover": invitation.handover,
+        },
     )
     outcome = RedeemOutcome.OK if added else RedeemOutcome.ALREADY
-    return Redeemed(outcome, invitation.role, unit.name, unit.kind)
+    ended: list[RevokedGrant] = []
+    if invitation.handover and added and invitation.role == Role.SECRETARY.value:
+        # The cell's other secretaries end with this commit; a redeemer who already was the
+        # secretary (ALREADY) ends nobody.
+        previous = (
+            await session.execute(
+                select(RoleGrant, Account)
+                .join(Account, Account.id == RoleGrant.account_id)
+                .where(
+                    RoleGrant.unit_id == unit.id,
+                    RoleGrant.role == Role.SECRETARY.value,
+                    RoleGrant.account_id != account.id,
+                )
+                .order_by(RoleGrant.id)
+            )
+        ).all()
+        for grant, holder in previous:
+            ended.append(
+                await end_grant(
+                    session,
+                    grant,
+                    unit,
+                    holder,
+                    actor_account_id=account.id,
+                    actor_label=label,
+                    reason="handover",
+                    now=now,
+                )
+            )
+    return Redeemed(outcome, invitation.role, unit.name, unit.kind, ended)

@@ -131,6 +131,9 @@ class Account(Base):
     display_name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # When an update from the account was last seen, give or take an hour
+    # (storage.accounts.load_caller writes it at most once an hour); NULL: not since 0008.
+    last_seen_at: Mapped[dt.datetime | None]
 
 
 class RoleGrant(Base):
@@ -142,6 +145,8 @@ class RoleGrant(Base):
     unit_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # Who made the invitation this grant came from ("cli", "tg:123"); NULL before 0008.
+    granted_by: Mapped[str | None] = mapped_column(String(120))
 
     unit: Mapped[OrgUnit] = relationship(lazy="raise")
     account: Mapped[Account] = relationship(lazy="raise")
@@ -166,6 +171,8 @@ class Member(Base):
 
 class Invitation(Base):
     __tablename__ = "invitations"
+    # The per-inviter rate limit counts an account's invitations of the last hour.
+    __table_args__ = (Index("ix_invitations_creator_at", "created_by_account_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -176,6 +183,12 @@ class Invitation(Base):
     expires_at: Mapped[dt.datetime]
     used_at: Mapped[dt.datetime | None]
     used_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    # Who invited: an account (from the bot), or NULL for the operator (the CLI).
+    created_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    cancelled_at: Mapped[dt.datetime | None]
+    cancelled_by: Mapped[str | None] = mapped_column(String(120))
+    # When accepted, the cell's current secretary grants end (a handover).
+    handover: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class InviteFailure(Base):

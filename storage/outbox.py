@@ -5,8 +5,9 @@ Payload conventions (rendered by the dispatcher in the recipient's language at s
 - ``{"key": "catalog.key", "values": {...}}``: a catalog message, formatted with values;
 - optional ``"buttons": [[["catalog.key", "callback:data"], ...], ...]``: inline buttons
   whose labels are catalog keys (the reminder planner's payloads);
-- a `Notice` (``{"notice": ...}``): facts only, written by storage; the dispatcher turns it
-  into text and buttons (bot/notices.py), so storage holds no catalog key, HTML or callback.
+- a `Notice` or an `AccessNotice` (``{"notice": ...}``): facts only, written by storage; the
+  dispatcher turns it into text and buttons (bot/notices.py), so storage holds no catalog
+  key, HTML or callback.
 """
 
 from __future__ import annotations
@@ -33,6 +34,19 @@ class Notice(TypedDict):
     cell: str  # the cell's name
     month: str  # YYYY-MM
     comment: NotRequired[str]  # a review's comment ("" when none)
+
+
+AccessNoticeKind = Literal["access_revoked", "access_replaced"]
+ACCESS_KIND = "access"  # the outbox kind of the notes below
+
+
+class AccessNotice(TypedDict):
+    """An outbox payload telling a person that one of their grants ended: revoked by a
+    supervisor, an admin or the operator, or replaced by a new secretary (a handover)."""
+
+    notice: AccessNoticeKind
+    unit: str  # the unit's name
+    role: str  # storage.models.Role
 
 
 async def enqueue(
