@@ -170,6 +170,8 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
         ttl = parse_duration(args.expires)
     except ValueError as exc:
         return _fail(f"--expires {args.expires}: {exc}")
+    if args.handover and args.role != "secretary":
+        return _fail("--handover: only a secretary's invitation hands a cell over")
     settings = _settings()
     username = args.bot_username or _bot_username(settings)
     if username is None:
@@ -183,7 +185,9 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}"
             )
-        return await create_invitation(session, unit, args.role, created_by="cli", ttl=ttl)
+        return await create_invitation(
+            session, unit, args.role, created_by="cli", ttl=ttl, handover=args.handover
+        )
 
     try:
         token = with_db(settings, work)
@@ -330,7 +334,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     create.add_argument("--expires", default="7d", help="e.g. 7d, 12h (default 7d)")
     create.add_argument("--bot-username", help="the bot's @username, when offline")
+    create.add_argument(
+        "--handover",
+        action="store_true",
+        help="a secretary's link: accepting it ends the cell's current secretary grants",
+    )
     create.set_defaults(func=cmd_invite_create)
+    from bot import cli_access
+
+    cli_access.register_invite(invite)
 
     demo = sub.add_parser("demo", help="demo data").add_subparsers(
         dest="demo_command", required=True
@@ -362,9 +374,10 @@ if TYPE_CHECKING:
 
 
 def _feature_registrars() -> list[Callable[[Subparsers, Subparsers], None]]:
-    from bot import cli_db, cli_reminders, cli_report, cli_score
+    from bot import cli_access, cli_db, cli_reminders, cli_report, cli_score
 
     return [
+        lambda sub, demo: cli_access.register(sub),
         lambda sub, demo: cli_db.register(sub),
         lambda sub, demo: cli_reminders.register(sub),
         lambda sub, demo: cli_report.register(sub),
