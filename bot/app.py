@@ -26,6 +26,9 @@ from bot.settings import Settings
 from bot.update_processor import ChatOrderedUpdateProcessor, concurrency_for
 from domain.framework import FrameworkError, load_framework
 from handlers import (
+    access,
+    access_invite,
+    access_revoke,
     checkin,
     common,
     initiatives,
@@ -41,6 +44,7 @@ from handlers import (
     supervisor_review,
     supervisor_summary,
 )
+from handlers.access import PREFIX as AC
 from handlers.supervisor_common import PREFIX as SV
 from schedules import jobs
 from storage.db import SessionFactory, create_engine, create_session_factory, pool_size_for
@@ -122,6 +126,17 @@ def handlers() -> list[Handler]:
             supervisor_initiatives.initiatives_button,
             pattern=rf"^{SV}:{supervisor_initiatives.ACTION}:",
         ),
+        # Access management: /access and the ac: buttons (each re-checks the caller's scope,
+        # and storage.access re-checks the right to invite, revoke or cancel).
+        CommandHandler("access", access.access_command, filters=PRIVATE),
+        CallbackQueryHandler(access.unit_button, pattern=rf"^{AC}:{access.UNIT}:"),
+        CallbackQueryHandler(access.history_button, pattern=rf"^{AC}:{access.HISTORY}:"),
+        CallbackQueryHandler(access_invite.invite_button, pattern=rf"^{AC}:i:"),
+        CallbackQueryHandler(access_invite.bulk_button, pattern=rf"^{AC}:b:"),
+        CallbackQueryHandler(access_invite.bulk_confirm_button, pattern=rf"^{AC}:bok:"),
+        CallbackQueryHandler(access_invite.cancel_button, pattern=rf"^{AC}:c:"),
+        CallbackQueryHandler(access_revoke.revoke_button, pattern=rf"^{AC}:r:"),
+        CallbackQueryHandler(access_revoke.revoke_confirm_button, pattern=rf"^{AC}:rok:"),
         # Joining: /start with an invitation token (a /start without one is a fallback).
         CommandHandler("start", onboarding.start_with_token, filters=PRIVATE, has_args=True),
         # Everyone: help, who am I, language.

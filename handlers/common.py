@@ -35,6 +35,7 @@ SUPERVISOR_COMMANDS = (
     "review",
     "lock",
     "unlock",
+    "access",
 )
 EVERYONE_COMMANDS = ("help", "language", "whoami", "cancel")
 
@@ -100,7 +101,7 @@ async def help_command(update: Update, context: Ctx, req: Request) -> None:
     if cell_grants(req.grants):
         parts.append(req.t("help.secretary"))
     if supervised_grants(req.grants):
-        parts.append(req.t("help.supervisor"))
+        parts.append(req.t("help.supervisor") + "\n" + req.t("help.access"))
     if not req.grants:
         parts.append(req.t("help.no_role"))
     parts.append(req.t("help.everyone"))

@@ -7,6 +7,7 @@ import html
 from telegram import Update
 
 from bot.context import Ctx, Request, with_request
+from handlers.access_revoke import reset_menu
 from handlers.common import set_chat_commands
 from storage.accounts import grants_of
 from storage.invitations import RedeemOutcome, redeem
@@ -33,3 +34,7 @@ async def start_with_token(update: Update, context: Ctx, req: Request) -> None:
     req.grants = await grants_of(req.session, req.account.id)
     if update.effective_chat is not None:
         set_chat_commands(req, update.effective_chat.id, req.lang, req.grants)
+    # A handover: the cell's former secretaries lost the grant in this same transaction;
+    # their menus follow after the commit (their note went through the outbox).
+    for gone in result.ended:
+        reset_menu(req, gone)

@@ -17,7 +17,17 @@ from sqlalchemy import func, select
 
 from bot.i18n import t
 from storage.accounts import add_grant, ensure_account
-from storage.models import AuditEntry, Broadcast, Checkin, OutboxMessage, PeriodLock
+from storage.models import (
+    Account,
+    AuditEntry,
+    Broadcast,
+    Checkin,
+    Invitation,
+    OrgUnit,
+    OutboxMessage,
+    PeriodLock,
+    RoleGrant,
+)
 from tests.e2e.test_supervisor_views import (
     ADMIN,
     SEC_IN,
@@ -31,6 +41,7 @@ from tests.e2e.test_supervisor_views import (
     sv_driver,
     world,
 )
+from tests.factories import Org
 from tests.harness import ApiCall, Driver, TgUser, texts
 
 __all__ = ["sv_driver"]  # the fixture, re-exported for pytest
@@ -267,3 +278,217 @@ def _fake() -> Ids:
     org = Org(1, 2, {"LH": 3, "DT": 4}, {"C01": 5, "C02": 6, "DT1": 7})
     month = dt.date(2026, 5, 1)
     return Ids(World(org, month, month, {"c01_this": 8}), 9, 10)
+
+
+# ---------------------------------------------------------------- /access (issue 18)
+
+SUP_PROVINCE = TgUser(3010, "Quang", "Đỗ Văn", "en")  # supervisor of the province
+REVOKED = TgUser(3011, "Cũ", "Người", "en")  # was a supervisor of LH; the grant was revoked
+ACCESS_ACTORS: dict[str, TgUser] = {
+    **{name: user for name, user in ACTORS.items() if name != "admin"},
+    "province supervisor": SUP_PROVINCE,
+    "revoked": REVOKED,
+    "admin": ADMIN,  # last: the admin may end grants the others' rows need
+}
+# Who may see LH's subtree (and so open its pages and act on its cells).
+SEES_LH = {"supervisor of the unit", "supervisor above", "province supervisor", "admin"}
+ABOVE_LH = {"supervisor above", "province supervisor", "admin"}
+
+
+@dataclass
+class AccessIds:
+    w: World
+    sec_grant: int  # SEC_IN's secretary grant on C01
+    sup_grant: int  # SUP_UNIT's supervisor grant on LH (the last one once REVOKED's is gone)
+    invitation: int  # a pending invitation for C01's deputy
+
+
+async def access_setup(driver: Driver) -> World:
+    from domain import clock
+    from storage.access import Actor, revoke
+
+    ids = await setup(driver)
+    async with driver.sessions.begin() as s:
+        account = await ensure_account(s, SUP_PROVINCE.id, "Quang Đỗ Văn")
+        await add_grant(s, account.id, ids.w.org.province, "supervisor")
+        gone = await ensure_account(s, REVOKED.id, "Cũ Người")
+        await add_grant(s, gone.id, ids.w.org.grassroots["LH"], "supervisor")
+        await s.flush()
+        grant = await s.scalar(select(RoleGrant.id).where(RoleGrant.account_id == gone.id))
+        assert grant is not None
+        cli = Actor(None, "cli", [], True)
+        result = await revoke(s, cli, grant, now=clock.now())
+        assert not isinstance(result, str), result
+    return ids.w
+
+
+async def access_ids(driver: Driver, w: World) -> AccessIds:
+    """The ids the buttons name, with what an earlier actor's tap used up made again."""
+    from storage.invitations import create_invitation
+
+    async with driver.sessions.begin() as s:
+        sec = await ensure_account(s, SEC_IN.id, "Hà Vi Thị")
+        await add_grant(s, sec.id, w.org.cells["C01"], "secretary")
+        unit = await s.get(OrgUnit, w.org.cells["C01"])
+        assert unit is not None
+        await create_invitation(s, unit, "deputy", created_by="test")
+        await s.flush()
+        sec_grant = await s.scalar(select(RoleGrant.id).where(RoleGrant.account_id == sec.id))
+        sup_grant = await s.scalar(
+            select(RoleGrant.id)
+            .join(Account, Account.id == RoleGrant.account_id)
+            .where(Account.telegram_id == SUP_UNIT.id)
+        )
+        invitation = await s.scalar(select(func.max(Invitation.id)))
+    return AccessIds(w, int(sec_grant or 0), int(sup_grant or 0), int(invitation or 0))
+
+
+async def access_state(driver: Driver) -> tuple[int, ...]:
+    async with driver.sessions() as s:
+        return (
+            *(await state(driver)),
+            int(await s.scalar(select(func.count()).select_from(Invitation)) or 0),
+            int(
+                await s.scalar(
+                    select(func.count())
+                    .select_from(Invitation)
+                    .where(Invitation.cancelled_at.is_not(None))
+                )
+                or 0
+            ),
+            int(await s.scalar(select(func.count()).select_from(RoleGrant)) or 0),
+        )
+
+
+AccessData = Callable[[AccessIds], str]
+NOBODY: set[str] = set()
+# name: (callback data, the actors who are not refused, the actors whose tap may change the
+# database; every other tap changes nothing).
+ACCESS_CALLBACKS: dict[str, tuple[AccessData, set[str], set[str]]] = {
+    "page": (lambda i: f"ac:u:{i.w.org.grassroots['LH']}:0", SEES_LH, NOBODY),
+    "cell page": (lambda i: f"ac:u:{i.w.org.cells['C01']}:0", SEES_LH, NOBODY),
+    "page 2": (lambda i: f"ac:u:{i.w.org.grassroots['LH']}:1", SEES_LH, NOBODY),
+    "history": (lambda i: f"ac:l:{i.w.org.grassroots['LH']}", {"admin"}, NOBODY),
+    # C01 has a secretary: the invitation first asks whether to hand over.
+    "invite secretary (asks)": (lambda i: f"ac:i:{i.w.org.cells['C01']}:s", SEES_LH, NOBODY),
+    "invite secretary, hand over": (
+        lambda i: f"ac:i:{i.w.org.cells['C01']}:s:h",
+        SEES_LH,
+        SEES_LH,
+    ),
+    "invite secretary, both keep": (
+        lambda i: f"ac:i:{i.w.org.cells['C01']}:s:k",
+        SEES_LH,
+        SEES_LH,
+    ),
+    "invite deputy": (lambda i: f"ac:i:{i.w.org.cells['C01']}:d", SEES_LH, SEES_LH),
+    "invite supervisor of LH": (
+        lambda i: f"ac:i:{i.w.org.grassroots['LH']}:v",
+        ABOVE_LH,
+        ABOVE_LH,
+    ),
+    "invite admin": (lambda i: f"ac:i:{i.w.org.grassroots['LH']}:a", NOBODY, NOBODY),
+    "bulk (asks)": (lambda i: f"ac:b:{i.w.org.grassroots['LH']}", SEES_LH, NOBODY),
+    "bulk": (lambda i: f"ac:bok:{i.w.org.grassroots['LH']}", SEES_LH, SEES_LH),
+    "cancel": (lambda i: f"ac:c:{i.invitation}", SEES_LH, SEES_LH),
+    "revoke secretary (asks)": (lambda i: f"ac:r:{i.sec_grant}", SEES_LH, NOBODY),
+    "revoke secretary": (lambda i: f"ac:rok:{i.sec_grant}", SEES_LH, SEES_LH),
+    # SUP_UNIT, the last supervisor of LH: they themself get "not your own access", those
+    # above them "only replace, not remove" (clear answers, not refusals), the admin may.
+    "revoke supervisor (asks)": (
+        lambda i: f"ac:r:{i.sup_grant}",
+        ABOVE_LH | {"supervisor of the unit"},
+        NOBODY,
+    ),
+    "revoke supervisor": (
+        lambda i: f"ac:rok:{i.sup_grant}",
+        ABOVE_LH | {"supervisor of the unit"},
+        {"admin"},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ACCESS_CALLBACKS))
+async def test_access_callback_matrix(sv_driver: Driver, name: str) -> None:
+    w = await access_setup(sv_driver)
+    make, allowed, changes = ACCESS_CALLBACKS[name]
+    for actor, user in ACCESS_ACTORS.items():
+        ids = await access_ids(sv_driver, w)
+        data = make(ids)
+        before = await access_state(sv_driver)
+        calls = await sv_driver.press(user, data)
+        if actor in allowed:
+            assert not refused(calls), f"{actor} was refused {data}"
+            assert len(calls) > 1, f"{actor} got only {texts(calls)!r} for {data}"
+        else:
+            assert refused(calls), f"{actor} was not refused {data}: {texts(calls)}"
+        after = await access_state(sv_driver)
+        if actor in changes:
+            assert after != before, f"{actor}'s {data} did nothing: {texts(calls)}"
+        else:
+            assert after == before, f"{actor} changed something with {data}"
+
+
+@pytest.mark.parametrize("name", list(ACCESS_CALLBACKS))
+async def test_access_forged_ids_get_the_same_refusal(sv_driver: Driver, name: str) -> None:
+    w = await access_setup(sv_driver)
+    ids = await access_ids(sv_driver, w)
+    missing = 987_654
+    org = Org(missing, missing, {"LH": missing, "DT": missing}, dict.fromkeys(w.org.cells, missing))
+    forged = AccessIds(World(org, w.this, w.last, w.checkins), missing, missing, missing)
+    make, _allowed, _changes = ACCESS_CALLBACKS[name]
+    assert refused(await sv_driver.press(ADMIN, make(forged)))
+    assert refused(await sv_driver.press(ADMIN, make(forged).replace(str(missing), "x;DROP")))
+    assert ids.sec_grant  # the real ones still exist: only the forged were refused
+
+
+async def test_access_command_matrix(sv_driver: Driver) -> None:
+    await access_setup(sv_driver)
+    for actor, user in ACCESS_ACTORS.items():
+        before = await access_state(sv_driver)
+        calls = await sv_driver.send(user, "/access")
+        text = texts(calls)
+        if actor in NON_SUPERVISORS | {"revoked"}:
+            assert text == NOT_SUPERVISOR, f"{actor}: {text}"
+            assert not leaks(calls)
+        elif actor == "supervisor of a sibling":
+            assert NOT_SUPERVISOR not in text
+            assert not any(name in text for name in INSIDE_NAMES), f"{actor} saw: {text}"
+        else:
+            assert NOT_SUPERVISOR not in text and calls, f"{actor}: {text}"
+        assert await access_state(sv_driver) == before, f"{actor} changed something with /access"
+
+
+def test_every_ac_callback_in_the_matrix() -> None:
+    """New /access buttons must be added to the matrix: compare with bot/app.py's patterns."""
+    import re
+    from pathlib import Path
+
+    from handlers import access
+
+    source = Path("bot/app.py").read_text(encoding="utf-8")
+    registered = set(re.findall(r'pattern=rf"\^\{AC\}:([a-z]+):"', source))
+    registered |= {access.UNIT, access.HISTORY}  # named by constant in bot/app.py
+    fake = AccessIds(_fake().w, 1, 2, 3)
+    covered = {make(fake).split(":")[1] for make, _, _ in ACCESS_CALLBACKS.values()}
+    assert registered <= covered, registered - covered
+
+
+async def test_a_revoked_supervisor_is_refused_every_command_and_button(sv_driver: Driver) -> None:
+    """REVOKED supervised LH until their grant ended: every supervisor command and sv: button
+    now answers as to a stranger."""
+    w = await access_setup(sv_driver)
+    ids = Ids(w, 0, 0)
+    async with sv_driver.sessions() as s:
+        ids.broadcast = int(await s.scalar(select(func.max(Broadcast.id))) or 0)
+        ids.lock = int(await s.scalar(select(func.max(PeriodLock.id))) or 0)
+    for name, make in CALLBACKS.items():
+        before = await access_state(sv_driver)
+        calls = await sv_driver.press(REVOKED, make(ids))
+        assert refused(calls), f"{name}: {texts(calls)}"
+        assert await access_state(sv_driver) == before, name
+    for command in [*COMMANDS, "/access"]:
+        calls = await sv_driver.send(REVOKED, command)
+        await sv_driver.send(REVOKED, "/cancel")
+        assert texts(calls) == NOT_SUPERVISOR, f"{command}: {texts(calls)}"
+        assert not leaks(calls)
