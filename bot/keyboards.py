@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 MAX_CALLBACK_BYTES = 64
 MAX_ID = 2**31 - 1  # PostgreSQL int4, the type of every id column
@@ -25,6 +25,13 @@ def cb(*parts: object) -> str:
 
 def parse_cb(data: str | None) -> list[str]:
     return (data or "").split(":")
+
+
+def tapped(update: Update) -> list[str]:
+    """The parts of the tapped button's callback data (for handlers of buttons only)."""
+    query = update.callback_query
+    assert query is not None, "a button handler got an update without a tapped button"
+    return parse_cb(query.data)
 
 
 def int_arg(parts: Sequence[str], index: int) -> int | None:

@@ -19,7 +19,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 
 from bot.access_text import child_label, history_text, moment_text, unit_page_text
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows, tapped
 from domain import clock
 from domain.access_rules import BULK_MAX_LINKS, CELL, DEPUTY, SECRETARY, SUPERVISOR
 from handlers.supervisor_common import PAGE_SIZE, not_supervisor, roots
@@ -174,9 +174,7 @@ async def unit_button(update: Update, context: Ctx, req: Request) -> None:
 @with_request
 async def history_button(update: Update, context: Ctx, req: Request) -> None:
     """The audit of access changes in a unit's subtree: admins only."""
-    query = update.callback_query
-    assert query is not None
-    unit = await unit_of(req, int_arg(parse_cb(query.data), 2))
+    unit = await unit_of(req, int_arg(tapped(update), 2))
     if unit is None or not req.is_admin:
         req.refuse()
         return

@@ -16,7 +16,7 @@ from telegram.helpers import create_deep_linked_url
 
 from bot.access_text import LinkRow, links_csv, links_xlsx, moment_text
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, parse_cb
+from bot.keyboards import button, int_arg, markup, parse_cb, tapped
 from bot.qr import qr_png
 from domain import clock
 from domain.access_rules import BULK_MAX_LINKS, CELL, SECRETARY
@@ -115,9 +115,7 @@ async def invite_button(update: Update, context: Ctx, req: Request) -> None:
 @with_request
 async def bulk_button(update: Update, context: Ctx, req: Request) -> None:
     """``ac:b:<unit>``: how many links, and a confirming button (nothing is created yet)."""
-    query = update.callback_query
-    assert query is not None
-    unit = await unit_of(req, int_arg(parse_cb(query.data), 2))
+    unit = await unit_of(req, int_arg(tapped(update), 2))
     if unit is None or unit.kind == CELL:
         req.refuse()
         return
@@ -144,9 +142,7 @@ async def bulk_button(update: Update, context: Ctx, req: Request) -> None:
 @with_request
 async def bulk_confirm_button(update: Update, context: Ctx, req: Request) -> None:
     """``ac:bok:<unit>``: the links, as an XLSX and a CSV (unit code, name, link, expiry)."""
-    query = update.callback_query
-    assert query is not None
-    unit = await unit_of(req, int_arg(parse_cb(query.data), 2))
+    unit = await unit_of(req, int_arg(tapped(update), 2))
     if unit is None or unit.kind == CELL:
         req.refuse()
         return
@@ -179,9 +175,7 @@ async def bulk_confirm_button(update: Update, context: Ctx, req: Request) -> Non
 @with_request
 async def cancel_button(update: Update, context: Ctx, req: Request) -> None:
     """``ac:c:<invitation>``: the link stops working; the unit's page is shown again."""
-    query = update.callback_query
-    assert query is not None
-    invitation_id = int_arg(parse_cb(query.data), 2)
+    invitation_id = int_arg(tapped(update), 2)
     if invitation_id is None:
         req.refuse()
         return

@@ -11,7 +11,7 @@ import html
 from telegram import Update
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, parse_cb
+from bot.keyboards import button, int_arg, markup, tapped
 from domain import clock
 from handlers.access import PREFIX, UNIT, actor_of, refuse_with_reason, show_unit, unit_of
 from handlers.common import bot_commands, commands_for
@@ -20,9 +20,7 @@ from storage.access import AccessRefusal, RevokedGrant, grant_for_confirmation, 
 
 @with_request
 async def revoke_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    grant_id = int_arg(parse_cb(query.data), 2)
+    grant_id = int_arg(tapped(update), 2)
     if grant_id is None:
         req.refuse()
         return
@@ -49,9 +47,7 @@ async def revoke_button(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def revoke_confirm_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    grant_id = int_arg(parse_cb(query.data), 2)
+    grant_id = int_arg(tapped(update), 2)
     if grant_id is None:
         req.refuse()
         return

@@ -21,7 +21,7 @@ from telegram.ext import (
 
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
-from bot.keyboards import button, int_arg, markup, parse_cb
+from bot.keyboards import button, int_arg, markup, parse_cb, tapped
 from handlers.supervisor_common import (
     PREFIX,
     esc,
@@ -160,9 +160,7 @@ async def confirm_button(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def report_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    item = await broadcast_in_scope(req.session, await roots(req), int_arg(parse_cb(query.data), 2))
+    item = await broadcast_in_scope(req.session, await roots(req), int_arg(tapped(update), 2))
     if item is None:
         req.refuse()
         return

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.i18n import period_text
-from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows, tapped
 from domain.periods import Period
 from handlers.checkin_review import review_text, score_text
 from handlers.supervisor_common import (
@@ -329,9 +329,7 @@ async def unlock_command(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def unlock_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    lock_id = int_arg(parse_cb(query.data), 2)
+    lock_id = int_arg(tapped(update), 2)
     lifted = None
     if lock_id is not None:
         lifted = await unlock(
