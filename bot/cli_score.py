@@ -86,7 +86,9 @@ def cmd_framework_show(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.date) -> ScoreReport:
+async def _score(
+    url: str, fw: Framework, unit: str, period: Period, as_of: dt.date, *, metrics: bool = True
+) -> ScoreReport:
     from storage.db import create_engine, create_session_factory
     from storage.score_service import score_tree
 
@@ -94,17 +96,47 @@ async def _score(url: str, fw: Framework, unit: str, period: Period, as_of: dt.d
     try:
         # In a transaction that commits: the results computed on the way are stored.
         async with create_session_factory(engine).begin() as session:
-            return await score_tree(session, fw, unit, period, as_of=as_of)
+            return await score_tree(session, fw, unit, period, as_of=as_of, metrics=metrics)
     finally:
         await engine.dispose()
 
 
+async def _score_and_print(args: argparse.Namespace, settings: Settings, fw: Framework) -> int:
+    """Score, then print in the command's format. One coroutine that returns the exit code:
+    asyncio.run in the main thread can format its task's result when it finishes (the
+    SIGINT handler's repr), and a province's report fully formatted costs seconds."""
+    from bot.render_scores import report_json, report_parts
+    from domain import clock
+    from storage.gc_pause import gc_paused
+    from storage.score_service import UnknownUnitError
+
+    as_of = args.as_of or clock.today(settings.tz)
+    as_json = args.format == "json"
+    # A province's report makes ~100,000 small objects, freed by reference counting: without
+    # the pause, the collector's walks of the whole process cost as much as the work.
+    with gc_paused():
+        try:
+            # The text shows scores and reasons (stored): the metrics are for the JSON only.
+            report = await _score(
+                settings.database_url, fw, args.unit, args.period, as_of, metrics=as_json
+            )
+        except UnknownUnitError:
+            print(f"cellbot: no unit has the code '{args.unit}'", file=sys.stderr)
+            return EXIT_FAILED
+        if as_json:
+            data: dict[str, Any] = report_json(report)
+            print(json.dumps(data, ensure_ascii=False, indent=2))
+        else:
+            out = sys.stdout
+            for part in report_parts(fw, report, _language(args, settings)):
+                out.write(part)
+            out.write("\n")
+    return EXIT_OK
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from bot.cli_db import check_database
-    from bot.render_scores import report_json, report_text
-    from domain import clock
     from domain.framework import FrameworkError
-    from storage.score_service import UnknownUnitError
 
     settings = load_settings()
     try:
@@ -113,18 +145,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         print_framework_error(exc)
         return EXIT_BAD_FRAMEWORK
     check_database(settings, create=False)
-    as_of = args.as_of or clock.today(settings.tz)
-    try:
-        report = asyncio.run(_score(settings.database_url, fw, args.unit, args.period, as_of))
-    except UnknownUnitError:
-        print(f"cellbot: no unit has the code '{args.unit}'", file=sys.stderr)
-        return EXIT_FAILED
-    if args.format == "json":
-        data: dict[str, Any] = report_json(report)
-        print(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        print(report_text(fw, report, _language(args, settings)))
-    return EXIT_OK
+    return asyncio.run(_score_and_print(args, settings, fw))
 
 
 def _progress_line(done: int, total: int, label: str) -> None:

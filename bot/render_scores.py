@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Hashable, Iterator, Sequence
 from typing import Any
 
 from bot.i18n import period_text as period_label
@@ -34,7 +34,19 @@ from domain.framework import (
     derived,
 )
 from domain.periods import PeriodKind, parse_period
-from domain.scoring import CapCheck, MeetingScore, PeriodResult, Reason, Value, top_improvements
+from domain.scoring import (
+    CapCheck,
+    GroupScore,
+    MeetingScore,
+    PeriodResult,
+    Reason,
+    Value,
+    criterion_scores,
+    reason_ids,
+    reason_keys,
+    reasons_of,
+    top_improvements,
+)
 from storage.score_service import CellScore, CommitteeScore, ScoreReport
 
 COMPARATORS = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": ""}
@@ -184,27 +196,27 @@ def period_text(
     lines.append(
         t(lang, "scoring.cell.four_good_yes" if result.four_good else "scoring.cell.four_good_no")
     )
-    for criterion in result.criteria:
-        name = fw.criterion(criterion.code).name.get(_lang(lang))
-        if criterion.score is None:
-            lines.append(t(lang, "scoring.cell.criterion_no_data", name=name))
-            continue
-        lines.append(
-            t(
-                lang,
-                "scoring.cell.criterion",
-                mark="✓" if criterion.good else "✗",
-                name=name,
-                score=number(criterion.score, lang),
-                max=number(criterion.max_points, lang),
-                threshold=number(criterion.good_threshold or 0, lang),
-            )
-        )
+    lines += [_criterion_line(fw, criterion, lang) for criterion in result.criteria]
     shown = result.reasons if reasons is None else result.reasons[:reasons]
     if shown:
         lines.append(t(lang, "scoring.cell.reasons"))
         lines += [_reason_bullet(fw, r, lang) for r in shown]
     return "\n".join(lines)
+
+
+def _criterion_line(fw: Framework, criterion: GroupScore, lang: str | None) -> str:
+    name = fw.criterion(criterion.code).name.get(_lang(lang))
+    if criterion.score is None:
+        return t(lang, "scoring.cell.criterion_no_data", name=name)
+    return t(
+        lang,
+        "scoring.cell.criterion",
+        mark="✓" if criterion.good else "✗",
+        name=name,
+        score=number(criterion.score, lang),
+        max=number(criterion.max_points, lang),
+        threshold=number(criterion.good_threshold or 0, lang),
+    )
 
 
 def cell_text(fw: Framework, score: CellScore, lang: str | None) -> str:
@@ -299,24 +311,130 @@ def committee_text(
 
 
 def report_text(fw: Framework, report: ScoreReport, lang: str | None) -> str:
-    lines = [
-        t(
-            lang,
-            "scoring.report.header",
-            unit=f"{report.unit_code} {report.unit_name}",
-            period=period_label(report.period, lang),
-            as_of=report.as_of.isoformat(),
-        )
-    ]
+    return "".join(report_parts(fw, report, lang))
+
+
+def report_parts(
+    fw: Framework, report: ScoreReport, lang: str | None, cells_per_part: int = 500
+) -> Iterator[str]:
+    """`report_text` in parts (their concatenation), `cells_per_part` cells a part, so
+    that a province's report (~5 MB) is written as it is made.
+
+    The cells' texts are `cell_text`'s, written from lines already made: a province writes
+    ~100,000 lines but only a few thousand different ones (a criterion's line depends on its
+    score alone, a reason's on its indicator, value and loss), so each is made once, by the
+    same functions as `cell_text`, and then looked up.
+    """
+    yield t(
+        lang,
+        "scoring.report.header",
+        unit=f"{report.unit_code} {report.unit_name}",
+        period=period_label(report.period, lang),
+        as_of=report.as_of.isoformat(),
+    )
     if not report.cells:
-        lines.append(t(lang, "scoring.report.empty"))
-    for cell in report.cells:
-        lines += ["", cell_text(fw, cell, lang)]
+        yield "\n" + t(lang, "scoring.report.empty")
+    lines = _cell_lines(fw, lang)
+    part: list[str] = []
+    for start in range(0, len(report.cells), cells_per_part):
+        part.clear()
+        for cell in report.cells[start : start + cells_per_part]:
+            part.append("\n\n")
+            lines.write(fw, cell, part)
+        yield "".join(part)
     kind = parse_period(report.period).kind
     names = {cell.cell.id: cell.cell.name for cell in report.cells}
     for committee in report.committees:
-        lines += ["", committee_text(fw, committee, lang, kind, names)]
-    return "\n".join(lines)
+        yield "\n\n" + committee_text(fw, committee, lang, kind, names)
+
+
+class _CellLines:
+    """`cell_text`'s lines for one framework and language, each made once (on first need,
+    from the result that needs it, by `cell_text`'s own functions) and then looked up; each
+    kept with the newline before it."""
+
+    LIMIT = 20_000  # different reasons kept (a province has ~2,000)
+
+    def __init__(self, lang: str) -> None:
+        self.lang = lang
+        self.header = t(lang, "scoring.cell.header")  # the template `t` formats
+        self.no_data = "\n" + t(lang, "scoring.cell.no_data")
+        self.reasons = "\n" + t(lang, "scoring.cell.reasons") + "\n"
+        self.cap_flag = "\n" + t(lang, "scoring.cell.cap_flag")
+        self.four_good = {
+            True: "\n" + t(lang, "scoring.cell.four_good_yes"),
+            False: "\n" + t(lang, "scoring.cell.four_good_no"),
+        }
+        self.periods: dict[str, str] = {}
+        self.totals: dict[float, str] = {}
+        self.proposed: dict[str | None, str] = {}
+        self.criteria: dict[tuple[PeriodKind, int, float | None], str] = {}
+        self.bullets: dict[Hashable, str] = {}  # without the newline: joined by one
+
+    def write(self, fw: Framework, score: CellScore, out: list[str]) -> None:
+        """Append `cell_text(fw, score, lang)` to `out`, in pieces."""
+        period = self.periods.get(score.period)
+        if period is None:
+            period = self.periods[score.period] = period_label(score.period, self.lang)
+        out.append(self.header.format(code=score.cell.code, name=score.cell.name, period=period))
+        result = score.result
+        if result.no_data or result.total is None:
+            out.append(self.no_data)
+        else:
+            self._result(fw, result, out)
+        if score.cap_flag:
+            out.append(self.cap_flag)
+
+    def _result(self, fw: Framework, result: PeriodResult, out: list[str]) -> None:
+        """`period_text(fw, result, lang)` of a result with data, after a newline."""
+        lang, total = self.lang, result.total
+        assert total is not None
+        line = self.totals.get(total)
+        if line is None:
+            band = reference_band_name(fw, total, lang)
+            line = self.totals[total] = "\n" + t(
+                lang, "scoring.cell.total", total=number(total, lang), band=band
+            )
+        out.append(line)
+        code = proposed_band(result)
+        if code is not None:
+            line = self.proposed.get(code)
+            if line is None:
+                band = proposed_band_name(fw, code, lang)
+                line = self.proposed[code] = "\n" + t(lang, "scoring.cell.proposed", band=band)
+            out.append(line)
+        out.append(self.four_good[bool(result.four_good)])
+        kind, criteria = result.period_kind, self.criteria
+        for index, (_, points) in enumerate(criterion_scores(result)):
+            line = criteria.get((kind, index, points))
+            if line is None:
+                line = "\n" + _criterion_line(fw, result.criteria[index], lang)
+                criteria[kind, index, points] = line
+            out.append(line)
+        ids = reason_ids(fw, result)
+        if ids:
+            out.append(self.reasons)
+            try:
+                out.append("\n".join(map(self.bullets.__getitem__, ids)))
+            except KeyError:  # a reason not written yet
+                self._learn(fw, result, ids)
+                out.append("\n".join(map(self.bullets.__getitem__, ids)))
+
+    def _learn(self, fw: Framework, result: PeriodResult, ids: Sequence[Hashable]) -> None:
+        """Write the result's reasons not written yet (`ids`: `reason_ids`)."""
+        bullets = self.bullets
+        if len(bullets) + len(ids) > self.LIMIT:
+            bullets.clear()
+        keys = reason_keys(fw, result)
+        for reason_id, key in zip(ids, keys, strict=True):
+            if reason_id not in bullets:
+                (reason,) = reasons_of(fw, [key])
+                bullets[reason_id] = _reason_bullet(fw, reason, self.lang)
+
+
+def _cell_lines(fw: Framework, lang: str | None) -> _CellLines:
+    language_code = _lang(lang)
+    return derived(fw, ("render cell lines", language_code), lambda _: _CellLines(language_code))
 
 
 # ---------------------------------------------------------------- the framework as a table

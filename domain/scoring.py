@@ -12,7 +12,8 @@ remain; the total is scaled to 100 over the criteria that have data. An empty pe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 from domain.classification import cap_checks, reference_band
@@ -21,12 +22,14 @@ from domain.periods import PeriodKind
 from domain.scoring_plan import (
     DIGITS,
     CompiledGroup,
+    Plan,
+    ReasonKey,
     band_for,
     by_loss,
     column_scores,
     earned_points,
     good_verdict,
-    group_reasons,
+    group_losses,
     plan_of,
     rounded,
     rule_target,
@@ -58,6 +61,7 @@ __all__ = [
     "MeetingScore",
     "PeriodResult",
     "Reason",
+    "ReasonKey",
     "Stored",
     "Value",
     "band_for",
@@ -65,6 +69,11 @@ __all__ = [
     "earned_points",
     "meeting_metric_values",
     "metric_values",
+    "reason_ids",
+    "reason_keys",
+    "reason_lines",
+    "reasons_of",
+    "reasons_text",
     "rule_target",
     "score_cell",
     "score_cells",
@@ -163,15 +172,14 @@ class _CellDetail:
     """One cell's criterion scores, and what computes its result's deferred fields: the
     criteria (`GroupScore`s, whose indicator lists are deferred in turn) and the reasons."""
 
-    __slots__ = ("groups", "metrics", "scores")
+    __slots__ = ("metrics", "plan", "scores")
 
-    def __init__(
-        self,
-        groups: tuple[CompiledGroup, ...],
-        metrics: CellMetrics,
-        scores: tuple[float | None, ...],
-    ) -> None:
-        self.groups, self.metrics, self.scores = groups, metrics, scores
+    def __init__(self, plan: Plan, metrics: CellMetrics, scores: tuple[float | None, ...]) -> None:
+        self.plan, self.metrics, self.scores = plan, metrics, scores
+
+    @property
+    def groups(self) -> tuple[CompiledGroup, ...]:
+        return self.plan.criteria
 
     def __call__(self, result: object, name: str) -> Any:
         if name == "criteria":
@@ -179,18 +187,29 @@ class _CellDetail:
                 lazy_group_score(
                     group.code, group.max_points, score, *good_verdict(group, score), self
                 )
-                for group, score in zip(self.groups, self.scores, strict=True)
+                for group, score in zip(self.plan.criteria, self.scores, strict=True)
             ]
-        values = metric_values(self.metrics)
         if name == "indicators":
             assert isinstance(result, GroupScore)
-            group = next(g for g in self.groups if g.code == result.code)
-            return score_group(group, values)[1]
+            group = next(g for g in self.plan.criteria if g.code == result.code)
+            return score_group(group, metric_values(self.metrics))[1]
         assert name == "reasons"
-        reasons: list[Reason] = []
-        for group in self.groups:
-            reasons += group_reasons(group, values)
-        return by_loss(reasons)
+        return [self.plan.reason(key) for key in self.reason_keys()]
+
+    def reason_keys(self) -> Sequence[ReasonKey]:
+        """The reasons as keys (see `ReasonKey`), most points lost first."""
+        values = metric_values(self.metrics)
+        keys: list[ReasonKey] = []
+        first = 0
+        for group in self.plan.criteria:
+            keys += group_losses(group, values, first)
+            first += len(group.items)
+        # Stable: equal losses keep the framework's order (as `by_loss`).
+        return sorted(keys, key=_lost_first)
+
+
+def _lost_first(key: ReasonKey) -> float:
+    return -key[2]
 
 
 def score_cell(fw: Framework, metrics: CellMetrics, period_kind: PeriodKind) -> PeriodResult:
@@ -206,14 +225,15 @@ def score_cells(
     The criteria's indicator lists and the reasons are computed when first read (see
     `domain.scoring_types`): a summary or a ranking of thousands of cells never reads them.
     """
-    groups = plan_of(fw, period_kind).criteria
+    plan = plan_of(fw, period_kind)
+    groups = plan.criteria
     with_data = [m for m in cells if m.checkins != 0]
     columns = [column_scores(group, with_data) for group in groups]
     maxima = [group.max_points for group in groups]
     bands = fw.classification.bands
     scored: list[PeriodResult] = []
     for metrics, scores in zip(with_data, zip(*columns, strict=True), strict=True):
-        detail = _CellDetail(groups, metrics, scores)
+        detail = _CellDetail(plan, metrics, scores)
         total = _scaled(list(zip(scores, maxima, strict=True)))
         if total is None:
             scored.append(
@@ -236,23 +256,36 @@ def score_cells(
 
 
 class _StoredDetail(_CellDetail):
-    """A stored result's detail (see `stored_results`): the cell's metrics are loaded only
-    when an indicator list or the reasons are first read."""
+    """A stored result's detail (see `stored_results`): the reasons come from their stored
+    keys when there are some; the cell's metrics are loaded only when an indicator list (or
+    reasons that were not stored) are first read."""
 
-    __slots__ = ("load",)
+    __slots__ = ("load", "stored_reasons")
 
     def __init__(
         self,
-        groups: tuple[CompiledGroup, ...],
+        plan: Plan,
         scores: tuple[float | None, ...],
         load: Callable[[], CellMetrics],
+        stored_reasons: str | None,
     ) -> None:
-        self.groups, self.scores, self.load = groups, scores, load
+        self.plan, self.scores, self.load = plan, scores, load
+        self.stored_reasons = stored_reasons
 
     def __call__(self, result: object, name: str) -> Any:
-        if name != "criteria" and not hasattr(self, "metrics"):
-            self.metrics = self.load()
+        if name == "indicators":
+            self._load()
         return super().__call__(result, name)
+
+    def _load(self) -> None:
+        if not hasattr(self, "metrics"):
+            self.metrics = self.load()
+
+    def reason_keys(self) -> Sequence[ReasonKey]:
+        if self.stored_reasons is None:  # not stored: from the metrics
+            self._load()
+            return super().reason_keys()
+        return [_key_of(line) for line in reason_lines(self.stored_reasons)]
 
 
 Stored = tuple[float | None, str | None, bool | None, Sequence[float | None]]
@@ -261,17 +294,21 @@ Stored = tuple[float | None, str | None, bool | None, Sequence[float | None]]
 def stored_results(
     fw: Framework,
     period_kind: PeriodKind,
-    stored: Sequence[tuple[Stored, Callable[[], CellMetrics]]],
+    stored: Sequence[tuple[Stored, Callable[[], CellMetrics]]]
+    | Sequence[tuple[Stored, Callable[[], CellMetrics], str | None]],
 ) -> list[PeriodResult]:
     """The results `score_cells` gave for cells with data, rebuilt from what was stored of
     each: ((total, band, four_good, criterion scores in framework order), a function that
-    loads the cell's metrics). The criteria's indicators and the reasons are computed from
-    the metrics when first read. The read model stores results with the framework version
-    they were computed with, so the plan is the one that scored them."""
-    groups = plan_of(fw, period_kind).criteria
+    loads the cell's metrics[, its reasons as stored (`reasons_text`), None when they were
+    not]). The criteria's indicators, and the reasons not stored, are computed from the
+    metrics when first read. The read model stores results with the framework version they
+    were computed with, so the plan is the one that scored them."""
+    plan = plan_of(fw, period_kind)
     results = []
-    for (total, band, four_good, scores), load in stored:
-        detail = _StoredDetail(groups, tuple(scores), load)
+    for entry in stored:
+        (total, band, four_good, scores), load = entry[0], entry[1]
+        reasons = entry[2] if len(entry) > 2 else None
+        detail = _StoredDetail(plan, tuple(scores), load, reasons)
         if total is None:
             results.append(
                 PeriodResult(period_kind, True, None, None, None, detail(None, "criteria"))
@@ -281,16 +318,74 @@ def stored_results(
     return results
 
 
-def criterion_scores(result: PeriodResult) -> list[tuple[str, float | None]]:
-    """(code, score) of the result's criteria, in framework order: `result.criteria`
-    without building the criteria when they have not been read yet."""
+# ---------------------------------------------------------------- reasons as stored
+
+
+def reasons_text(keys: Sequence[ReasonKey]) -> str:
+    """Reasons' keys as the read model stores them: one a line, each the JSON array
+    [indicator position, value, points lost] (floats as their repr: read back exactly)."""
+    return "\n".join(json.dumps(key, separators=(",", ":")) for key in keys)
+
+
+def reason_lines(text: str) -> list[str]:
+    """The lines of `reasons_text`: equal lines are equal reasons (of one framework)."""
+    return text.split("\n") if text else []
+
+
+def _key_of(line: str) -> ReasonKey:
+    index, value, lost = json.loads(line)
+    return index, value, lost
+
+
+def _detail_of(result: PeriodResult) -> _CellDetail | None:
+    """The detail of a result whose deferred fields are computed when read (else None)."""
     try:
         detail = object.__getattribute__(result, "_detail")
     except AttributeError:
-        detail = None
-    if isinstance(detail, _CellDetail):
-        return [(g.code, s) for g, s in zip(detail.groups, detail.scores, strict=True)]
+        return None
+    return detail if isinstance(detail, _CellDetail) else None
+
+
+def criterion_scores(result: PeriodResult) -> list[tuple[str, float | None]]:
+    """(code, score) of the result's criteria, in framework order: `result.criteria`
+    without building the criteria when they have not been read yet."""
+    detail = _detail_of(result)
+    if detail is not None:
+        return [(g.code, s) for g, s in zip(detail.plan.criteria, detail.scores, strict=True)]
     return [(c.code, c.score) for c in result.criteria]
+
+
+def reason_keys(fw: Framework, result: PeriodResult) -> Sequence[ReasonKey]:
+    """`result.reasons` as keys (see `ReasonKey`), in the same order, without building the
+    reasons when they have not been read yet (a stored result gives its stored keys): what
+    the read model stores, and what a report of thousands of cells renders."""
+    detail = _detail_of(result)
+    if detail is not None:
+        try:
+            object.__getattribute__(result, "reasons")
+        except AttributeError:  # not read yet
+            return detail.reason_keys()
+    positions = {item.code: i for i, (_, item) in enumerate(plan_of(fw, None).criteria_items)}
+    return [(positions[r.indicator], r.value, r.lost) for r in result.reasons]
+
+
+def reason_ids(fw: Framework, result: PeriodResult) -> Sequence[Hashable]:
+    """One value per reason of `result`, in order, equal for equal reasons (of `fw`): the
+    stored lines of a stored result whose reasons have not been read (nothing parsed), else
+    the keys. A report of thousands of cells writes each different reason once by its id."""
+    detail = _detail_of(result)
+    if isinstance(detail, _StoredDetail) and detail.stored_reasons is not None:
+        try:
+            object.__getattribute__(result, "reasons")
+        except AttributeError:  # not read yet
+            return reason_lines(detail.stored_reasons)
+    return reason_keys(fw, result)
+
+
+def reasons_of(fw: Framework, keys: Sequence[ReasonKey]) -> list[Reason]:
+    """The reasons the keys stand for (`reason_keys`)."""
+    plan = plan_of(fw, None)
+    return [plan.reason(key) for key in keys]
 
 
 def top_improvements(result: MeetingScore | PeriodResult, n: int = 3) -> list[Reason]:

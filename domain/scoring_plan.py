@@ -10,6 +10,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from domain.framework import (
     GRASSROOTS_METRICS,
@@ -35,6 +36,10 @@ _MEETING_UNITS = {name: spec.type for name, spec in MEETING_METRICS.items()}
 _PERIOD_UNITS = {name: spec.type for name, spec in PERIOD_METRICS.items()}
 _GRASSROOTS_UNITS = {name: spec.type for name, spec in GRASSROOTS_METRICS.items()}
 DIGITS = 1  # scores and lost points are shown to one decimal
+# A reason of a cell's period result, as the read model stores it: the position of its
+# indicator among the criteria's indicators (`Plan.criteria_items`), the value, the points
+# lost. With the framework it gives back the whole `Reason` (`Plan.reason`).
+ReasonKey = tuple[int, Value, float]
 
 # ---------------------------------------------------------------- rules
 
@@ -130,10 +135,31 @@ class CompiledGroup:
 
 
 @dataclass(frozen=True)
-class _Plan:
+class Plan:
     criteria: tuple[CompiledGroup, ...]
     sections: tuple[CompiledGroup, ...]
     grassroots: CompiledGroup | None
+
+    @cached_property
+    def criteria_items(self) -> tuple[tuple[CompiledGroup, _Item], ...]:
+        """Every criterion's indicators in framework order, with their criterion: a reason's
+        key (`ReasonKey`) names its indicator by its position here."""
+        return tuple((group, item) for group in self.criteria for item in group.items)
+
+    def reason(self, key: ReasonKey) -> Reason:
+        """The `Reason` a key stands for (see `group_losses`)."""
+        index, value, lost = key
+        group, item = self.criteria_items[index]
+        return Reason(
+            indicator=item.code,
+            group=group.code,
+            metric=item.metric,
+            unit=item.unit,
+            value=value,
+            target=item.target,
+            comparator=item.comparator,
+            lost=lost,
+        )
 
 
 def _compile_group(
@@ -167,7 +193,7 @@ def _compile_group(
     return CompiledGroup(code, max_points, tuple(compiled), good_threshold)
 
 
-def _compile(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
+def _compile(fw: Framework, period_kind: PeriodKind | None) -> Plan:
     criteria = tuple(
         _compile_group(
             c.code, c.max_points, c.indicators, _PERIOD_UNITS, period_kind, c.good_threshold
@@ -183,10 +209,10 @@ def _compile(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
         grassroots = _compile_group(
             "grassroots", 100.0, fw.grassroots.indicators, _GRASSROOTS_UNITS, None
         )
-    return _Plan(criteria, sections, grassroots)
+    return Plan(criteria, sections, grassroots)
 
 
-def plan_of(fw: Framework, period_kind: PeriodKind | None) -> _Plan:
+def plan_of(fw: Framework, period_kind: PeriodKind | None) -> Plan:
     """Compiled once per framework and period kind (frameworks are frozen)."""
     return derived(fw, ("scoring plan", period_kind), lambda f: _compile(f, period_kind))
 
@@ -218,21 +244,30 @@ def score_group(
     return rounded(earned_total * scale), scored, _reasons(group, lost, scale)
 
 
-def group_reasons(group: CompiledGroup, values: Mapping[str, Value]) -> list[Reason]:
-    """`score_group`'s reasons alone."""
-    lost: list[tuple[_Item, Value, float]] = []
+def group_losses(
+    group: CompiledGroup, values: Mapping[str, Value], first: int = 0
+) -> list[ReasonKey]:
+    """`score_group`'s reasons alone, as keys: (`first` + the indicator's position in the
+    group, value, points lost), the same figures `_reasons` gives."""
+    lost: list[tuple[int, Value, float]] = []
     applicable = 0.0
-    for item in group.items:
+    for index, item in enumerate(group.items, first):
         value = values.get(item.metric) if item.applies else None
         if value is None:
             continue
         earned = item.earn(value)
         applicable += item.points
         if item.points - earned > 1e-9:
-            lost.append((item, value, item.points - earned))
+            lost.append((index, value, item.points - earned))
     if applicable == 0:
         return []
-    return _reasons(group, lost, group.max_points / applicable)
+    scale = group.max_points / applicable
+    return [
+        (index, value, loss)
+        for index, value, points in lost
+        # A loss that shows as 0 (0.849 of the way to full) is no reason to name.
+        if (loss := rounded(points * scale)) > 0
+    ]
 
 
 def _reasons(

@@ -486,6 +486,11 @@ class CellResult(Base):
     # CellMetrics that rebuild the criteria's indicators and the reasons exactly.
     criteria: Mapped[str] = mapped_column(Text)
     metrics: Mapped[str] = mapped_column(Text)
+    # The reasons (points lost), most first, one a line, each the JSON array [indicator
+    # position among the criteria's indicators, value, points lost] (domain.scoring
+    # `reasons_text`), so a report of every cell renders them without the metrics; NULL in
+    # rows written before revision 0009 (then rebuilt from the metrics).
+    reasons: Mapped[str | None] = mapped_column(Text)
     # /summary's activity over the months due: submitted check-ins, of them regular reports,
     # the sum and count of held meetings' scores, present / expected over held meetings.
     meetings: Mapped[int] = mapped_column(Integer)

@@ -3,8 +3,9 @@ quarter and year (`cell_results`), computed once when facts change and read by e
 
 Every figure is computed by the one implementation: the SQL metrics (storage.metrics) and the
 pure scoring (domain.scoring). A row stores what a view of many cells reads (total, band,
-4-good, criterion scores, the activity /summary shows) and the cell's metrics, from which the
-criteria's indicators and the reasons are rebuilt exactly when one cell is shown.
+4-good, criterion scores, the activity /summary shows), the reasons (points lost, which a
+report of every cell renders) and the cell's metrics, from which the criteria's indicators
+are rebuilt exactly when one cell is shown.
 
 A row is current when it carries the framework's version (a hash of its content) and was
 computed as of the month the period is now seen from (`seen_from`). Views read the rows of
@@ -32,9 +33,11 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
+    Numeric,
     and_,
     bindparam,
     case,
+    cast,
     delete,
     func,
     or_,
@@ -54,6 +57,8 @@ from domain.scoring import (
     MeetingFacts,
     PeriodResult,
     criterion_scores,
+    reason_keys,
+    reasons_text,
     score_cells,
     score_meeting,
 )
@@ -74,8 +79,9 @@ CHUNK = 500
 ProgressFn = Callable[[int, int, str], None]
 
 
-# Raise when the code changes what a row means (how metrics or scores are computed).
-LAYOUT = 1
+# Raise when the code changes what a row means (how metrics or scores are computed, what
+# is stored). 2: rows store their reasons (revision 0009).
+LAYOUT = 2
 METRIC_FIELDS = tuple(CellMetrics.__dataclass_fields__)
 
 
@@ -196,7 +202,9 @@ async def _activity(
             c.cell_id,
             func.count(),
             func.coalesce(func.sum(case((c.slot == "regular", 1), else_=0)), 0),
-            func.sum(c.meeting_score),
+            # Exact on PostgreSQL: a float sum there depends on the order rows arrive in (a
+            # parallel plan), which moved one cell's average across a rounding edge.
+            func.sum(cast(c.meeting_score, Numeric(asdecimal=False))),
             func.count(c.meeting_score),
             func.coalesce(func.sum(case((known, c.present_count), else_=0)), 0),
             func.coalesce(func.sum(case((known, c.expected_count), else_=0)), 0),
@@ -276,6 +284,7 @@ async def compute_rows(
                 "four_good": result.four_good,
                 "criteria": _criteria_json(result, m),
                 "metrics": _metrics_json(m),
+                "reasons": reasons_text(reason_keys(fw, result)),
                 "meetings": meetings,
                 "reports": reports,
                 "score_sum": score_sum,

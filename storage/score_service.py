@@ -127,13 +127,17 @@ async def stored_tree(
     as_of: dt.date,
     *,
     metrics: bool = True,
+    reasons: bool | None = None,
 ) -> StoredTree:
     """The stored results of the cells around `unit_code` (see `StoredTree`); views of many
-    cells read them without `metrics` (the stored columns only)."""
+    cells read them without `metrics` (the stored columns only), and without `reasons`
+    (default: as `metrics`) unless they show them."""
     unit = await _unit(session, unit_code)
     scope = await _committee_scope(session, unit)
     cells = await cells_in_scope(session, scope)
-    rows = await read_results(session, framework, scope, cells, period, as_of, metrics=metrics)
+    rows = await read_results(
+        session, framework, scope, cells, period, as_of, metrics=metrics, reasons=reasons
+    )
     return StoredTree(unit, cells, rows)
 
 
@@ -176,9 +180,14 @@ async def score_tree(
     period: Period,
     *,
     as_of: dt.date | None = None,
+    metrics: bool = True,
 ) -> ScoreReport:
-    """Scores of every cell under `unit_code` (or of that cell) and of their committees."""
-    return (await score_tree_rows(session, framework, unit_code, period, as_of=as_of))[0]
+    """Scores of every cell under `unit_code` (or of that cell) and of their committees.
+    Without `metrics` the cells' metrics are not read (`CellScore.metrics` refuses): a text
+    report shows scores and reasons, which the stored rows hold."""
+    return (
+        await score_tree_rows(session, framework, unit_code, period, as_of=as_of, metrics=metrics)
+    )[0]
 
 
 async def score_tree_rows(
@@ -188,10 +197,13 @@ async def score_tree_rows(
     period: Period,
     *,
     as_of: dt.date | None = None,
+    metrics: bool = True,
 ) -> tuple[ScoreReport, dict[int, StoredRow]]:
     """`score_tree`, and the stored rows of its cells (the activity /summary shows)."""
     as_of = as_of or clock.today()
-    tree = await stored_tree(session, framework, unit_code, period, as_of)
+    tree = await stored_tree(
+        session, framework, unit_code, period, as_of, metrics=metrics, reasons=True
+    )
     unit, rows = tree.unit, tree.rows
     built = results_of(framework, period.kind, [rows[c.id] for c in tree.scope])
     results = {c.id: r for c, r in zip(tree.scope, built, strict=True)}

@@ -48,6 +48,10 @@ class StoredRow(NamedTuple):
     scored: int
     present: int
     expected: int
+    # The reasons as stored (domain.scoring.reasons_text: parsed only when a reason is not
+    # rendered yet); None: not read, or not stored (a row of before revision 0009: rebuilt
+    # from the metrics).
+    reasons_text: str | None = None
 
     def metrics(self) -> CellMetrics:
         if self.metrics_json is None:
@@ -59,14 +63,17 @@ def results_of(
     fw: Framework, period_kind: PeriodKind, rows: Sequence[StoredRow]
 ) -> list[PeriodResult]:
     """The `PeriodResult`s scoring gave for `rows` (in their order); the criteria's
-    indicators and the reasons are rebuilt from the stored metrics when read."""
+    indicators are rebuilt from the stored metrics when read, the reasons from their stored
+    keys (from the metrics in rows without them)."""
     stored = []
     # The criterion scores of every row in one parse (a committee of hundreds of cells: many
     # small parses cost several times more).
     parsed = json.loads("[" + ",".join(row.criteria for row in rows) + "]")
     for row, scores in zip(rows, parsed, strict=True):
         if scores is not None:
-            stored.append(((row.total, row.band, row.four_good, scores), row.metrics))
+            stored.append(
+                ((row.total, row.band, row.four_good, scores), row.metrics, row.reasons_text)
+            )
     with_data = iter(stored_results(fw, period_kind, stored))
     return [
         PeriodResult(period_kind, no_data=True, total=None, band=None, four_good=None)
@@ -91,13 +98,25 @@ _COLUMNS = (
     CellResult.scored,
     CellResult.present,
     CellResult.expected,
+    CellResult.reasons,
 )
 _FIELDS = StoredRow._fields
-# Views of many cells read every column but the metrics (a province: 5,000 blobs to send and
-# parse for nothing: they only rebuild one cell's indicators and reasons).
-_COLUMNS_WITHOUT_METRICS = tuple(
-    null().label("metrics") if column is CellResult.metrics else column for column in _COLUMNS
-)
+
+
+def _columns(metrics: bool, reasons: bool) -> tuple[Any, ...]:
+    # Views of many cells read every column but the metrics and the reasons (a province:
+    # 5,000 blobs to send and parse for nothing: only one cell's view rebuilds its indicators,
+    # only a report of every cell, or one cell's view, shows reasons).
+    return tuple(
+        null().label(column.key)
+        if (column is CellResult.metrics and not metrics)
+        or (column is CellResult.reasons and not reasons)
+        else column
+        for column in _COLUMNS
+    )
+
+
+_SELECTS = {(m, r): _columns(m, r) for m in (True, False) for r in (True, False)}
 
 
 def _from_dict(row: dict[str, Any]) -> StoredRow:
@@ -112,7 +131,8 @@ def _from_dict(row: dict[str, Any]) -> StoredRow:
             "four_good",
             "criteria",
             "metrics",
-            *_FIELDS[8:],
+            *_FIELDS[8:-1],
+            "reasons",
         )
     )
 
@@ -138,16 +158,19 @@ async def read_results(
     as_of: dt.date,
     *,
     metrics: bool = True,
+    reasons: bool | None = None,
 ) -> dict[int, StoredRow]:
     """The results of `cells` (all under `scope`) for `period` seen on `as_of`: the stored
     rows that are current, the others computed now with the existing code and stored.
-    Without `metrics` the stored rows do not carry them (`StoredRow.metrics` refuses)."""
+    Without `metrics` the stored rows do not carry them (`StoredRow.metrics` refuses);
+    without `reasons` (default: as `metrics`) not their reasons (rebuilt from the metrics
+    if read)."""
     version, seen = framework_version(fw), seen_from(period, as_of)
     wanted = {c.id for c in cells}
     # On the connection: plain rows, without the ORM's per-row work (5,000 rows a province).
     connection = await session.connection()
     rows = await connection.execute(
-        select(*(_COLUMNS if metrics else _COLUMNS_WITHOUT_METRICS)).where(
+        select(*_SELECTS[metrics, metrics if reasons is None else reasons]).where(
             CellResult.period_kind == period.kind,
             CellResult.period_start == period.start,
             CellResult.framework_version == version,

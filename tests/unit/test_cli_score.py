@@ -9,13 +9,22 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from babel.messages.pofile import read_po
 
 from bot.cli import run as main
-from bot.i18n import LOCALES_DIR
-from bot.render_scores import framework_text, meeting_text, report_text
+from bot.i18n import LOCALES_DIR, t
+from bot.i18n import period_text as period_label
+from bot.render_scores import (
+    cell_text,
+    committee_text,
+    framework_text,
+    meeting_text,
+    report_parts,
+    report_text,
+)
 from domain.framework import DEFAULT_FRAMEWORK_PATH, load_framework
 from domain.periods import parse_period
 from domain.scoring import MeetingFacts, score_meeting
@@ -184,3 +193,47 @@ async def test_everything_renders_without_missing_keys(
     meeting = texts[2]
     assert ("Nên cải thiện trước" if lang == "vi" else "To improve first") in meeting
     assert "60%" in meeting  # attendance 6/10, as Babel formats it in both languages
+
+
+def _report_by_cell_text(fw: Any, report: Any, lang: str) -> str:
+    """The report as `cell_text` and `committee_text` write it, line by line (the
+    reference the report's parts, written from lines made once, must equal)."""
+    lines = [
+        t(
+            lang,
+            "scoring.report.header",
+            unit=f"{report.unit_code} {report.unit_name}",
+            period=period_label(report.period, lang),
+            as_of=report.as_of.isoformat(),
+        )
+    ]
+    if not report.cells:
+        lines.append(t(lang, "scoring.report.empty"))
+    for cell in report.cells:
+        lines += ["", cell_text(fw, cell, lang)]
+    kind = parse_period(report.period).kind
+    names = {cell.cell.id: cell.cell.name for cell in report.cells}
+    for committee in report.committees:
+        lines += ["", committee_text(fw, committee, lang, kind, names)]
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+async def test_the_report_is_its_cells_texts(lang: str, session_factory: SessionFactory) -> None:
+    """`report_text`/`report_parts` (lines looked up once made, reasons from the stored
+    rows) write exactly what `cell_text` writes cell by cell, whatever the period, the
+    part size, and whether the results' reasons were stored, read or not."""
+    await _seed(session_factory)
+    fw = load_framework()
+    with_reasons = 0
+    for period in ("2026", "2026-Q1", "2026-03"):
+        async with session_factory() as s:
+            report = await score_tree(s, fw, "QN", parse_period(period), as_of=AS_OF)
+        async with session_factory() as s:
+            lean = await score_tree(s, fw, "QN", parse_period(period), as_of=AS_OF, metrics=False)
+        expected = _report_by_cell_text(fw, report, lang)  # reads every result's reasons
+        with_reasons += sum(1 for c in report.cells if c.result.reasons)
+        assert report_text(fw, lean, lang) == expected
+        assert "".join(report_parts(fw, lean, lang, cells_per_part=1)) == expected
+        assert report_text(fw, report, lang) == expected
+    assert with_reasons  # the reasons were written
