@@ -22,6 +22,7 @@ from telegram.request import BaseRequest
 
 from bot.context import Ctx, Services
 from bot.conversation import CANCEL_FILTER, end_open_conversations, ignore_edit
+from bot.replies import files_sent
 from bot.settings import Settings
 from bot.update_processor import ChatOrderedUpdateProcessor, concurrency_for
 from domain.framework import FrameworkError, load_framework
@@ -32,6 +33,7 @@ from handlers import (
     checkin,
     common,
     initiatives,
+    minutes,
     onboarding,
     roster,
     schedule,
@@ -74,6 +76,9 @@ def handlers() -> list[Handler]:
     return [
         # Secretaries: the meeting check-in (/checkin, every ci: button, reminders' "report").
         checkin.conversation(),
+        # Secretaries: the month's minutes and resolution as DOCX (/minutes, the mn: cell picker).
+        CommandHandler("minutes", minutes.minutes_command, filters=PRIVATE),
+        CallbackQueryHandler(minutes.minutes_button, pattern=rf"^{minutes.PREFIX}:"),
         # The cell's members: /members, the m: buttons and the names typed after them.
         CommandHandler("members", roster.members_command, filters=PRIVATE),
         roster.conversation(),
@@ -187,6 +192,7 @@ def build_application(
             or AIORateLimiter(overall_max_rate=settings.messages_per_second, max_retries=3)
         )
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .concurrent_updates(ChatOrderedUpdateProcessor(concurrency))
     )
     if settings.telegram_api_base_url:
@@ -213,3 +219,9 @@ def build_application(
 
 async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
     await common.set_default_commands(app)
+
+
+async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
+    # Files still being written and sent after their update (minutes) go out before the bot
+    # shuts its connection.
+    await files_sent()

@@ -374,11 +374,12 @@ if TYPE_CHECKING:
 
 
 def _feature_registrars() -> list[Callable[[Subparsers, Subparsers], None]]:
-    from bot import cli_access, cli_db, cli_reminders, cli_report, cli_score
+    from bot import cli_access, cli_db, cli_minutes, cli_reminders, cli_report, cli_score
 
     return [
         lambda sub, demo: cli_access.register(sub),
         lambda sub, demo: cli_db.register(sub),
+        lambda sub, demo: cli_minutes.register(sub),
         lambda sub, demo: cli_reminders.register(sub),
         lambda sub, demo: cli_report.register(sub),
         lambda sub, demo: cli_score.register(sub),

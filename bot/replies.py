@@ -14,6 +14,7 @@ is sent as a new message instead, so the user still gets the next question.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,15 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup,
 from telegram.error import BadRequest, TelegramError
 
 log = logging.getLogger(__name__)
+# Tasks sending files after their update (Replies.files_later); kept so they are not collected.
+_LATER: set[asyncio.Task[None]] = set()
+
+
+async def files_sent() -> None:
+    """Wait until every file queued with `files_later` is sent (the tests; a clean stop)."""
+    while _LATER:
+        await asyncio.gather(*list(_LATER), return_exceptions=True)
+
 
 Markup = InlineKeyboardMarkup | None
 Action = Callable[[Bot], Awaitable[object]]
@@ -128,6 +138,35 @@ class Replies:
             return await bot.send_document(chat_id, file, caption=caption)
 
         self._queue.append(_Pending("sendDocument", chat_id, call))
+
+    def files_later(self, files: Sequence[tuple[str, Callable[[], bytes], str | None]]) -> None:
+        """(name, what writes it, caption) of files written and sent by a task of their own,
+        started once this update's other replies are out (so after the commit): CPU work such
+        as two DOCX files (~90 ms) holds no transaction and does not delay the update or the
+        chat's next one. A file lost to a stop in between is made again on demand (/minutes)."""
+        chat_id = self.chat_id
+        if chat_id is None or not files:
+            return
+        todo = list(files)
+
+        async def send_all(bot: Bot) -> None:
+            try:
+                await bot.send_chat_action(chat_id, "upload_document")
+                for name, make, caption in todo:
+                    content = await asyncio.to_thread(make)
+                    await bot.send_document(
+                        chat_id, InputFile(content, filename=name), caption=caption
+                    )
+            except Exception:
+                log.exception("chat %s: files %s not sent", chat_id, [n for n, _, _ in todo])
+
+        async def call(bot: Bot) -> object:
+            task = asyncio.create_task(send_all(bot))
+            _LATER.add(task)
+            task.add_done_callback(_LATER.discard)
+            return None
+
+        self._queue.append(_Pending("sendDocument (later)", chat_id, call))
 
     def photo(self, content: bytes | str, filename: str = "", caption: str | None = None) -> None:
         """`content` is the file's bytes, or (a str) the file_id of a file Telegram has."""

@@ -62,6 +62,7 @@ from handlers.checkin_view import (
     show_question,
     show_review,
 )
+from handlers.minutes import send_after_submit
 from storage import checkins as store
 from storage.models import Checkin, CheckinStatus
 
@@ -264,6 +265,7 @@ async def submit(context: Ctx, req: Request, checkin: Checkin) -> int:
     user_data(context).pop(CURSOR, None)
     keys = Buttons(checkin.id, checkin.version)
     send(req, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
+    await send_after_submit(req, checkin.id)  # the minutes and resolution, after the confirmation
     return END
 
 

@@ -22,7 +22,7 @@ from storage.outage import database_unavailable, describe
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, by audience; texts come from the catalogs.
-CELL_COMMANDS = ("checkin", "members", "initiatives", "schedule", "reminders")
+CELL_COMMANDS = ("checkin", "minutes", "members", "initiatives", "schedule", "reminders")
 SUPERVISOR_COMMANDS = (
     "summary",
     "missing",
@@ -99,7 +99,7 @@ async def start_without_token(update: Update, context: Ctx, req: Request) -> Non
 async def help_command(update: Update, context: Ctx, req: Request) -> None:
     parts = [req.t("help.title")]
     if cell_grants(req.grants):
-        parts.append(req.t("help.secretary"))
+        parts.append(req.t("help.secretary") + "\n" + req.t("help.minutes"))
     if supervised_grants(req.grants):
         parts.append(req.t("help.supervisor") + "\n" + req.t("help.access"))
     if not req.grants:

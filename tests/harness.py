@@ -19,6 +19,7 @@ from telegram.error import TimedOut
 from telegram.ext import AIORateLimiter, Application
 
 from bot.app import build_application
+from bot.replies import files_sent
 from bot.settings import Settings
 from domain import clock
 from storage.db import SessionFactory, transaction_open_in_this_task
@@ -137,6 +138,7 @@ class Driver:
         before = len(self.request.calls)
         await self.app.process_update(Update.de_json(data, self.app.bot))
         await self.drain()
+        await files_sent()
         return self.request.calls[before:]
 
     async def drain(self) -> None:
