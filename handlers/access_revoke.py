@@ -14,8 +14,8 @@ from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, tapped
 from domain import clock
 from handlers.access import PREFIX, UNIT, actor_of, refuse_with_reason, show_unit, unit_of
-from handlers.common import bot_commands, commands_for
-from storage.access import AccessRefusal, RevokedGrant, grant_for_confirmation, revoke
+from handlers.common import reset_menu
+from storage.access import AccessRefusal, grant_for_confirmation, revoke
 
 
 @with_request
@@ -68,10 +68,3 @@ async def revoke_confirm_button(update: Update, context: Ctx, req: Request) -> N
         req.show(notice)
         return
     await show_unit(req, unit, notice=notice)
-
-
-def reset_menu(req: Request, gone: RevokedGrant) -> None:
-    """The revoked person's command menu: what their remaining grants allow, in their
-    language (sent after the commit, like every reply)."""
-    lang = gone.language or req.settings.default_language
-    req.out.commands(gone.telegram_id, bot_commands(lang, commands_for(gone.remaining)))

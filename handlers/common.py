@@ -18,6 +18,7 @@ from bot.keyboards import button, markup, parse_cb
 from storage import audit
 from storage.accounts import Grant, cell_grants, supervised_grants
 from storage.outage import database_unavailable, describe
+from storage.revocation import RevokedGrant
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,13 @@ def bot_commands(lang: str, names: list[str]) -> list[BotCommand]:
 def set_chat_commands(req: Request, chat_id: int, lang: str, grants: list[Grant]) -> None:
     """Give this chat the menu of its roles (after the commit; a failure is only logged)."""
     req.out.commands(chat_id, bot_commands(lang, commands_for(grants)))
+
+
+def reset_menu(req: Request, gone: RevokedGrant) -> None:
+    """The revoked person's command menu: what their remaining grants allow, in their
+    language (sent after the commit, like every reply)."""
+    lang = gone.language or req.settings.default_language
+    req.out.commands(gone.telegram_id, bot_commands(lang, commands_for(gone.remaining)))
 
 
 async def set_default_commands(app: Application) -> None:  # type: ignore[type-arg]

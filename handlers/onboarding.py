@@ -7,8 +7,7 @@ import html
 from telegram import Update
 
 from bot.context import Ctx, Request, with_request
-from handlers.access_revoke import reset_menu
-from handlers.common import set_chat_commands
+from handlers.common import reset_menu, set_chat_commands
 from storage.accounts import grants_of
 from storage.invitations import RedeemOutcome, redeem
 
