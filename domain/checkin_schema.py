@@ -27,9 +27,39 @@ DuesStatus = Literal["all", "some", "none"]
 ResolutionImpl = Literal["full", "mostly", "partly", "not"]
 Absence = Literal["excused", "unexcused"]
 RESOLUTION_IMPL: tuple[ResolutionImpl, ...] = ("full", "mostly", "partly", "not")
+# How one of last month's tasks was carried out: Hoàn thành · Cơ bản hoàn thành · Hoàn thành
+# một phần · Chưa thực hiện.
+TaskStatus = Literal["done", "mostly", "partly", "not"]
+TASK_STATUSES: tuple[TaskStatus, ...] = ("done", "mostly", "partly", "not")
+MAX_TASK_TEXT = 300
+MAX_TASKS = 30
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+class TaskItem(BaseModel):
+    """One of next month's tasks as the meeting set it: a short text and the member
+    responsible (None: the whole cell). `carried_from` is the id (storage ``meeting_tasks``)
+    of last month's unfinished task it continues."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TASK_TEXT)]
+    owner_id: int | None = None
+    carried_from: int | None = None
+
+
+class PriorTask(BaseModel):
+    """One of last month's tasks, as it stood when this draft was opened (a snapshot, so
+    the review asks about what the secretary sees even if last month is edited later)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    text: Annotated[str, Field(min_length=1, max_length=MAX_TASK_TEXT)]
+    owner_id: int | None = None
+
 
 # Fields that describe a held meeting; cleared when the meeting is reported as not held.
 MEETING_FIELDS = (
@@ -61,6 +91,9 @@ MEETING_FIELDS = (
     "admitted",
     "discipline",
     "solidarity",
+    "task_review",
+    "next_tasks",
+    "proposals",
 )
 
 
@@ -104,7 +137,7 @@ class CheckinAnswers(BaseModel):
     criticised: list[int] | None = None
     # Which of the two member lists the secretary confirmed ("Done" or "None"): while a list
     # is being picked its members are saved one tap at a time but the question stays open.
-    lists_done: list[Literal["commended", "criticised"]] = Field(default_factory=list)
+    lists_done: list[Literal["commended", "criticised", "next_tasks"]] = Field(default_factory=list)
     assessed: bool | None = None
     # 8. results
     resolution_impl: ResolutionImpl | None = None
@@ -116,6 +149,14 @@ class CheckinAnswers(BaseModel):
     admitted: Count | None = None
     discipline: Count | None = None
     solidarity: Count | None = None
+    # 10. the tasks (issue 16): last month's tasks as they stood when the draft was opened
+    # (empty: none were set, and the single resolution_impl rating is asked instead), the
+    # status given to each (by PriorTask.id), and next month's tasks as set by the meeting.
+    prior_tasks: list[PriorTask] = Field(default_factory=list)
+    task_review: dict[int, TaskStatus] = Field(default_factory=dict)
+    next_tasks: list[TaskItem] | None = Field(default=None, max_length=MAX_TASKS)
+    # Recommendations to the higher committee (kiến nghị, đề xuất); "" = none.
+    proposals: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
 
     @field_validator("commended", "criticised", "expected_ids")
     @classmethod
@@ -154,6 +195,25 @@ class CheckinAnswers(BaseModel):
         """The first absent member whose reason is not answered yet."""
         return next((m for m in self.absent_ids if self.absences.get(m) is None), None)
 
+    @property
+    def reviews_tasks(self) -> bool:
+        """Last month set tasks: they are reviewed one by one instead of the single rating."""
+        return bool(self.prior_tasks)
+
+    def pending_task(self) -> PriorTask | None:
+        """The first of last month's tasks not given a status yet."""
+        return next((p for p in self.prior_tasks if p.id not in self.task_review), None)
+
+    @property
+    def effective_resolution_impl(self) -> ResolutionImpl | None:
+        """The resolution-implementation indicator: from the tasks when last month set some
+        (all of them reviewed), else the secretary's single rating."""
+        if not self.reviews_tasks:
+            return self.resolution_impl
+        if self.pending_task() is not None:
+            return None
+        return resolution_impl_of([self.task_review[p.id] for p in self.prior_tasks])
+
     def slot(self) -> str:
         return "thematic" if self.meeting_type == "thematic" else "regular"
 
@@ -182,13 +242,14 @@ class CheckinAnswers(BaseModel):
             "commended": None if self.commended is None else len(self.commended),
             "criticised": None if self.criticised is None else len(self.criticised),
             "assessed": self.assessed,
-            "resolution_impl": self.resolution_impl,
+            "resolution_impl": self.effective_resolution_impl,
             "resolution_adopted": self.resolution_adopted,
             "minutes_complete": self.minutes_complete,
             "candidates": self.candidates,
             "admitted": self.admitted,
             "discipline": self.discipline,
             "solidarity": self.solidarity,
+            "proposals": self.proposals if held else None,
         }
 
     def _dues_paid(self) -> int | None:
@@ -205,6 +266,25 @@ class CheckinAnswers(BaseModel):
 
 
 COLUMN_NAMES = tuple(CheckinAnswers().to_columns())
+
+# A task's status as a level of the indicator: full 3, mostly 2, partly 1, not 0.
+_TASK_LEVEL: dict[TaskStatus, int] = {"done": 3, "mostly": 2, "partly": 1, "not": 0}
+_IMPL_OF_LEVEL: tuple[ResolutionImpl, ...] = ("not", "partly", "mostly", "full")
+
+
+def resolution_impl_of(statuses: list[TaskStatus]) -> ResolutionImpl | None:
+    """The indicator of a month from its tasks: "full" only when every task is done; else
+    the mean level rounded half down (so one unfinished task among many cannot round up to
+    "full", and a half-way month is not flattered)."""
+    if not statuses:
+        return None
+    if all(s == "done" for s in statuses):
+        return "full"
+    levels = [_TASK_LEVEL[s] for s in statuses]
+    # The mean rounded half down, in integers: ceil(S/n - 1/2) = (2S + n - 1) // 2n.
+    total, n = sum(levels), len(levels)
+    level = (2 * total + n - 1) // (2 * n)
+    return _IMPL_OF_LEVEL[min(level, 2)]
 
 
 def parse_answers(

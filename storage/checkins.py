@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from domain.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
 from domain.framework import Framework
 from domain.periods import Period, month_start
-from storage import audit, read_model
+from storage import audit, read_model, tasks
 from storage.locks import is_locked, month_locked, periods_covering
 from storage.members import ACTIVE_STATUSES
 from storage.models import (
@@ -375,6 +375,7 @@ async def submit(
     checkin.version = (checkin.version or 0) + 1
     checkin.updated_by = actor_account_id
     await write_attendance(session, checkin, answers)
+    await tasks.write_tasks(session, checkin, answers)
     audit.record(
         session,
         actor_account_id=actor_account_id,

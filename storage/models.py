@@ -296,12 +296,41 @@ class Checkin(Base):
     admitted: Mapped[int | None] = mapped_column(Integer)
     discipline: Mapped[int | None] = mapped_column(Integer)
     solidarity: Mapped[int | None] = mapped_column(Integer)
+    # Recommendations to the higher committee (kiến nghị): "" none, NULL not asked (yet).
+    proposals: Mapped[str | None] = mapped_column(Text)
 
     # The meeting's rubric score (domain.scoring.score_meeting), stored when it is submitted
     # or edited; `score_version` is the framework version it was computed with
     # (storage.read_model): a score of another version is recomputed before it is read.
     meeting_score: Mapped[float | None] = mapped_column(Float)
     score_version: Mapped[str | None] = mapped_column(String(32))
+
+
+class MeetingTask(Base):
+    """One of next month's tasks as a submitted check-in set it (its answers' ``next_tasks``,
+    written on submit), and how the following month's meeting found it (``status``, NULL
+    until reviewed)."""
+
+    __tablename__ = "meeting_tasks"
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "seq"),
+        Index("ix_meeting_tasks_cell_month", "cell_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the month of the meeting that set it
+    seq: Mapped[int] = mapped_column(SmallInteger)  # its place in that meeting's list
+    text: Mapped[str] = mapped_column(Text)
+    owner_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    carried_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meeting_tasks.id", ondelete="SET NULL")
+    )
+    status: Mapped[str | None] = mapped_column(String(8))  # done | mostly | partly | not
+    reviewed_checkin_id: Mapped[int | None] = mapped_column(
+        ForeignKey("checkins.id", ondelete="SET NULL")
+    )
 
 
 class AttendanceMark(Base):
