@@ -17,7 +17,7 @@ from typing import Any
 
 from bot.i18n import date_text, t
 from bot.xlsx_stream import DAY_TIME, FORMULA_STARTS, PLAIN, WorkbookWriter
-from storage.access import AccessEvent, Holder, PendingInvite, UnitAccess
+from storage.access_model import AccessEvent, Holder, PendingInvite, UnitAccess
 from storage.scope import UnitRef
 
 CELL = "cell"

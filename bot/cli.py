@@ -163,7 +163,8 @@ def parse_duration(text: str) -> dt.timedelta:
 def cmd_invite_create(args: argparse.Namespace) -> int:
     from telegram.helpers import create_deep_linked_url
 
-    from storage.invitations import create_invitation, role_fits_unit
+    from domain.access_rules import role_fits_unit
+    from storage.invitations import new_invitation
     from storage.orgs import get_unit_by_code
 
     try:
@@ -185,9 +186,10 @@ def cmd_invite_create(args: argparse.Namespace) -> int:
             raise ValueError(
                 f"a {args.role} is invited to a cell, and {args.unit} is a {unit.kind}"
             )
-        return await create_invitation(
+        token, _ = await new_invitation(
             session, unit, args.role, created_by="cli", ttl=ttl, handover=args.handover
         )
+        return token
 
     try:
         token = with_db(settings, work)

@@ -12,7 +12,7 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from bot.cli_db import with_db
 from bot.cli_errors import EXIT_FAILED, EXIT_USAGE
@@ -21,7 +21,9 @@ from bot.settings import Settings, load_settings
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from storage.access import AccessRefusal, Actor, RevokedGrant, UnitAccess
+    from storage.access_model import AccessRefusal, Actor, UnitAccess
+    from storage.revocation import RevokedGrant
+    from storage.scope import UnitRef
 
 GRANTABLE = ["secretary", "deputy", "supervisor"]
 CLI_LABEL = "cli"
@@ -49,7 +51,7 @@ def _settings() -> Settings:
 
 
 def _actor() -> Actor:
-    from storage.access import Actor
+    from storage.access_model import Actor
 
     return Actor(None, CLI_LABEL, [], True)
 
@@ -69,7 +71,7 @@ def _refusal(refusal: AccessRefusal) -> int:
 
 def cmd_access_list(args: argparse.Namespace) -> int:
     from domain import clock
-    from storage.access import subtree_access
+    from storage.access_read import subtree_access
     from storage.orgs import get_unit_by_code
     from storage.scope import UnitRef
 
@@ -168,15 +170,11 @@ def _as_json(lines: list[tuple[int, UnitAccess]]) -> dict[str, Any]:
 
 def cmd_access_revoke(args: argparse.Namespace) -> int:
     from domain import clock
-    from storage.access import (
-        AccessRefusal,
-        RevokedGrant,
-        find_grant,
-        grant_for_confirmation,
-        revoke,
-        supervisor_count,
-    )
+    from storage.access import grant_for_confirmation, revoke
+    from storage.access_model import AccessRefusal
+    from storage.access_read import find_grant, supervisor_count
     from storage.orgs import get_unit_by_code
+    from storage.revocation import RevokedGrant
 
     settings = _settings()
     who = (
@@ -265,23 +263,33 @@ def _reset_menu(settings: Settings, gone: RevokedGrant) -> None:
 # ------------------------------------------------------------------------------ access log
 
 
-def cmd_access_log(args: argparse.Namespace) -> int:
-    from storage.access import AccessEvent, access_log
+async def _optional_unit(
+    session: AsyncSession, code: str | None
+) -> UnitRef | Literal[False] | None:
+    """The unit of an optional ``--unit CODE``: False when none was given (the whole
+    tree), None when no unit has that code."""
     from storage.orgs import get_unit_by_code
-    from storage.scope import UnitRef
+    from storage.scope import UnitRef as Ref
+
+    if not code:
+        return False
+    found = await get_unit_by_code(session, code)
+    return None if found is None else Ref.of(found)
+
+
+def cmd_access_log(args: argparse.Namespace) -> int:
+    from storage.access_model import AccessEvent
+    from storage.access_read import access_log
 
     if args.limit < 1:
         return _fail("--limit: at least 1")
     settings = _settings()
 
     async def work(session: AsyncSession) -> list[AccessEvent] | None:
-        unit = None
-        if args.unit:
-            found = await get_unit_by_code(session, args.unit)
-            if found is None:
-                return None
-            unit = UnitRef.of(found)
-        return await access_log(session, unit, limit=args.limit)
+        unit = await _optional_unit(session, args.unit)
+        if unit is None:
+            return None
+        return await access_log(session, unit or None, limit=args.limit)
 
     events = with_db(settings, work)
     if events is None:
@@ -302,20 +310,15 @@ def cmd_access_log(args: argparse.Namespace) -> int:
 
 def cmd_invite_list(args: argparse.Namespace) -> int:
     from domain import clock
-    from storage.access import InvitationLine, invitation_lines
-    from storage.orgs import get_unit_by_code
-    from storage.scope import UnitRef
+    from storage.access_read import InvitationLine, invitation_lines
 
     settings = _settings()
 
     async def work(session: AsyncSession) -> list[InvitationLine] | None:
-        unit = None
-        if args.unit:
-            found = await get_unit_by_code(session, args.unit)
-            if found is None:
-                return None
-            unit = UnitRef.of(found)
-        return await invitation_lines(session, unit, now=clock.now(), everything=args.all)
+        unit = await _optional_unit(session, args.unit)
+        if unit is None:
+            return None
+        return await invitation_lines(session, unit or None, now=clock.now(), everything=args.all)
 
     lines = with_db(settings, work)
     if lines is None:
@@ -331,7 +334,8 @@ def cmd_invite_list(args: argparse.Namespace) -> int:
 
 def cmd_invite_cancel(args: argparse.Namespace) -> int:
     from domain import clock
-    from storage.access import AccessRefusal, PendingInvite, cancel_invitation
+    from storage.access import cancel_invitation
+    from storage.access_model import AccessRefusal, PendingInvite
 
     async def work(session: AsyncSession) -> PendingInvite | AccessRefusal:
         return await cancel_invitation(session, _actor(), args.id, now=clock.now())

@@ -22,18 +22,13 @@ from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows, tapped
 from domain import clock
 from domain.access_rules import BULK_MAX_LINKS, CELL, DEPUTY, SECRETARY, SUPERVISOR
+from domain.orgpath import parent_path
 from handlers.supervisor_common import PAGE_SIZE, not_supervisor, roots
-from storage.access import (
-    AccessRefusal,
-    Actor,
-    PendingInvite,
-    children_access,
-    may_grant,
-    unit_access,
-)
-from storage.access import access_log as read_access_log
-from storage.access_read import invite_limit_resets_at
-from storage.scope import UnitRef, is_supervisor, visible_unit
+from storage.access import invite_window
+from storage.access_model import AccessRefusal, Actor, PendingInvite, may_grant
+from storage.access_read import access_log as read_access_log
+from storage.access_read import access_page
+from storage.scope import UnitRef, in_scope, is_supervisor, visible_unit
 
 PREFIX = "ac"
 UNIT, HISTORY = "u", "l"
@@ -70,8 +65,8 @@ async def unit_view(
 ) -> tuple[str, InlineKeyboardMarkup]:
     now = clock.now()
     actor = actor_of(req)
-    access = await unit_access(req.session, unit.id, now=now)
-    kids = [] if unit.kind == CELL else await children_access(req.session, unit, now=now)
+    scope = await roots(req)
+    access, kids = await access_page(req.session, unit, now=now)
     pages = max(1, -(-len(kids) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = kids[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -106,7 +101,8 @@ async def unit_view(
     last: list[InlineKeyboardButton] = []
     if req.is_admin:
         last.append(button(req.t("access.btn_history"), PREFIX, HISTORY, unit.id))
-    if unit.parent_id is not None and await unit_of(req, unit.parent_id) is not None:
+    # The unit is in scope, so its parent is when its path is: no second read of the roots.
+    if unit.parent_id is not None and in_scope(parent_path(unit.path), scope):
         last.append(button(req.t("sv.btn_up"), PREFIX, UNIT, unit.parent_id, 0))
     keyboard.append(last)
     return text, markup(*keyboard)
@@ -116,7 +112,7 @@ async def show_unit(req: Request, unit: UnitRef, page: int = 0, *, notice: str =
     req.show(*await unit_view(req, unit, page, notice=notice))
 
 
-async def refuse_with_reason(req: Request, refusal: AccessRefusal) -> None:
+async def refuse_with_reason(req: Request, refusal: AccessRefusal, *, bulk: bool = False) -> None:
     """Storage said no. Not allowed or gone: the one answer that reveals nothing. Otherwise a
     clear message in place of the tapped button's message."""
     if refusal in (AccessRefusal.NOT_ALLOWED, AccessRefusal.GONE):
@@ -124,7 +120,7 @@ async def refuse_with_reason(req: Request, refusal: AccessRefusal) -> None:
         return
     if refusal is AccessRefusal.RATE_LIMITED:
         now = clock.now()
-        at = await invite_limit_resets_at(req.session, req.account.id, now=now)
+        _, at = await invite_window(req.session, req.account.id, now, bulk=bulk)
         text = req.t("access.refused.rate_limited", time=moment_text(at, req.lang, req.settings.tz))
     elif refusal is AccessRefusal.TOO_MANY:
         text = req.t("access.refused.too_many", limit=BULK_MAX_LINKS)

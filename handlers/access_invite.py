@@ -30,15 +30,9 @@ from handlers.access import (
     show_unit,
     unit_of,
 )
-from storage.access import (
-    AccessRefusal,
-    cancel_invitation,
-    cells_without_secretary,
-    current_secretaries,
-    invite,
-    invite_cells_without_secretary,
-    may_grant,
-)
+from storage.access import cancel_invitation, invite, invite_cells_without_secretary
+from storage.access_model import AccessRefusal, may_grant
+from storage.access_read import cells_without_secretary, current_secretaries
 
 HANDOVER, KEEP = "h", "k"
 # How long an invitation from the bot stays valid (the CLI's default too).
@@ -150,7 +144,7 @@ async def bulk_confirm_button(update: Update, context: Ctx, req: Request) -> Non
         req.session, actor_of(req), unit.id, now=clock.now(), ttl=INVITE_TTL
     )
     if isinstance(result, AccessRefusal):
-        await refuse_with_reason(req, result)
+        await refuse_with_reason(req, result, bulk=True)
         return
     name = html.escape(unit.name)
     if not result:

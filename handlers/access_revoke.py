@@ -15,7 +15,8 @@ from bot.keyboards import button, int_arg, markup, tapped
 from domain import clock
 from handlers.access import PREFIX, UNIT, actor_of, refuse_with_reason, show_unit, unit_of
 from handlers.common import reset_menu
-from storage.access import AccessRefusal, grant_for_confirmation, revoke
+from storage.access import grant_for_confirmation, revoke
+from storage.access_model import AccessRefusal
 
 
 @with_request

@@ -50,7 +50,11 @@ def framework(context: Ctx) -> Framework:
 
 
 async def roots(req: Request) -> list[UnitRef]:
-    return await scope_roots(req.session, req.grants, req.is_admin)
+    """The caller's scope roots, read once per update (an admin's cost a statement)."""
+    if "scope_roots" not in req.memo:
+        req.memo["scope_roots"] = await scope_roots(req.session, req.grants, req.is_admin)
+    scope: list[UnitRef] = req.memo["scope_roots"]
+    return scope
 
 
 # ---------------------------------------------------------------- replies (sent after commit)

@@ -1,8 +1,7 @@
 """Access management (issue 18): invitations from the bot, revoking grants, cancelling
-invitations. The one module handlers and the CLI import: it re-exports the records of
-storage/access_model.py and the reads of storage/access_read.py. Rules in
-domain/access_rules.py; every change is audited (storage.audit) and the people who lose a
-grant get a note through the outbox.
+invitations: the changes. The records are in storage/access_model.py, the reads in
+storage/access_read.py, the rules in domain/access_rules.py. Every change is audited
+(storage.audit) and the people who lose a grant get a note through the outbox.
 
 Nothing here commits: the caller's transaction carries the change, its audit rows and its
 notes together.
@@ -12,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import access_rules
@@ -21,64 +20,22 @@ from storage import audit
 from storage.access_model import (
     HOUR,
     INVITATION_ENTITY,
-    AccessEvent,
     AccessRefusal,
     Actor,
     Holder,
     PendingInvite,
-    UnitAccess,
     acts_as_admin,
     may_grant,
     sees,
     supervised_paths,
 )
 from storage.access_read import (
-    InvitationLine,
-    access_log,
     cells_without_secretary,
-    children_access,
-    current_secretaries,
-    find_grant,
-    invitation_lines,
-    pending_invitations,
-    subtree_access,
-    supervisor_count,
-    unit_access,
 )
 from storage.invitations import new_invitation
 from storage.models import Account, AuditEntry, Invitation, OrgUnit, Role, RoleGrant
 from storage.revocation import RevokedGrant, end_grant
 from storage.scope import UnitRef
-
-__all__ = [
-    "BULK_MAX_LINKS",
-    "BULK_RUNS_PER_HOUR",
-    "INVITES_PER_HOUR",
-    "AccessEvent",
-    "AccessRefusal",
-    "Actor",
-    "Holder",
-    "InvitationLine",
-    "PendingInvite",
-    "RevokedGrant",
-    "UnitAccess",
-    "access_log",
-    "cancel_invitation",
-    "cells_without_secretary",
-    "children_access",
-    "current_secretaries",
-    "find_grant",
-    "grant_for_confirmation",
-    "invitation_lines",
-    "invite",
-    "invite_cells_without_secretary",
-    "may_grant",
-    "pending_invitations",
-    "revoke",
-    "subtree_access",
-    "supervisor_count",
-    "unit_access",
-]
 
 
 async def _locked_supervisors(session: AsyncSession, unit_id: int) -> int:
@@ -116,21 +73,27 @@ async def _bulk_runs(session: AsyncSession, account_id: int, now: dt.datetime) -
     return list(rows.all())
 
 
-async def _single_invites(session: AsyncSession, account_id: int, now: dt.datetime) -> int:
-    """How many single invitations the account made in the last hour (the links of its
-    bulk runs do not count)."""
-    made = await session.scalar(
-        select(func.count())
-        .select_from(Invitation)
-        .where(
-            Invitation.created_by_account_id == account_id,
-            Invitation.created_at > now - HOUR,
+async def invite_window(
+    session: AsyncSession, account_id: int, now: dt.datetime, *, bulk: bool = False
+) -> tuple[int, dt.datetime]:
+    """How many single invitations (or, with `bulk`, bulk runs) the account made in the
+    rolling hour, and when the oldest of them leaves it, so one more may be made (now + 1 h
+    when there is none): the limit and the refusal's "try again at" read the same rows."""
+    if bulk:
+        made = [r.at for r in await _bulk_runs(session, account_id, now)]
+    else:
+        made = list(
+            (
+                await session.scalars(
+                    select(Invitation.created_at).where(
+                        Invitation.created_by_account_id == account_id,
+                        Invitation.created_at > now - HOUR,
+                        Invitation.bulk.is_(False),
+                    )
+                )
+            ).all()
         )
-    )
-    bulk = sum(
-        int((r.after or {}).get("links", 0)) for r in await _bulk_runs(session, account_id, now)
-    )
-    return int(made or 0) - bulk
+    return len(made), min(made, default=now) + HOUR
 
 
 def _checked_role(actor: Actor, unit: OrgUnit, role: str) -> AccessRefusal | None:
@@ -165,7 +128,10 @@ async def invite(
     if handover and role != Role.SECRETARY.value:
         return AccessRefusal.ROLE_DOES_NOT_FIT
     limited = actor.account_id is not None
-    if limited and await _single_invites(session, actor.account_id or 0, now) >= INVITES_PER_HOUR:
+    if (
+        limited
+        and (await invite_window(session, actor.account_id or 0, now))[0] >= INVITES_PER_HOUR
+    ):
         return AccessRefusal.RATE_LIMITED
     token, row = await new_invitation(
         session,
@@ -213,7 +179,9 @@ async def invite_cells_without_secretary(
     if len(cells) > BULK_MAX_LINKS:
         return AccessRefusal.TOO_MANY
     limited = actor.account_id is not None
-    if limited and len(await _bulk_runs(session, actor.account_id or 0, now)) >= BULK_RUNS_PER_HOUR:
+    if limited and (await invite_window(session, actor.account_id or 0, now, bulk=True))[0] >= (
+        BULK_RUNS_PER_HOUR
+    ):
         return AccessRefusal.RATE_LIMITED
     cell_rows = {
         u.id: u
@@ -232,6 +200,7 @@ async def invite_cells_without_secretary(
             ttl=ttl,
             now=now,
             flush=False,
+            bulk=True,
         )
         out.append((cell, token, row.expires_at))
     audit.record(

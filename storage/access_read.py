@@ -13,7 +13,6 @@ from sqlalchemy.orm import aliased
 
 from domain.orgpath import path_ids
 from storage.access_model import (
-    HOUR,
     INVITATION_ENTITY,
     ROLE_ORDER,
     AccessEvent,
@@ -117,39 +116,35 @@ async def cells_without_secretary(session: AsyncSession, unit: UnitRef) -> list[
 
 async def unit_access(session: AsyncSession, unit_id: int, *, now: dt.datetime) -> UnitAccess:
     """Who holds which role on the unit, its pending invitations, and how many cells of its
-    subtree have no secretary. The caller has checked that the unit exists and is in scope
-    (storage.scope.visible_unit); a unit that does not exist raises LookupError."""
+    subtree have no secretary. A unit that does not exist raises LookupError."""
     unit = await session.get(OrgUnit, unit_id)
     if unit is None:
         raise LookupError(unit_id)
-    ref = UnitRef.of(unit)
-    missing = await session.scalar(
-        select(func.count()).select_from(OrgUnit).where(under(ref.path), _without_secretary())
-    )
-    return UnitAccess(
-        ref,
-        (await _holders(session, [unit_id])).get(unit_id, []),
-        (await _pending_of(session, [unit_id], now)).get(unit_id, []),
-        int(missing or 0),
-    )
+    own, _ = await access_page(session, UnitRef.of(unit), now=now, with_children=False)
+    return own
 
 
-async def children_access(
-    session: AsyncSession, unit: UnitRef, *, now: dt.datetime
-) -> list[UnitAccess]:
-    """`unit_access` of each direct child of `unit`, in /summary's order (by code): four
+async def access_page(
+    session: AsyncSession, unit: UnitRef, *, now: dt.datetime, with_children: bool = True
+) -> tuple[UnitAccess, list[UnitAccess]]:
+    """The unit's access and each direct child's, in /summary's order (by code). The caller
+    has checked that the unit is in scope (storage.scope.visible_unit). The subtree's cells
+    without a secretary are read once, for the unit's count and its children's: four
     statements whatever the number of children."""
-    if unit.kind == UnitKind.CELL.value:
-        return []
-    kids = await children(session, unit.id)
-    ids = [k.id for k in kids]
+    kids = (
+        await children(session, unit.id)
+        if with_children and unit.kind != UnitKind.CELL.value
+        else []
+    )
+    ids = [unit.id, *(k.id for k in kids)]
     holders = await _holders(session, ids)
     pending = await _pending_of(session, ids, now)
     missing = (
         await session.scalars(select(OrgUnit.path).where(under(unit.path), _without_secretary()))
     ).all()
-    by_child = group_by_child(unit, missing, lambda path: path)
-    return [
+    own = UnitAccess(unit, holders.get(unit.id, []), pending.get(unit.id, []), len(missing))
+    by_child = group_by_child(unit, missing, lambda path: path) if kids else {}
+    return own, [
         UnitAccess(k, holders.get(k.id, []), pending.get(k.id, []), len(by_child.get(k.id, [])))
         for k in kids
     ]
@@ -348,21 +343,3 @@ async def find_grant(
     if account_id is not None:
         query = query.where(Account.id == account_id)
     return await session.scalar(query)
-
-
-async def invite_limit_resets_at(
-    session: AsyncSession, account_id: int, *, now: dt.datetime
-) -> dt.datetime:
-    """When the oldest invitation the account made in the last hour leaves the rolling
-    window (so at least one more may be made); `now + 1 h` when none is found."""
-    oldest = await session.scalar(
-        select(func.min(Invitation.created_at)).where(
-            Invitation.created_by_account_id == account_id,
-            Invitation.created_at > now - HOUR,
-        )
-    )
-    if oldest is None:
-        return now + HOUR
-    if oldest.tzinfo is None:  # func.min loses the column type on SQLite
-        oldest = oldest.replace(tzinfo=dt.UTC)
-    return oldest + HOUR

@@ -60,35 +60,6 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def role_fits_unit(role: str, unit_kind: str) -> bool:
-    return access_rules.role_fits_unit(role, unit_kind)
-
-
-async def create_invitation(
-    session: AsyncSession,
-    unit: OrgUnit,
-    role: str,
-    *,
-    created_by: str,
-    ttl: dt.timedelta = dt.timedelta(days=7),
-    now: dt.datetime | None = None,
-    handover: bool = False,
-    created_by_account_id: int | None = None,
-) -> str:
-    """Store a new invitation and return its token (the only time it exists in clear)."""
-    token, _ = await new_invitation(
-        session,
-        unit,
-        role,
-        created_by=created_by,
-        ttl=ttl,
-        now=now,
-        handover=handover,
-        created_by_account_id=created_by_account_id,
-    )
-    return token
-
-
 async def new_invitation(
     session: AsyncSession,
     unit: OrgUnit,
@@ -100,9 +71,12 @@ async def new_invitation(
     handover: bool = False,
     created_by_account_id: int | None = None,
     flush: bool = True,
+    bulk: bool = False,
 ) -> tuple[str, Invitation]:
-    """`create_invitation`, also returning the row (with its id unless `flush` is off)."""
-    if not role_fits_unit(role, unit.kind):
+    """Store a new invitation; returns its token (the only time it exists in clear) and
+    the row (with its id unless `flush` is off). `bulk`: one link of a bulk run, which the
+    single-invitation rate limit does not count."""
+    if not access_rules.role_fits_unit(role, unit.kind):
         raise ValueError(f"role {role} does not fit a unit of kind {unit.kind}")
     if handover and role != Role.SECRETARY.value:
         raise ValueError("only a secretary's invitation can hand a cell over")
@@ -117,6 +91,7 @@ async def new_invitation(
         created_at=now,
         expires_at=now + ttl,
         handover=handover,
+        bulk=bulk,
     )
     session.add(invitation)
     if flush:

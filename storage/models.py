@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -189,6 +190,8 @@ class Invitation(Base):
     cancelled_by: Mapped[str | None] = mapped_column(String(120))
     # When accepted, the cell's current secretary grants end (a handover).
     handover: Mapped[bool] = mapped_column(Boolean, default=False)
+    # One link of a bulk run (the single-invitation rate limit does not count it).
+    bulk: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class InviteFailure(Base):

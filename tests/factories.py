@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db import SessionFactory
-from storage.invitations import create_invitation
+from storage.invitations import new_invitation
 from storage.members import add_members
 from storage.orgfile import UnitRow
 from storage.orgs import get_unit_by_code, import_units
@@ -54,7 +54,8 @@ async def invitation(sessions: SessionFactory, unit_code: str, role: str) -> str
     async with sessions.begin() as session:
         unit = await get_unit_by_code(session, unit_code)
         assert unit is not None
-        return await create_invitation(session, unit, role, created_by="test")
+        token, _ = await new_invitation(session, unit, role, created_by="test")
+        return token
 
 
 async def onboard(driver: Driver, user: TgUser, unit_code: str, role: str) -> None:

@@ -305,7 +305,8 @@ class AccessIds:
 
 async def access_setup(driver: Driver) -> World:
     from domain import clock
-    from storage.access import Actor, revoke
+    from storage.access import revoke
+    from storage.access_model import Actor
 
     ids = await setup(driver)
     async with driver.sessions.begin() as s:
@@ -324,14 +325,14 @@ async def access_setup(driver: Driver) -> World:
 
 async def access_ids(driver: Driver, w: World) -> AccessIds:
     """The ids the buttons name, with what an earlier actor's tap used up made again."""
-    from storage.invitations import create_invitation
+    from storage.invitations import new_invitation
 
     async with driver.sessions.begin() as s:
         sec = await ensure_account(s, SEC_IN.id, "Hà Vi Thị")
         await add_grant(s, sec.id, w.org.cells["C01"], "secretary")
         unit = await s.get(OrgUnit, w.org.cells["C01"])
         assert unit is not None
-        await create_invitation(s, unit, "deputy", created_by="test")
+        await new_invitation(s, unit, "deputy", created_by="test")
         await s.flush()
         sec_grant = await s.scalar(select(RoleGrant.id).where(RoleGrant.account_id == sec.id))
         sup_grant = await s.scalar(

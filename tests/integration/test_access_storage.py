@@ -16,13 +16,16 @@ from alembic import command
 from sqlalchemy import func, make_url, select, text
 
 from domain import clock
-from storage import access
-from storage.access import AccessRefusal, Actor, RevokedGrant
+from domain.access_rules import INVITES_PER_HOUR
+from storage import access, access_read
+from storage.access_model import HOUR, AccessRefusal, Actor, PendingInvite
 from storage.accounts import add_grant, ensure_account, grants_of, load_caller
 from storage.db import SessionFactory, alembic_config, create_engine, create_session_factory
-from storage.invitations import RedeemOutcome, create_invitation, hash_token, redeem
+from storage.invitations import RedeemOutcome, hash_token, new_invitation, redeem
 from storage.models import Account, AuditEntry, Invitation, OutboxMessage, RoleGrant
 from storage.orgs import get_unit_by_code
+from storage.revocation import RevokedGrant
+from storage.scope import UnitRef
 from tests.conftest import PG_URL, _pg_admin
 from tests.factories import Org, small_org
 from tests.harness import Driver
@@ -136,7 +139,9 @@ async def test_invite_follows_the_rules_and_the_link_works_once(
             assert not isinstance(got, AccessRefusal), (actor.label, unit_id, role)
         assert access.may_grant(lh, (await _ref(s, "QN-BL-LH-C01")), "secretary")
         assert not access.may_grant(lh, (await _ref(s, "QN-BL-LH")), "supervisor")
-        pending_lh = await access.pending_invitations(s, await _ref(s, "QN-BL-LH"), now=clock.now())
+        pending_lh = await access_read.pending_invitations(
+            s, await _ref(s, "QN-BL-LH"), now=clock.now()
+        )
         assert [p.role for p in pending_lh] == ["secretary", "deputy", "supervisor", "supervisor"]
         rows = (
             await s.scalars(
@@ -155,13 +160,38 @@ async def test_invite_follows_the_rules_and_the_link_works_once(
     async with session_factory() as s:
         grant = await s.scalar(select(RoleGrant).where(RoleGrant.unit_id == org.cells["C02"]))
         assert grant is not None and grant.granted_by == "tg:101"
-        assert not await access.pending_invitations(s, await _ref(s, "QN-BL-LH-C02"), now=T0)
+        assert not await access_read.pending_invitations(s, await _ref(s, "QN-BL-LH-C02"), now=T0)
 
 
-async def _ref(s, code: str) -> access.UnitRef:  # type: ignore[no-untyped-def]
+async def _ref(s, code: str) -> UnitRef:  # type: ignore[no-untyped-def]
     unit = await get_unit_by_code(s, code)
     assert unit is not None
-    return access.UnitRef.of(unit)
+    return UnitRef.of(unit)
+
+
+async def test_try_again_time_of_each_limit_reads_its_own_rows(
+    session_factory: SessionFactory, fixed: clock.FixedClock
+) -> None:
+    """A bulk run's links neither count against the single-invitation limit nor set when
+    it frees up; the bulk limit frees up an hour after its oldest run."""
+    org, ids = await _setup(session_factory)
+    lh = await _actor(session_factory, ids["lh"])
+    async with session_factory.begin() as s:
+        links = await access.invite_cells_without_secretary(
+            s, lh, org.grassroots["LH"], now=clock.now()
+        )
+        assert not isinstance(links, AccessRefusal) and links
+    later = T0 + dt.timedelta(minutes=10)
+    fixed.at = later
+    async with session_factory.begin() as s:
+        for _ in range(2):
+            got = await access.invite(s, lh, org.cells["C01"], "deputy", now=clock.now())
+            assert not isinstance(got, AccessRefusal)
+    async with session_factory() as s:
+        now = clock.now()
+        assert await access.invite_window(s, ids["lh"], now) == (2, later + HOUR)
+        assert await access.invite_window(s, ids["lh"], now, bulk=True) == (1, T0 + HOUR)
+        assert await access.invite_window(s, ids["lh"] + 999, now) == (0, now + HOUR)
 
 
 async def test_rate_limits_per_inviter_and_bulk_runs(
@@ -179,7 +209,7 @@ async def test_rate_limits_per_inviter_and_bulk_runs(
             assert [(c.code, exp) for c, _t, exp in links] == [
                 ("QN-BL-LH-C02", T0 + dt.timedelta(days=3))
             ]
-        for i in range(access.INVITES_PER_HOUR):
+        for i in range(INVITES_PER_HOUR):
             got = await access.invite(s, lh, org.cells["C01"], "deputy", now=clock.now())
             assert not isinstance(got, AccessRefusal), i
         assert (
@@ -320,7 +350,7 @@ async def test_every_refusal_of_revoke(
         # an admin may end a last supervisor (the CLI too); the operator's own label
         assert isinstance(await access.revoke(s, admin, dt_sup, now=T0), RevokedGrant)
         assert isinstance(await access.revoke(s, CLI, bl_own, now=T0), RevokedGrant)
-        assert await access.supervisor_count(s, org.grassroots["DT"]) == 0
+        assert await access_read.supervisor_count(s, org.grassroots["DT"]) == 0
 
 
 # ----------------------------------------------------------------------------- cancel
@@ -345,16 +375,12 @@ async def test_cancel_by_the_creator_or_above_and_the_link_stops_working(
         assert await access.cancel_invitation(s, dt_sup, pending.id, now=T0) == AccessRefusal.GONE
         assert await access.cancel_invitation(s, lh, 999_999, now=T0) == AccessRefusal.GONE
         cancelled = await access.cancel_invitation(s, lh, pending.id, now=T0)
-        assert isinstance(cancelled, access.PendingInvite) and cancelled.id == pending.id
+        assert isinstance(cancelled, PendingInvite) and cancelled.id == pending.id
         assert await access.cancel_invitation(s, lh, pending.id, now=T0) == AccessRefusal.GONE
         # a supervisor above cancels an invitation made below; made by someone else: allowed
         # when the rule lets the canceller make it
-        assert isinstance(
-            await access.cancel_invitation(s, bl, old[1].id, now=T0), access.PendingInvite
-        )
-        assert isinstance(
-            await access.cancel_invitation(s, lh, other[1].id, now=T0), access.PendingInvite
-        )
+        assert isinstance(await access.cancel_invitation(s, bl, old[1].id, now=T0), PendingInvite)
+        assert isinstance(await access.cancel_invitation(s, lh, other[1].id, now=T0), PendingInvite)
     outcome = await _redeem(session_factory, token, 301, "Hà Văn Mới")
     assert outcome.outcome is RedeemOutcome.CANCELLED
     async with session_factory() as s:
@@ -390,7 +416,7 @@ async def test_the_creator_may_cancel_after_leaving_the_unit(
     assert gone_lh.grants == []
     async with session_factory.begin() as s:
         assert isinstance(
-            await access.cancel_invitation(s, gone_lh, made[1].id, now=T0), access.PendingInvite
+            await access.cancel_invitation(s, gone_lh, made[1].id, now=T0), PendingInvite
         )
 
 
@@ -409,7 +435,7 @@ async def test_handover_ends_the_old_secretary_exactly_when_the_new_one_accepts(
         plain = await access.invite(s, lh, org.cells["C01"], "secretary", now=clock.now())
         assert not isinstance(made, AccessRefusal) and not isinstance(plain, AccessRefusal)
         assert made[1].handover
-        current = await access.current_secretaries(s, org.cells["C01"])
+        current = await access_read.current_secretaries(s, org.cells["C01"])
         assert [h.telegram_id for h in current] == [201]
     # until accepted, the old secretary keeps the cell
     async with session_factory() as s:
@@ -429,7 +455,7 @@ async def test_handover_ends_the_old_secretary_exactly_when_the_new_one_accepts(
     ]
     assert result.ended[0].remaining == []
     async with session_factory() as s:
-        current = await access.current_secretaries(s, org.cells["C01"])
+        current = await access_read.current_secretaries(s, org.cells["C01"])
         assert [h.telegram_id for h in current] == [301]
         assert (await load_caller(s, 201, "Nông Văn Bí"))[1] == []
         note = (await s.scalars(select(OutboxMessage))).one()
@@ -441,7 +467,7 @@ async def test_handover_ends_the_old_secretary_exactly_when_the_new_one_accepts(
     plain_result = await _redeem(session_factory, plain[0], 302, "Người Thứ Ba")
     assert plain_result.outcome is RedeemOutcome.OK and plain_result.ended == []
     async with session_factory() as s:
-        current = await access.current_secretaries(s, org.cells["C01"])
+        current = await access_read.current_secretaries(s, org.cells["C01"])
         assert sorted(h.telegram_id for h in current) == [301, 302]
 
 
@@ -466,7 +492,7 @@ async def test_a_draft_started_by_the_old_secretary_stays_with_the_cell(
     async with session_factory.begin() as s:
         unit = await get_unit_by_code(s, "QN-BL-LH-C01")
         assert unit is not None
-        token = await create_invitation(s, unit, "secretary", created_by="cli", handover=True)
+        token, _ = await new_invitation(s, unit, "secretary", created_by="cli", handover=True)
     result = await _redeem(session_factory, token, 301, "Hà Văn Mới")
     assert [g.telegram_id for g in result.ended] == [201]
     async with session_factory.begin() as s:
@@ -504,24 +530,26 @@ async def test_unit_and_children_access_count_cells_without_secretary(
         made = await access.invite(s, lh, org.cells["C02"], "secretary", now=T0)
         assert not isinstance(made, AccessRefusal)
     async with session_factory() as s:
-        district = await access.unit_access(s, org.district, now=T0)
+        district = await access_read.unit_access(s, org.district, now=T0)
         assert district.cells_without_secretary == 1
         assert [h.name for h in district.holders] == ["Hoàng Văn Huyện"]
-        kids = await access.children_access(s, district.unit, now=T0)
+        own, kids = await access_read.access_page(s, district.unit, now=T0)
+        assert own == district
         assert [(k.unit.code, k.cells_without_secretary) for k in kids] == [
             ("QN-BL-DT", 0),
             ("QN-BL-LH", 1),
         ]
         lh_unit = kids[1].unit
-        cells = await access.children_access(s, lh_unit, now=T0)
+        lh_own, cells = await access_read.access_page(s, lh_unit, now=T0)
+        assert lh_own.cells_without_secretary == 1
         assert [(c.unit.code, c.cells_without_secretary, len(c.pending)) for c in cells] == [
             ("QN-BL-LH-C01", 0, 0),
             ("QN-BL-LH-C02", 1, 1),
         ]
-        assert [c.code for c in await access.cells_without_secretary(s, district.unit)] == [
+        assert [c.code for c in await access_read.cells_without_secretary(s, district.unit)] == [
             "QN-BL-LH-C02"
         ]
-        tree = await access.subtree_access(s, district.unit, now=T0)
+        tree = await access_read.subtree_access(s, district.unit, now=T0)
         assert [(d, a.unit.code, a.cells_without_secretary) for d, a in tree] == [
             (0, "QN-BL", 1),
             (1, "QN-BL-DT", 0),
@@ -530,7 +558,8 @@ async def test_unit_and_children_access_count_cells_without_secretary(
             (2, "QN-BL-LH-C01", 0),
             (2, "QN-BL-LH-C02", 1),
         ]
-        assert await access.children_access(s, cells[0].unit, now=T0) == []
+        cell_own, none = await access_read.access_page(s, cells[0].unit, now=T0)
+        assert none == [] and cell_own.cells_without_secretary == 0
 
 
 async def test_access_log_names_who_did_what_to_whom(
@@ -546,7 +575,7 @@ async def test_access_log_names_who_did_what_to_whom(
     async with session_factory.begin() as s:
         assert isinstance(await access.revoke(s, CLI, grant_id, now=T0), RevokedGrant)
     async with session_factory() as s:
-        log = await access.access_log(s, None)
+        log = await access_read.access_log(s, None)
         assert [(e.actor, e.action, e.role, e.unit_code) for e in log] == [
             ("cli", "revoke", "secretary", "QN-BL-DT-C01"),
             ("Hà Văn Mới", "redeem_invitation", "deputy", "QN-BL-LH-C02"),
@@ -554,7 +583,7 @@ async def test_access_log_names_who_did_what_to_whom(
         ]
         assert (log[0].subject_name, log[0].subject_telegram_id) == ("La Thị Nà", 202)
         assert (log[1].subject_name, log[1].subject_telegram_id) == ("Hà Văn Mới", 301)
-        lh_log = await access.access_log(s, await _ref(s, "QN-BL-LH"), limit=1)
+        lh_log = await access_read.access_log(s, await _ref(s, "QN-BL-LH"), limit=1)
         assert [e.action for e in lh_log] == ["redeem_invitation"]
 
 
@@ -643,7 +672,7 @@ async def test_0008_keeps_old_grants_and_invitations_working(unmigrated_url: str
             assert grant is not None and grant.granted_by is None
             account = await s.get(Account, 500)
             assert account is not None and account.last_seen_at is None
-            cell = await access.unit_access(s, 2, now=at)
+            cell = await access_read.unit_access(s, 2, now=at)
             assert [(h.name, h.last_seen_at) for h in cell.holders] == [("Bí Thư Cũ", None)]
             assert [p.created_by for p in cell.pending] == ["cli"]
         async with sessions.begin() as s:

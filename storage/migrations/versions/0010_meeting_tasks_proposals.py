@@ -1,5 +1,5 @@
-"""meeting_tasks (next month's tasks, item by item, and their review) and checkins.proposals
-(recommendations to the higher committee)
+"""meeting_tasks (next month's tasks, item by item, and their review), checkins.proposals
+(recommendations to the higher committee), invitations.bulk (links of a bulk run)
 
 Revision ID: 0010
 Revises: 0009
@@ -41,9 +41,17 @@ def upgrade() -> None:
     op.create_index("ix_meeting_tasks_cell_month", "meeting_tasks", ["cell_id", "month"])
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.add_column(sa.Column("proposals", sa.Text(), nullable=True))
+    # Links made before this column were not marked: for the hour after the upgrade a bulk
+    # run's links may count against their maker's single-invitation limit.
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("bulk", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("invitations", schema=None) as batch_op:
+        batch_op.drop_column("bulk")
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.drop_column("proposals")
     op.drop_index("ix_meeting_tasks_cell_month", table_name="meeting_tasks")
