@@ -150,16 +150,7 @@ class Plan:
         """The `Reason` a key stands for (see `group_losses`)."""
         index, value, lost = key
         group, item = self.criteria_items[index]
-        return Reason(
-            indicator=item.code,
-            group=group.code,
-            metric=item.metric,
-            unit=item.unit,
-            value=value,
-            target=item.target,
-            comparator=item.comparator,
-            lost=lost,
-        )
+        return _reason(group, item, value, lost)
 
 
 def _compile_group(
@@ -274,20 +265,24 @@ def _reasons(
     group: CompiledGroup, lost: Sequence[tuple[_Item, Value, float]], scale: float
 ) -> list[Reason]:
     return [
-        Reason(
-            indicator=item.code,
-            group=group.code,
-            metric=item.metric,
-            unit=item.unit,
-            value=value,
-            target=item.target,
-            comparator=item.comparator,
-            lost=loss,
-        )
+        _reason(group, item, value, loss)
         for item, value, points in lost
         # A loss that shows as 0 (0.849 of the way to full) is no reason to name.
         if (loss := rounded(points * scale)) > 0
     ]
+
+
+def _reason(group: CompiledGroup, item: _Item, value: Value, lost: float) -> Reason:
+    return Reason(
+        indicator=item.code,
+        group=group.code,
+        metric=item.metric,
+        unit=item.unit,
+        value=value,
+        target=item.target,
+        comparator=item.comparator,
+        lost=lost,
+    )
 
 
 def column_scores(group: CompiledGroup, cells: Sequence[CellMetrics]) -> list[float | None]:
