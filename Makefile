@@ -25,8 +25,10 @@ lock:
 run: $(STAMP)
 	CELLBOT_HOME="$${CELLBOT_HOME:-$(CURDIR)}" $(BIN)/cellbot run  # .env and data/ of the checkout
 
+# One pytest worker per core (pytest-xdist): every test has its own database, so they run
+# side by side.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
