@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -166,6 +167,60 @@ class Member(Base):
     # Set with status "left" (LeftReason; NULL for members marked before migration 0007).
     left_reason: Mapped[str | None] = mapped_column(String(16))
     left_on: Mapped[dt.date | None] = mapped_column(Date)
+    # Admitted to the Party on (the probation runs 12 months from it; NULL: not recorded) and
+    # made official on (after probation; NULL: not recorded or still probationary).
+    admitted_on: Mapped[dt.date | None] = mapped_column(Date)
+    official_on: Mapped[dt.date | None] = mapped_column(Date)
+    # The member's monthly dues in VND when the cell records amounts (NULL: no amount).
+    monthly_dues: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MemberDues(Base):
+    """Whether one expected member paid the month's dues, from a submitted check-in of a held
+    meeting (written on submit like attendance_marks; every expected member has a row once
+    the dues question is answered)."""
+
+    __tablename__ = "member_dues"
+    __table_args__ = (
+        UniqueConstraint("checkin_id", "member_id"),
+        Index("ix_member_dues_member_month", "member_id", "month"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the check-in's month
+    paid: Mapped[bool] = mapped_column(Boolean)
+    amount: Mapped[int | None] = mapped_column(Integer)  # VND, when recorded
+
+
+class CandidateStage(enum.StrEnum):
+    """A candidate for admission (*quần chúng ưu tú*) on the way to the Party."""
+
+    IDENTIFIED = "identified"
+    COURSE = "course"  # attended the course on the Party (lớp bồi dưỡng nhận thức về Đảng)
+    DOSSIER = "dossier"  # the admission dossier is being made
+    ADMITTED = "admitted"
+
+
+class Candidate(Base):
+    __tablename__ = "candidates"
+    __table_args__ = (Index("ix_candidates_cell_stage", "cell_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id"))
+    full_name: Mapped[str] = mapped_column(String(120))
+    sort_key: Mapped[str] = mapped_column(String(SORT_TEXT_MAX), default=_member_sort_text)
+    # The member assigned to help the candidate (đảng viên giúp đỡ).
+    helper_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    stage: Mapped[str] = mapped_column(String(16), default=CandidateStage.IDENTIFIED.value)
+    # Once admitted: the member row the candidate became.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    dropped_at: Mapped[dt.datetime | None]
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -239,6 +294,10 @@ class CheckinStatus(enum.StrEnum):
     SUBMITTED = "submitted"
 
 
+# A check-in that gave recommendations ("" is an explicit "none").
+PROPOSALS_GIVEN = "proposals IS NOT NULL AND proposals <> ''"
+
+
 class Checkin(Base):
     """One monthly meeting report of a cell.
 
@@ -251,6 +310,15 @@ class Checkin(Base):
     __table_args__ = (
         UniqueConstraint("cell_id", "month", "slot"),
         Index("ix_checkins_month_status", "month", "status"),
+        # The few check-ins with recommendations: /summary counts a province's in a few ms
+        # instead of walking every check-in of its cells (~60 ms at 36 months of history).
+        Index(
+            "ix_checkins_proposals",
+            "cell_id",
+            "month",
+            sqlite_where=text(PROPOSALS_GIVEN),
+            postgresql_where=text(PROPOSALS_GIVEN),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -532,3 +600,89 @@ class CellResult(Base):
     present: Mapped[int] = mapped_column(Integer)
     expected: Mapped[int] = mapped_column(Integer)
     computed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# ---------------------------------------------------------------- the pre-meeting brief (0011)
+
+
+class ThematicPlan(Base):
+    """A cell's planned thematic meeting (*sinh hoạt chuyên đề*) of one quarter: the topic and
+    the member who presents it; either may be unset while the plan is being made."""
+
+    __tablename__ = "thematic_plans"
+    __table_args__ = (UniqueConstraint("cell_id", "year", "quarter"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    quarter: Mapped[int] = mapped_column(SmallInteger)  # 1..4
+    topic: Mapped[str | None] = mapped_column(Text)
+    presenter_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class MeetingNotice(Base):
+    """A meeting notice (time, place, content) sent to the supervising committee's members
+    (HD 42-HD/BTCTW asks for it), one row per send."""
+
+    __tablename__ = "meeting_notices"
+    __table_args__ = (Index("ix_meeting_notices_cell_month", "cell_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))
+    month: Mapped[dt.date] = mapped_column(Date)  # the meeting's month
+    sent_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    sent_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+
+
+# ---------------------------------------------------------------- the annual review (0013)
+
+
+class YearReview(Base):
+    """A cell's review of one year (366-QĐ/TW): the conditions beyond the score, the level
+    the chi bộ proposes (draft until submitted) and the level the committee confirms."""
+
+    __tablename__ = "year_reviews"
+    __table_args__ = (
+        UniqueConstraint("cell_id", "year"),
+        Index("ix_year_reviews_year_status", "year", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cell_id: Mapped[int] = mapped_column(ForeignKey("org_units.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    status: Mapped[str] = mapped_column(String(16), default="draft")  # draft | submitted
+    # The conditions asked as yes/no (NULL: not answered yet).
+    tasks_on_time: Mapped[bool | None] = mapped_column(Boolean)
+    leader_disciplined: Mapped[bool | None] = mapped_column(Boolean)
+    score: Mapped[float | None] = mapped_column(Float)  # the year's total when submitted
+    proposed_level: Mapped[str | None] = mapped_column(String(24))  # domain.year_review_rules
+    note: Mapped[str | None] = mapped_column(Text)
+    submitted_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    submitted_at: Mapped[dt.datetime | None]
+    confirmed_level: Mapped[str | None] = mapped_column(String(24))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    confirmed_at: Mapped[dt.datetime | None]
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class YearReviewMember(Base):
+    """One member's line of a cell's year review: the proposed level (one of the four 366
+    levels) and note, and the committee's confirmed level."""
+
+    __tablename__ = "year_review_members"
+    __table_args__ = (UniqueConstraint("review_id", "member_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    review_id: Mapped[int] = mapped_column(ForeignKey("year_reviews.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    proposed_level: Mapped[str | None] = mapped_column(String(24))
+    note: Mapped[str | None] = mapped_column(Text)
+    confirmed_level: Mapped[str | None] = mapped_column(String(24))
+    confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    confirmed_at: Mapped[dt.datetime | None]

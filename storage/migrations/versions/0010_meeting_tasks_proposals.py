@@ -41,6 +41,14 @@ def upgrade() -> None:
     op.create_index("ix_meeting_tasks_cell_month", "meeting_tasks", ["cell_id", "month"])
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.add_column(sa.Column("proposals", sa.Text(), nullable=True))
+    given = sa.text("proposals IS NOT NULL AND proposals <> ''")
+    op.create_index(
+        "ix_checkins_proposals",
+        "checkins",
+        ["cell_id", "month"],
+        sqlite_where=given,
+        postgresql_where=given,
+    )
     # Links made before this column were not marked: for the hour after the upgrade a bulk
     # run's links may count against their maker's single-invitation limit.
     with op.batch_alter_table("invitations", schema=None) as batch_op:
@@ -52,6 +60,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("invitations", schema=None) as batch_op:
         batch_op.drop_column("bulk")
+    op.drop_index("ix_checkins_proposals", table_name="checkins")
     with op.batch_alter_table("checkins", schema=None) as batch_op:
         batch_op.drop_column("proposals")
     op.drop_index("ix_meeting_tasks_cell_month", table_name="meeting_tasks")
