@@ -2,9 +2,10 @@
 
 Stored as JSON in ``Checkin.answers`` with ``schema_version``; ``to_columns()`` gives the
 denormalised scalar columns of ``storage.models.Checkin`` that the SQL metrics aggregate.
-Every field is optional while the check-in is a draft (None = not answered yet);
-``missing()`` says what a submit still needs. A change of meaning needs a new
-``schema_version`` and a converter in ``parse_answers``, never a silent reinterpretation.
+Every field is optional while the check-in is a draft (None = not answered yet); which
+questions a draft asks, and which are still open, is domain/checkin_questions.py. A change of
+meaning needs a new ``schema_version`` and a converter in ``parse_answers``, never a silent
+reinterpretation.
 """
 
 from __future__ import annotations
@@ -33,6 +34,13 @@ TaskStatus = Literal["done", "mostly", "partly", "not"]
 TASK_STATUSES: tuple[TaskStatus, ...] = ("done", "mostly", "partly", "not")
 MAX_TASK_TEXT = 300
 MAX_TASKS = 30
+MAX_PLACE = 200
+MAX_GUEST = 120
+MAX_NOTE = 100
+# The questions a draft asks: 1 before the opening, the reasons' notes, documents, the vote
+# and speakers by name were asked (issue 16 part 1); 2 since. Stored drafts and submitted
+# check-ins of form 1 keep their questions, so an edit never reopens them for new ones.
+FORM = 2
 
 Text = Annotated[str, Field(min_length=1, max_length=MAX_TEXT)]
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
@@ -61,46 +69,34 @@ class PriorTask(BaseModel):
     owner_id: int | None = None
 
 
-# Fields that describe a held meeting; cleared when the meeting is reported as not held.
-MEETING_FIELDS = (
-    "meeting_date",
-    "start_time",
-    "duration_min",
-    "pre_meeting",
-    "content_prepared",
-    "draft_resolution",
-    "attendance_done",
-    "expected_ids",
-    "absences",
-    "dues_status",
-    "dues_paid",
-    "main_tasks",
-    "current_affairs",
-    "ho_chi_minh",
-    "thematic_topic",
-    "speakers",
-    "commended",
-    "criticised",
-    "lists_done",
-    "assessed",
-    "resolution_impl",
-    "resolution_adopted",
-    "resolution_text",
-    "minutes_complete",
-    "candidates",
-    "admitted",
-    "discipline",
-    "solidarity",
-    "task_review",
-    "next_tasks",
-    "proposals",
-)
+class PreviousMeeting(BaseModel):
+    """What the cell's previous submitted meeting had, offered as one-tap defaults (a
+    snapshot taken when the draft opens, like the prior tasks)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    place: Annotated[str, Field(min_length=1, max_length=MAX_PLACE)] | None = None
+    chair_id: int | None = None
+    clerk_id: int | None = None
+
+
+class CandidateRef(BaseModel):
+    """A candidate at the dossier stage when the draft was opened (a snapshot): who can be
+    recorded as admitted at this meeting."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int
+    name: Annotated[str, Field(min_length=1, max_length=120)]
 
 
 class CheckinAnswers(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_assignment=True)
 
     schema_version: Literal[1] = 1
+    # Which questions the draft asks (see FORM); new drafts are opened with FORM.
+    form: Literal[1, 2] = 1
+    previous: PreviousMeeting | None = None
 
     # The cell's official members when the draft was opened (the roster at the meeting, as
     # near as the bot knows it): decides whether the cell has a chi ủy. None on drafts opened
@@ -114,6 +110,7 @@ class CheckinAnswers(BaseModel):
     meeting_date: dt.date | None = None
     start_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] | None = None
     duration_min: Annotated[int, Field(ge=MIN_DURATION, le=MAX_DURATION)] | None = None
+    place: Annotated[str, Field(min_length=1, max_length=MAX_PLACE)] | None = None
     # 3. preparation
     pre_meeting: bool | None = None
     content_prepared: bool | None = None
@@ -123,42 +120,87 @@ class CheckinAnswers(BaseModel):
     attendance_done: bool = False
     expected_ids: list[int] | None = None
     absences: dict[int, Absence | None] = Field(default_factory=dict)
+    # An optional short reason per absent member ("" skipped); None: not asked (form 1).
+    absence_notes: dict[int, Annotated[str, Field(max_length=MAX_NOTE)]] | None = None
+    # Who chaired the meeting and who took the minutes (thư ký), from the members present;
+    # the upper committee's attendee by name ("" none).
+    chair_id: int | None = None
+    clerk_id: int | None = None
+    guest: Annotated[str, Field(max_length=MAX_GUEST)] | None = None
     # 5. dues
     dues_status: DuesStatus | None = None
     dues_paid: Count | None = None
+    # "Some paid": the expected members who did NOT pay, tapped by name (dues_paid follows);
+    # None on drafts where the number was typed.
+    dues_unpaid_ids: list[int] | None = None
     # 6. content
     main_tasks: Text | None = None
     current_affairs: bool | None = None
     ho_chi_minh: bool | None = None
     thematic_topic: Text | None = None
-    # 7. conduct
+    # Documents and directives conveyed, a line each ("" none).
+    documents: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
+    # 7. conduct: the speakers tapped by name (their number is `speakers`, set on «Done»;
+    # drafts answered with a typed number have no names).
     speakers: Count | None = None
+    speaker_ids: list[int] | None = None
     commended: list[int] | None = None
     criticised: list[int] | None = None
     # Which of the two member lists the secretary confirmed ("Done" or "None"): while a list
     # is being picked its members are saved one tap at a time but the question stays open.
-    lists_done: list[Literal["commended", "criticised", "next_tasks"]] = Field(default_factory=list)
+    lists_done: list[
+        Literal[
+            "commended",
+            "criticised",
+            "next_tasks",
+            "speakers",
+            "dues_paid",
+            "conversions",
+            "admissions",
+        ]
+    ] = Field(default_factory=list)
     assessed: bool | None = None
     # 8. results
     resolution_impl: ResolutionImpl | None = None
     resolution_adopted: bool | None = None
     resolution_text: Text | None = None
+    # The vote on the resolution (for / against), asked when it was adopted.
+    vote_for: Count | None = None
+    vote_against: Count | None = None
     minutes_complete: bool | None = None
     # 9. member matters
     candidates: Count | None = None
     admitted: Count | None = None
     discipline: Count | None = None
     solidarity: Count | None = None
+    # By name (issue 17 part 2), from snapshots taken when the draft was opened: the
+    # probationary members and the candidates at the dossier stage. On submit the members
+    # converted become official and the candidates admitted become probationary members.
+    probationary_ids: list[int] = Field(default_factory=list)
+    dossier: list[CandidateRef] = Field(default_factory=list)
+    converted_ids: list[int] | None = None
+    admission_ids: list[int] | None = None
     # 10. the tasks (issue 16): last month's tasks as they stood when the draft was opened
     # (empty: none were set, and the single resolution_impl rating is asked instead), the
     # status given to each (by PriorTask.id), and next month's tasks as set by the meeting.
     prior_tasks: list[PriorTask] = Field(default_factory=list)
     task_review: dict[int, TaskStatus] = Field(default_factory=dict)
     next_tasks: list[TaskItem] | None = Field(default=None, max_length=MAX_TASKS)
+    # How many tasks at the end of next_tasks still wait for their owner to be tapped (typed
+    # tasks are saved at once, owner None, so a restart resumes at the owner's question).
+    next_tasks_unowned: Annotated[int, Field(ge=0, le=MAX_TASKS)] = 0
     # Recommendations to the higher committee (kiến nghị, đề xuất); "" = none.
     proposals: Annotated[str, Field(max_length=MAX_TEXT)] | None = None
 
-    @field_validator("commended", "criticised", "expected_ids")
+    @field_validator(
+        "commended",
+        "criticised",
+        "expected_ids",
+        "speaker_ids",
+        "dues_unpaid_ids",
+        "converted_ids",
+        "admission_ids",
+    )
     @classmethod
     def _unique_ids(cls, value: list[int] | None) -> list[int] | None:
         return None if value is None else sorted(set(value))
@@ -192,8 +234,27 @@ class CheckinAnswers(BaseModel):
         return sum(1 for m in self.absent_ids if self.absences.get(m) == reason)
 
     def pending_absence(self) -> int | None:
-        """The first absent member whose reason is not answered yet."""
-        return next((m for m in self.absent_ids if self.absences.get(m) is None), None)
+        """The first absent member whose kind of absence (or, on form 2, whose optional
+        note) is not answered yet."""
+        return next((m for m in self.absent_ids if self._absence_open(m)), None)
+
+    def _absence_open(self, member: int) -> bool:
+        if self.absences.get(member) is None:
+            return True
+        return self.absence_notes is not None and member not in self.absence_notes
+
+    def note_pending(self) -> bool:
+        """The member asked about has a kind of absence: their note is what is asked."""
+        member = self.pending_absence()
+        return member is not None and self.absences.get(member) is not None
+
+    @property
+    def unpaid_ids(self) -> list[int] | None:
+        """The expected members tapped as not having paid (None: not by name)."""
+        if self.dues_status != "some" or self.dues_unpaid_ids is None:
+            return None
+        expected = set(self.expected_ids or [])
+        return [m for m in self.dues_unpaid_ids if m in expected]
 
     @property
     def reviews_tasks(self) -> bool:
@@ -238,7 +299,11 @@ class CheckinAnswers(BaseModel):
             "dues_paid": self._dues_paid(),
             "current_affairs": self.current_affairs,
             "ho_chi_minh": self.ho_chi_minh,
-            "speakers": self.speakers,
+            "speakers": (
+                len(self.speaker_ids)
+                if self.speaker_ids is not None and self.speakers is not None
+                else self.speakers
+            ),
             "commended": None if self.commended is None else len(self.commended),
             "criticised": None if self.criticised is None else len(self.criticised),
             "assessed": self.assessed,
@@ -254,6 +319,9 @@ class CheckinAnswers(BaseModel):
 
     def _dues_paid(self) -> int | None:
         if self.dues_status == "some":
+            unpaid = self.unpaid_ids
+            if unpaid is not None and "dues_paid" in self.lists_done:
+                return (self.expected_count or 0) - len(unpaid)
             return self.dues_paid
         if self.dues_status == "none":
             return 0
@@ -294,120 +362,3 @@ def parse_answers(
     if schema_version != SCHEMA_VERSION:
         raise ValueError(f"unknown check-in schema version {schema_version}")
     return CheckinAnswers.model_validate(data or {})
-
-
-# ---------------------------------------------------------------- the questions, in order
-
-QUESTIONS = (
-    "type",
-    "not_held_reason",
-    "date",
-    "time",
-    "duration",
-    "pre_meeting",
-    "content_prepared",
-    "draft_resolution",
-    "attendance",
-    "absence",
-    "dues",
-    "dues_paid",
-    "main_tasks",
-    "current_affairs",
-    "ho_chi_minh",
-    "thematic_topic",
-    "speakers",
-    "commended",
-    "criticised",
-    "assessed",
-    "resolution_impl",
-    "resolution_adopted",
-    "minutes_complete",
-    "matters",
-    "candidates",
-    "admitted",
-    "discipline",
-    "solidarity",
-)
-SECTIONS: dict[str, tuple[str, ...]] = {
-    "meeting": ("type", "not_held_reason"),
-    "when": ("date", "time", "duration"),
-    "prep": ("pre_meeting", "content_prepared", "draft_resolution"),
-    "attendance": ("attendance", "absence"),
-    "dues": ("dues", "dues_paid"),
-    "content": ("main_tasks", "current_affairs", "ho_chi_minh", "thematic_topic"),
-    "conduct": ("speakers", "commended", "criticised", "assessed"),
-    "results": ("resolution_impl", "resolution_adopted", "minutes_complete"),
-    "matters": ("matters", "candidates", "admitted", "discipline", "solidarity"),
-}
-SECTION_OF = {q: name for name, questions in SECTIONS.items() for q in questions}
-MATTERS = ("candidates", "admitted", "discipline", "solidarity")
-# Questions whose answer is the model field of the same name.
-SIMPLE_FIELDS = {
-    "pre_meeting": "pre_meeting",
-    "content_prepared": "content_prepared",
-    "draft_resolution": "draft_resolution",
-    "main_tasks": "main_tasks",
-    "current_affairs": "current_affairs",
-    "ho_chi_minh": "ho_chi_minh",
-    "thematic_topic": "thematic_topic",
-    "speakers": "speakers",
-    "assessed": "assessed",
-    "resolution_impl": "resolution_impl",
-    "resolution_adopted": "resolution_adopted",
-    "minutes_complete": "minutes_complete",
-    "candidates": "candidates",
-    "admitted": "admitted",
-    "discipline": "discipline",
-    "solidarity": "solidarity",
-    "dues_paid": "dues_paid",
-    "not_held_reason": "not_held_reason",
-    "duration": "duration_min",
-    "date": "meeting_date",
-    "time": "start_time",
-    "dues": "dues_status",
-}
-
-
-def applies(question: str, a: CheckinAnswers) -> bool:
-    """Whether `question` is asked at all, given the answers so far."""
-    if question == "type":
-        return True
-    if question == "not_held_reason":
-        return a.held is False
-    if a.held is not True:
-        return False
-    if question == "pre_meeting":
-        return a.has_chi_uy
-    if question == "absence":
-        return a.attendance_done and bool(a.absent_ids)
-    if question == "dues_paid":
-        return a.dues_status == "some"
-    if question == "thematic_topic":
-        return a.is_thematic
-    return True
-
-
-def answered(question: str, a: CheckinAnswers) -> bool:
-    if question == "type":
-        return a.held is False or a.meeting_type is not None
-    if question == "attendance":
-        return a.attendance_done
-    if question == "absence":
-        return a.pending_absence() is None
-    if question in ("commended", "criticised"):
-        return getattr(a, question) is not None and question in a.lists_done
-    if question == "matters":
-        return any(getattr(a, m) is not None for m in MATTERS)
-    return getattr(a, SIMPLE_FIELDS[question]) is not None
-
-
-def open_questions(a: CheckinAnswers) -> list[str]:
-    return [q for q in QUESTIONS if applies(q, a) and not answered(q, a)]
-
-
-def first_open(a: CheckinAnswers) -> str | None:
-    return next(iter(open_questions(a)), None)
-
-
-def is_complete(a: CheckinAnswers) -> bool:
-    return not open_questions(a)

@@ -22,22 +22,14 @@ from telegram.ext import (
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import int_arg, parse_cb
-from domain.checkin_rules import (
-    Problem,
-    Result,
-    accepts_text,
-    apply_button,
-    apply_text,
-    next_question,
-)
-from domain.checkin_schema import SECTIONS, CheckinAnswers, applies, first_open
+from domain.checkin_answering import PERSON_FIELDS, PICK_FIELDS, Problem, Result, accepts_text
+from domain.checkin_questions import SECTIONS, applies, first_open, next_question
+from domain.checkin_rules import apply_button, apply_text, set_person, toggle_pick
+from domain.checkin_schema import CheckinAnswers
+from domain.checkin_task_rules import set_task_owner
 from domain.periods import month_text, parse_month
 from handlers.cells import allowed, cell_name, pick_cell_or_reply
-from handlers.checkin_attendance import (
-    finish_attendance,
-    toggle_absent,
-    toggle_pick,
-)
+from handlers.checkin_attendance import finish_attendance, toggle_absent
 from handlers.checkin_review import score_text
 from handlers.checkin_start import (
     new_checkin,
@@ -126,7 +118,7 @@ async def page(
     parts: list[str],
 ) -> int:
     what, number = (parts[4] if len(parts) > 4 else ""), int_arg(parts, 5)
-    if what not in ("attendance", "commended", "criticised") or number is None:
+    if what not in ("attendance", "next_tasks", *PICK_FIELDS, *PERSON_FIELDS) or number is None:
         req.refuse()
         return END
     cursor = get_cursor(context)
@@ -212,11 +204,25 @@ async def answer_button(
         result, question, stay_page = toggle_absent(a, member_id), "attendance", int_arg(parts, 5)
     elif op == "k":
         member_id = int_arg(parts, 5)
-        if question not in ("commended", "criticised") or member_id not in member_ids:
+        pickers = ("next_tasks", *PICK_FIELDS, *PERSON_FIELDS)
+        if question == "admissions":  # candidates, not members: checked against the draft's
+            member_ids = {c.id for c in a.dossier}
+        if question not in pickers or member_id not in member_ids:
             req.refuse()
             return END
         assert member_id is not None
-        result, stay_page = toggle_pick(a, question, member_id), int_arg(parts, 6)  # type: ignore[arg-type]
+        if question in ("next_tasks", "speakers") and member_id in a.absent_ids:
+            req.refuse()  # only those present are offered
+            return END
+        if question == "dues_paid" and member_id not in (a.expected_ids or []):
+            req.refuse()
+            return END
+        if question == "next_tasks":
+            result, stay_page = set_task_owner(a, member_id), int_arg(parts, 6)
+        elif question in PERSON_FIELDS:
+            result = set_person(a, question, member_id)  # answered: on to the next question
+        else:
+            result, stay_page = toggle_pick(a, question, member_id), int_arg(parts, 6)
     elif question == "attendance" and value in ("all", "done"):
         result = finish_attendance(a, members, value == "all")
     elif question == "matters" and value == "some":
@@ -234,9 +240,24 @@ async def answer_button(
         return await show_question(
             context, req, checkin, result, question, edit=edit, page=stay_page
         )
+    if question == "next_tasks" and value != "done":
+        # The list is built here: stay on it (it shows itself) until "Done".
+        return await show_question(context, req, checkin, result, question, edit=edit)
+    if question == "task_review" and edit is not None and value != "all":
+        # Editing: every task has a status, so walk them in turn rather than the first open.
+        task_id = int_arg(value.split("."), 1)
+        ids = [p.id for p in result.prior_tasks]
+        after = ids.index(task_id) + 1 if task_id in ids else len(ids)
+        if after < len(ids):
+            return await show_question(
+                context, req, checkin, result, question, edit=edit, page=after
+            )
     if question == "matters":
-        edit = None  # "none of these" answers the whole section
-    following = next_question(result, question, edit)
+        # "None of these" answers the four counts; an edit goes on to the names, if asked.
+        by_name = [q for q in ("conversions", "admissions") if applies(q, result)]
+        edit = edit if by_name else None
+    walked_from = "solidarity" if question == "matters" and edit is not None else question
+    following = next_question(result, walked_from, edit)
     notice = ack(req, result, question, env.names)
     return await show_question(context, req, checkin, result, following, edit=edit, notice=notice)
 
@@ -303,8 +324,9 @@ async def on_text(update: Update, context: Ctx, req: Request) -> int:
     await store.save_answers(
         req.session, checkin, result, actor_account_id=req.account.id, framework=framework(context)
     )
-    following = next_question(result, question, edit)
-    notice = ack(req, result, question, env.names)
+    # Typed tasks stay on the list (their owners are asked next).
+    following = question if question == "next_tasks" else next_question(result, question, edit)
+    notice = None if question == "next_tasks" else ack(req, result, question, env.names)
     return await show_question(context, req, checkin, result, following, edit=edit, notice=notice)
 
 

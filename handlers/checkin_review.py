@@ -11,11 +11,13 @@ from telegram import InlineKeyboardButton
 
 from bot.i18n import t
 from bot.keyboards import rows
-from domain.checkin_schema import SECTIONS, CheckinAnswers, answered, applies, open_questions
+from domain.checkin_questions import SECTIONS, answered, applies, open_questions
+from domain.checkin_schema import CheckinAnswers
 from domain.dates import format_date
 from domain.framework import Framework
 from handlers.checkin_attendance import rate_text
 from handlers.checkin_steps import Buttons
+from handlers.checkin_tasks import tasks_answer_text
 from storage.models import Checkin, CheckinStatus
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,8 @@ def _names(ids: list[int] | None, names: dict[int, str], lang: str) -> str | Non
 
 def answer_text(a: CheckinAnswers, question: str, lang: str, names: dict[int, str]) -> str | None:
     """The saved answer to `question` as a reader sees it; None when unanswered."""
+    if question in ("task_review", "next_tasks", "proposals"):
+        return tasks_answer_text(a, question, lang, names)
     if not answered(question, a) and question not in ("commended", "criticised"):
         return None
     if question == "type":
@@ -54,9 +58,33 @@ def answer_text(a: CheckinAnswers, question: str, lang: str, names: dict[int, st
             reason = a.absences.get(member)
             label = t(
                 lang, "checkin.btn_excused" if reason == "excused" else "checkin.btn_unexcused"
-            )
-            parts.append(f"{html.escape(names.get(member, '?'))} ({label.lower()})")
+            ).lower()
+            note = (a.absence_notes or {}).get(member)
+            if note:
+                label += f": {html.escape(note)}"
+            parts.append(f"{html.escape(names.get(member, '?'))} ({label})")
         return "; ".join(parts) or None
+    if question in ("chair", "clerk"):
+        person = a.chair_id if question == "chair" else a.clerk_id
+        return html.escape(names.get(person or -1, "?"))
+    if question in ("guest", "documents"):
+        value = a.guest if question == "guest" else a.documents
+        return html.escape(value) if value else t(lang, "checkin.nobody_none")
+    if question == "conversions":
+        return _names(a.converted_ids, names, lang)
+    if question == "admissions":
+        dossier = {c.id: c.name for c in a.dossier}
+        return _names(a.admission_ids, dossier, lang)
+    if question == "vote":
+        return t(lang, "checkin.vote_text", yes=a.vote_for, no=a.vote_against or 0)
+    if question == "dues_paid":
+        unpaid = a.unpaid_ids
+        paid = a.to_columns()["dues_paid"]
+        if unpaid is None or "dues_paid" not in a.lists_done:
+            return str(paid)
+        return t(lang, "checkin.dues_unpaid_text", paid=paid, names=_names(unpaid, names, lang))
+    if question == "speakers" and a.speaker_ids is not None:
+        return f"{len(a.speaker_ids)}: {_names(a.speaker_ids, names, lang)}"
     if question in ("dues", "resolution_impl"):
         value = a.dues_status if question == "dues" else a.resolution_impl
         return t(lang, f"checkin.{question}.{value}")

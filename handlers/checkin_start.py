@@ -9,7 +9,8 @@ from telegram import InlineKeyboardButton
 from bot.context import Ctx, Request
 from bot.conversation import END
 from bot.keyboards import button
-from domain.checkin_schema import CheckinAnswers, first_open
+from domain.checkin_questions import first_open
+from domain.checkin_schema import FORM, CheckinAnswers
 from domain.periods import month_text
 from handlers.cells import cell_name
 from handlers.checkin_view import (
@@ -22,6 +23,8 @@ from handlers.checkin_view import (
     show_question,
 )
 from storage import checkins as store
+from storage import member_matters as matters_store
+from storage import tasks as task_store
 from storage.locks import is_locked
 from storage.models import CheckinStatus
 
@@ -114,12 +117,27 @@ async def new_checkin(context: Ctx, req: Request, cell_id: int, month: dt.date, 
     # The roster when the draft opens decides whether the cell has a chi ủy (the question
     # about its pre-meeting is asked only then); kept with the answers so scoring stays pure.
     official = await store.count_official_members(req.session, cell_id)
+    # The regular meeting reviews last month's tasks: as they stand now (a snapshot, so the
+    # review asks about what the secretary sees even if last month is edited meanwhile).
+    prior = [] if kind == "thematic" else await task_store.prior_tasks(req.session, cell_id, month)
+    # Last meeting's place, chair and thư ký: one-tap defaults of this one's.
+    previous = await task_store.previous_meeting(req.session, cell_id, month)
+    # Who the member-matters step can name: the probationary members and the candidates
+    # whose dossier is ready (the step is skipped when there are none).
+    probationary, dossier = await matters_store.snapshot(req.session, cell_id)
+    answers = CheckinAnswers(
+        form=FORM,
+        official_members=official,
+        prior_tasks=prior,
+        previous=previous,
+        absence_notes={},
+        probationary_ids=probationary,
+        dossier=dossier,
+    )
     if kind == "none":
-        answers = CheckinAnswers(held=False, official_members=official)
+        answers.held = False
     else:
-        answers = CheckinAnswers.model_validate(
-            {"held": True, "meeting_type": kind, "official_members": official}
-        )
+        answers.held, answers.meeting_type = True, kind  # type: ignore[assignment]
     checkin, created = await store.create_draft(
         req.session, cell_id, month, answers, actor_account_id=req.account.id
     )

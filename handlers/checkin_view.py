@@ -13,18 +13,17 @@ from bot.context import Ctx, Request, services, user_data
 from bot.conversation import END
 from bot.keyboards import markup
 from domain import clock
-from domain.checkin_rules import NUMBER_QUESTIONS, ROSTER_BOUND, Env, progress
-from domain.checkin_schema import CheckinAnswers, first_open
+from domain.checkin_answering import NUMBER_QUESTIONS, PERSON_FIELDS, PICK_FIELDS, ROSTER_BOUND, Env
+from domain.checkin_questions import first_open, progress
+from domain.checkin_schema import CheckinAnswers
 from domain.framework import Framework
 from domain.orgpath import path_ids
 from domain.periods import add_months, month_start, month_text, parse_month
 from handlers.cells import cell_name
-from handlers.checkin_attendance import (
-    attendance_view,
-    picker_view,
-)
+from handlers.checkin_attendance import attendance_view, person_view, picker_view
 from handlers.checkin_review import answer_text, review_keyboard, review_text
 from handlers.checkin_steps import Buttons, question_keyboard, question_text
+from handlers.checkin_tasks import next_tasks_view, review_index, task_review_view
 from storage import checkins as store
 from storage.members import ACTIVE_STATUSES, roster
 from storage.models import Checkin, CheckinStatus, Member
@@ -32,7 +31,16 @@ from storage.models import Checkin, CheckinStatus, Member
 ASKING = 0
 CURSOR = "ci"
 MONTHS_BACK = 2  # 62 days: this month and the two before
-ROSTER_QUESTIONS = ("attendance", "absence", "commended", "criticised")
+ROSTER_QUESTIONS = (
+    "attendance",
+    "absence",
+    "next_tasks",
+    "task_review",
+    *PICK_FIELDS,
+    *PERSON_FIELDS,
+)
+# Questions that show their saved answer themselves (no "Current answer" line when editing).
+SHOWN_IN_PLACE = ("attendance", "task_review", "next_tasks", *PICK_FIELDS, *PERSON_FIELDS)
 NEW_TYPES = ("regular", "combined", "thematic", "none")
 # Questions whose buttons offer common values and an "Other" button to type any value.
 OTHER_BUTTON = ("duration", *NUMBER_QUESTIONS)
@@ -52,13 +60,21 @@ def framework(context: Ctx) -> Framework | None:
     return fw if isinstance(fw, Framework) else None
 
 
-async def active_members(req: Request, cell_id: int) -> list[Member]:
-    """Read once per update: saving an answer and showing the next question both need it."""
-    key = ("active_members", cell_id)
+async def all_members(req: Request, cell_id: int) -> list[Member]:
+    """The cell's members, those who left included (a task's owner may have), read once per
+    update: saving an answer and showing the next question both need it."""
+    key = ("all_members", cell_id)
     if key not in req.memo:
-        members = await roster(req.session, cell_id)
-        req.memo[key] = [m for m in members if m.status in ACTIVE_STATUSES]
+        req.memo[key] = await roster(req.session, cell_id, include_left=True)
     return list(req.memo[key])
+
+
+async def active_members(req: Request, cell_id: int) -> list[Member]:
+    return [m for m in await all_members(req, cell_id) if m.status in ACTIVE_STATUSES]
+
+
+async def member_names(req: Request, cell_id: int) -> dict[int, str]:
+    return {m.id: m.full_name for m in await all_members(req, cell_id)}
 
 
 def cell_ancestors(req: Request, cell_id: int) -> list[int] | None:
@@ -150,6 +166,8 @@ def ack(req: Request, a: CheckinAnswers, question: str, names: dict[int, str]) -
     """What was just saved, shown above the next question (the toast says "Saved" anyway)."""
     if question == "absence" and a.pending_absence() is not None:
         return None
+    if question == "task_review" and a.pending_task() is not None:
+        return None
     value = answer_text(a, question, req.lang, names)
     if value is None:
         return None
@@ -182,8 +200,17 @@ async def show_question(
     env, members = await env_for(req, checkin.cell_id, a, question)
     if question == "attendance":
         body, keyboard = attendance_view(a, members, page, keys, req.lang)
-    elif question in ("commended", "criticised"):
-        body, keyboard = picker_view(a, question, members, page, keys, req.lang)  # type: ignore[arg-type]
+    elif question in PICK_FIELDS:
+        body, keyboard = picker_view(a, question, members, page, keys, req.lang)
+    elif question in PERSON_FIELDS:
+        body, keyboard = person_view(a, question, members, page, keys, req.lang)
+    elif question == "task_review":
+        names = await member_names(req, checkin.cell_id)
+        index = review_index(a, edit, page)
+        body, keyboard = task_review_view(a, index, keys, req.lang, names)
+    elif question == "next_tasks":
+        names = await member_names(req, checkin.cell_id)
+        body, keyboard = next_tasks_view(a, members, page, keys, req.lang, names)
     else:
         body = question_text(a, question, env)
         keyboard = question_keyboard(a, question, env, keys.answer(question))
@@ -195,7 +222,7 @@ async def show_question(
         lines.append(notice)
     lines.append(body)
     current = answer_text(a, question, req.lang, env.names) if edit else None
-    if current is not None and question not in ("attendance", "commended", "criticised"):
+    if current is not None and question not in SHOWN_IN_PLACE:
         lines.append(req.t("checkin.current", value=current))
     keyboard.append([keys.make(req.t("checkin.btn_review"), "r")])
     set_cursor(context, checkin.id, question, edit)
@@ -212,8 +239,7 @@ async def show_review(
     notice: str | None = None,
 ) -> int:
     frozen = await is_frozen(req, checkin)
-    members = await active_members(req, checkin.cell_id)
-    names = {m.id: m.full_name for m in members}
+    names = await member_names(req, checkin.cell_id)
     text = review_text(
         a, checkin, req.t("checkin.review_title") + "\n" + header(req, checkin), req.lang, names
     )

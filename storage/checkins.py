@@ -19,10 +19,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from domain.checkin_schema import CheckinAnswers, is_complete, open_questions, parse_answers
+from domain.checkin_questions import is_complete, open_questions
+from domain.checkin_schema import CheckinAnswers, parse_answers
 from domain.framework import Framework
 from domain.periods import Period, month_start
-from storage import audit, read_model, tasks
+from storage import audit, member_dues, member_matters, read_model, tasks
 from storage.locks import is_locked, month_locked, periods_covering
 from storage.members import ACTIVE_STATUSES
 from storage.models import (
@@ -336,10 +337,21 @@ async def save_answers(
             after={"status": CheckinStatus.SUBMITTED.value},
         )
     if checkin.status == CheckinStatus.SUBMITTED.value:
-        await write_attendance(session, checkin, answers)
+        await write_rows(session, checkin, answers, actor_account_id)
     # Submitted before (and maybe reopened now) or now: the cell's scores change.
     await read_model.checkin_changed(session, framework, checkin)
     return True
+
+
+async def write_rows(
+    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers, actor: int | None
+) -> None:
+    """What a submitted check-in's answers say per member and per task, rewritten; the
+    conversions and admissions it records, applied to the roster."""
+    await write_attendance(session, checkin, answers)
+    await tasks.write_tasks(session, checkin, answers)
+    await member_dues.write_dues(session, checkin, answers)
+    await member_matters.write_matters(session, checkin, answers, actor=actor)
 
 
 async def write_attendance(
@@ -374,8 +386,7 @@ async def submit(
     checkin.submitted_at = utcnow()
     checkin.version = (checkin.version or 0) + 1
     checkin.updated_by = actor_account_id
-    await write_attendance(session, checkin, answers)
-    await tasks.write_tasks(session, checkin, answers)
+    await write_rows(session, checkin, answers, actor_account_id)
     audit.record(
         session,
         actor_account_id=actor_account_id,
@@ -395,6 +406,7 @@ async def reopen(session: AsyncSession, checkin: Checkin, *, actor_account_id: i
         return
     checkin.status = CheckinStatus.DRAFT.value
     await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    await member_dues.clear_dues(session, checkin.id)
     audit.record(
         session,
         actor_account_id=actor_account_id,
@@ -424,6 +436,7 @@ async def discard(session: AsyncSession, checkin: Checkin, *, actor_account_id: 
         },
     )
     await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    await member_dues.clear_dues(session, checkin.id)
     await session.delete(checkin)
     await session.flush()
     return True

@@ -2,19 +2,23 @@
 
 One submitted check-in of a held meeting, its cell and the cell's parent unit, the expected
 members by name with their attendance marks, the names of the members commended and
-criticised, and who submitted it. Read in the caller's transaction; plain data out (the DOCX
+criticised, last month's tasks with how this meeting found each, next month's tasks with
+their owners (in the order the meeting set them), the recommendations to the higher
+committee, and who submitted it; since the opening is asked (issue 16 part 1): the place,
+the chair and the thư ký, the guest, absence notes, documents conveyed, the speakers and who
+had not paid by name, and the vote. Read in the caller's transaction; plain data out (the DOCX
 is written by bot/docx_minutes.py, with the texts of the catalogs).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.checkin_schema import Absence, CheckinAnswers, parse_answers
+from domain.checkin_schema import Absence, CheckinAnswers, TaskStatus, parse_answers
 from storage.models import (
     Account,
     AttendanceMark,
@@ -36,6 +40,19 @@ class MemberMark:
     id: int
     name: str
     absence: Absence | None  # None: present
+    note: str | None = None  # why, when the secretary said
+
+
+@dataclass(frozen=True)
+class TaskLine:
+    """One task as the papers list it: its text and owner's name (None: the whole cell)."""
+
+    text: str
+    owner: str | None
+    # Last month's task: how this meeting found it (None: not reviewed).
+    status: TaskStatus | None = None
+    # Next month's task: it continues one of last month's unfinished tasks.
+    carried: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +68,18 @@ class MinutesFacts:
     criticised: list[str]
     # The account that submitted the check-in (its display name), None when unknown.
     submitter: str | None
+    # Last month's tasks as this meeting reviewed them, and next month's tasks, in order.
+    reviewed_tasks: list[TaskLine] = field(default_factory=list)
+    next_tasks: list[TaskLine] = field(default_factory=list)
+    # Recommendations to the higher committee: "" none, None not asked (an older check-in).
+    proposals: str | None = None
+    # By name (None: not asked on this check-in, the line stays dotted).
+    chair: str | None = None
+    clerk: str | None = None
+    speakers: list[str] | None = None
+    unpaid: list[str] | None = None
+    converted: list[str] = field(default_factory=list)
+    admitted: list[str] = field(default_factory=list)
 
     @property
     def present(self) -> list[MemberMark]:
@@ -139,6 +168,11 @@ async def read_facts(session: AsyncSession, checkin_id: int) -> MinutesFacts | N
     }
     listed = set(answers.expected_ids or []) | set(marks)
     listed |= set(answers.commended or []) | set(answers.criticised or [])
+    listed |= {p.owner_id for p in answers.prior_tasks if p.owner_id is not None}
+    listed |= {t.owner_id for t in answers.next_tasks or [] if t.owner_id is not None}
+    listed |= {m for m in (answers.chair_id, answers.clerk_id) if m is not None}
+    listed |= set(answers.speaker_ids or []) | set(answers.unpaid_ids or [])
+    listed |= set(answers.converted_ids or [])
     names: dict[int, str] = {}
     order: list[int] = []
     if listed:
@@ -157,6 +191,7 @@ async def read_facts(session: AsyncSession, checkin_id: int) -> MinutesFacts | N
             id=member_id,
             name=names[member_id],
             absence=_absence(marks.get(member_id)) or answers.absences.get(member_id),
+            note=(answers.absence_notes or {}).get(member_id) or None,
         )
         for member_id in order
         if member_id in expected
@@ -172,7 +207,34 @@ async def read_facts(session: AsyncSession, checkin_id: int) -> MinutesFacts | N
         commended=[names[m] for m in answers.commended or [] if m in names],
         criticised=[names[m] for m in answers.criticised or [] if m in names],
         submitter=await _submitter(session, checkin),
+        reviewed_tasks=[
+            TaskLine(p.text, _name(names, p.owner_id), answers.task_review.get(p.id))
+            for p in answers.prior_tasks
+        ],
+        next_tasks=[
+            TaskLine(t.text, _name(names, t.owner_id), carried=t.carried_from is not None)
+            for t in answers.next_tasks or []
+        ],
+        proposals=answers.proposals,
+        chair=_name(names, answers.chair_id),
+        clerk=_name(names, answers.clerk_id),
+        speakers=_names(names, answers.speaker_ids if answers.speakers is not None else None),
+        unpaid=_names(names, answers.unpaid_ids if "dues_paid" in answers.lists_done else None),
+        converted=_names(names, answers.converted_ids) or [],
+        admitted=[c.name for c in answers.dossier if c.id in set(answers.admission_ids or [])],
     )
+
+
+def _name(names: dict[int, str], member_id: int | None) -> str | None:
+    return None if member_id is None else names.get(member_id)
+
+
+def _names(names: dict[int, str], ids: list[int] | None) -> list[str] | None:
+    """In roster order (`names` was read sorted)."""
+    if ids is None:
+        return None
+    wanted = set(ids)
+    return [name for member_id, name in names.items() if member_id in wanted]
 
 
 async def facts_of_month(

@@ -5,6 +5,8 @@ Written from a submitted check-in's answers in its own transaction (``write_task
 check-in's ``next_tasks`` become rows, and the statuses it gave last month's tasks
 (``task_review``) are set on those rows. Read by the next draft (``prior_tasks``), the
 pre-meeting brief (``open_tasks``), the minutes, and the supervisors' views and exports.
+Also what the cell's previous meeting had that the next one offers as one-tap defaults
+(``previous_meeting``: the place, the chair, the thư ký).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.checkin_schema import CheckinAnswers, PriorTask
+from domain.checkin_schema import CheckinAnswers, PreviousMeeting, PriorTask, parse_answers
 from storage.models import Checkin, CheckinStatus, MeetingTask, Member
 
 
@@ -87,37 +89,89 @@ async def tasks_of_checkin(session: AsyncSession, checkin_id: int) -> list[TaskR
 
 async def write_tasks(session: AsyncSession, checkin: Checkin, answers: CheckinAnswers) -> None:
     """Store a submitted check-in's tasks and its review of last month's, in the caller's
-    transaction. Rows are replaced on an edit; a row the following month already reviewed
-    keeps its id and status when its text is unchanged (so that review is not lost)."""
-    existing = {
-        t.seq: t
-        for t in (
-            await session.scalars(select(MeetingTask).where(MeetingTask.checkin_id == checkin.id))
-        ).all()
-    }
-    items = answers.next_tasks if answers.held else None
-    items = items or []
-    for seq, item in enumerate(items):
-        row = existing.pop(seq, None)
-        if row is None:
-            row = MeetingTask(checkin_id=checkin.id, cell_id=checkin.cell_id, seq=seq)
-            session.add(row)
-        elif row.text != item.text:
-            row.status, row.reviewed_checkin_id = None, None
-        row.month = checkin.month
-        row.text = item.text
-        row.owner_member_id = item.owner_id
-        row.carried_from_id = item.carried_from
-    if existing:
-        await session.execute(
-            delete(MeetingTask).where(MeetingTask.id.in_([t.id for t in existing.values()]))
+    transaction (on submit, and again on every edit after it). A task whose text is
+    unchanged keeps its row, so its id (which the next month's review and carry-over refer
+    to) and the status that review gave it stay with it; a changed text is a new task."""
+    existing = list(
+        await session.scalars(
+            select(MeetingTask)
+            .where(MeetingTask.checkin_id == checkin.id)
+            .order_by(MeetingTask.seq)
         )
-    review = answers.task_review if answers.held else {}
+    )
+    by_text: dict[str, list[MeetingTask]] = {}
+    for row in existing:
+        by_text.setdefault(row.text, []).append(row)
+    items = (answers.next_tasks or []) if answers.held else []
+    kept = [(item, _take(by_text.get(item.text))) for item in items]
+    kept_ids = {old.id for _item, old in kept if old is not None}
+    gone = [row.id for row in existing if row.id not in kept_ids]
+    if gone:
+        await session.execute(delete(MeetingTask).where(MeetingTask.id.in_(gone)))
+    # Kept rows may swap places: out of the way of (checkin_id, seq) first.
+    for seq, (_item, old) in enumerate(kept):
+        if old is not None:
+            old.seq = -1 - seq
+    await session.flush()
+    for seq, (item, old) in enumerate(kept):
+        task = old or MeetingTask(checkin_id=checkin.id, cell_id=checkin.cell_id)
+        if old is None:
+            session.add(task)
+        task.seq = seq
+        task.month = checkin.month
+        task.text = item.text
+        task.owner_member_id = item.owner_id
+        task.carried_from_id = item.carried_from
+    await session.flush()
+    await _write_review(session, checkin, answers)
+
+
+def _take(rows: list[MeetingTask] | None) -> MeetingTask | None:
+    return rows.pop(0) if rows else None
+
+
+async def _write_review(session: AsyncSession, checkin: Checkin, answers: CheckinAnswers) -> None:
+    """The statuses this check-in gave last month's tasks; a status it no longer gives (the
+    meeting now reported as not held, say) is taken back."""
     known = {p.id for p in answers.prior_tasks}
+    review = {k: v for k, v in answers.task_review.items() if k in known} if answers.held else {}
+    await session.execute(
+        update(MeetingTask)
+        .where(
+            MeetingTask.reviewed_checkin_id == checkin.id,
+            MeetingTask.id.not_in(list(review)),
+        )
+        .values(status=None, reviewed_checkin_id=None)
+    )
     for task_id, status in review.items():
-        if task_id in known:
-            await session.execute(
-                update(MeetingTask)
-                .where(MeetingTask.id == task_id, MeetingTask.cell_id == checkin.cell_id)
-                .values(status=status, reviewed_checkin_id=checkin.id)
+        await session.execute(
+            update(MeetingTask)
+            .where(MeetingTask.id == task_id, MeetingTask.cell_id == checkin.cell_id)
+            .values(status=status, reviewed_checkin_id=checkin.id)
+        )
+
+
+async def previous_meeting(
+    session: AsyncSession, cell_id: int, month: dt.date
+) -> PreviousMeeting | None:
+    """The place, chair and thư ký of the cell's latest submitted held meeting before `month`
+    (None: there is none, or it did not record them)."""
+    row = (
+        await session.execute(
+            select(Checkin.answers, Checkin.schema_version)
+            .where(
+                Checkin.cell_id == cell_id,
+                Checkin.month < month,
+                Checkin.status == CheckinStatus.SUBMITTED.value,
+                Checkin.held.is_(True),
             )
+            .order_by(Checkin.month.desc(), Checkin.slot)
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    a = parse_answers(row.answers, row.schema_version)
+    if a.place is None and a.chair_id is None and a.clerk_id is None:
+        return None
+    return PreviousMeeting(place=a.place, chair_id=a.chair_id, clerk_id=a.clerk_id)

@@ -18,31 +18,48 @@ from domain import clock
 
 # A complete check-in as a secretary taps it: (kind, pattern); a press picks, in the latest
 # keyboard, the first button whose callback data matches (labels are language-dependent,
-# data are not). One member is marked absent with a reason; everything else by buttons.
+# data are not). One member is marked absent with a reason (no note); the place typed, the
+# first names offered as chair and thư ký, one speaker tapped; everything else by buttons.
+# "press?" is a question that is not always asked (the member matters by name: only when the
+# cell has probationary members, or candidates with a dossier): skipped when not offered.
 CHECKIN_SCRIPT: list[tuple[str, str]] = [
     ("send", "/checkin"),
     ("press", r"^ci:new:\d+:[\d-]+:regular$"),
     ("press", r":date:\d+$"),
     ("press", r":time:1930$"),
     ("press", r":duration:90$"),
+    ("send", "Nhà văn hóa thôn"),
     ("press", r":pre_meeting:y$"),
     ("press", r":content_prepared:y$"),
     ("press", r":draft_resolution:y$"),
     ("press", r"^ci:t:"),
     ("press", r":attendance:done$"),
     ("press", r":absence:e$"),
+    ("press", r":absence:skip$"),
+    ("press", r"^ci:k:\d+:\d+:chair:\d+:0$"),
+    ("press", r"^ci:k:\d+:\d+:clerk:\d+:0$"),
+    ("press", r":guest:none$"),
     ("press", r":dues:all$"),
     ("send", "Triển khai nghị quyết tháng; phòng chống mưa bão"),
+    ("send", "Sửa đường liên thôn"),  # next month's task, its owner, «Done» (issue 16)
+    ("press", r"^ci:k:\d+:\d+:next_tasks:\d+:0$"),
+    ("press", r":next_tasks:done$"),
     ("press", r":current_affairs:y$"),
+    ("press", r":documents:none$"),
     ("press", r":ho_chi_minh:y$"),
-    ("press", r":speakers:8$"),
+    ("press", r"^ci:k:\d+:\d+:speakers:\d+:0$"),  # one speaker: the same data taps it off
+    ("press", r":speakers:done$"),
     ("press", r":commended:none$"),
     ("press", r":criticised:none$"),
     ("press", r":assessed:y$"),
     ("press", r":resolution_impl:full$"),
     ("press", r":resolution_adopted:y$"),
+    ("press", r":vote:all$"),
     ("press", r":minutes_complete:y$"),
     ("press", r":matters:none$"),
+    ("press?", r":conversions:none$"),
+    ("press?", r":admissions:none$"),
+    ("press", r":proposals:none$"),
     ("press", r"^ci:s:"),
 ]
 
@@ -50,6 +67,18 @@ CHECKIN_SCRIPT: list[tuple[str, str]] = [
 @dataclass
 class SecretaryRun(ChatRun):
     cell_id: int = 0
+
+    def next_update(self, updates: Any) -> dict[str, Any]:
+        # A question not asked of this cell: on to the next step of the script.
+        while self.script[self.step][0] == "press?":
+            if self._offered(self.script[self.step][1]):
+                break
+            self.step += 1
+        return super().next_update(updates)
+
+    def _offered(self, value: str) -> bool:
+        pattern = re.compile(value)
+        return any(pattern.search(d) for call in self.last for _t, d in call.buttons())
 
     def button(self, value: str) -> str:
         pattern = re.compile(value)
@@ -64,7 +93,7 @@ class SecretaryRun(ChatRun):
 
 async def pick_secretaries(sessions: Any, count: int) -> list[SecretaryRun]:
     """Secretaries of cells that reported last month and not yet this month, with rosters
-    of at least 12 active members (the script taps "8 speakers") and 9 official ones (a chi ủy,
+    of at least 12 active members (a cell of a typical size) and 9 official ones (a chi ủy,
     so the script's preparation questions are the ones asked), spread over the province."""
     from domain.periods import add_months, month_start
     from storage.members import ACTIVE_STATUSES

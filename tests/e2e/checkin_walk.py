@@ -7,8 +7,9 @@ handlers/checkin_steps.py), so the walk does not depend on the user's language; 
 are those of `CheckinAnswers.to_columns()` (domain/checkin_schema.py).
 
 The walk takes every kind of answer: the button that creates the draft, choice and yes/no
-buttons, typed dates, numbers and text, the attendance toggles and "done", an absence reason,
-a member picked for a list, "none of these", and submit.
+buttons, typed dates, numbers and text, the attendance toggles and "done", an absence reason
+and its note, the chair and thư ký tapped, a member picked for a list (who has not paid, the
+speakers, commended), "none of these", a typed task and its owner, the vote, and submit.
 """
 
 from __future__ import annotations
@@ -22,11 +23,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from domain.checkin_schema import CheckinAnswers, first_open, parse_answers
+from domain.checkin_questions import first_open
+from domain.checkin_schema import CheckinAnswers, parse_answers
 from storage.db import SessionFactory
 from storage.models import Checkin
 
 MAIN_TASKS = "Thu hoạch vụ mùa; phòng chống bão số 3"
+NEXT_TASK = "Sửa đường liên thôn trước mùa mưa"
+PROPOSALS = "Đề nghị hỗ trợ kinh phí sửa nhà văn hóa thôn"
+PLACE = "Nhà văn hóa thôn Khe Mằn"
+NOTE = "Đi công tác"
+DOCUMENTS = "Chỉ thị 35-CT/TW về đại hội đảng bộ các cấp"
 MEMBERS = 20  # tests.factories.small_org's cell size
 
 
@@ -98,6 +105,7 @@ WALK: tuple[Step, ...] = (
         tap=_answer("time", "1930"),
     ),
     Step("duration", "duration", lambda s, _: s.duration_min == 90, tap=_answer("duration", "90")),
+    Step("place (typed)", "place", lambda s, sent: s.answers.place == sent, typed=lambda _: PLACE),
     Step(
         "pre-meeting",
         "pre_meeting",
@@ -134,13 +142,64 @@ WALK: tuple[Step, ...] = (
         lambda s, _: (s.present_count, s.absent_excused, s.absent_unexcused) == (MEMBERS - 1, 1, 0),
         tap=_answer("absence", "e"),
     ),
+    Step(
+        "absence note (typed)",
+        "absence",
+        lambda s, sent: list((s.answers.absence_notes or {}).values()) == [sent],
+        typed=lambda _: NOTE,
+    ),
+    Step(
+        "chair",
+        "chair",
+        lambda s, sent: s.answers.chair_id == _member(sent, 5),
+        tap=r"ci:k:\d+:\d+:chair:\d+:0",
+    ),
+    Step(
+        "thư ký",
+        "clerk",
+        lambda s, sent: s.answers.clerk_id == _member(sent, 5),
+        tap=r"ci:k:\d+:\d+:clerk:\d+:0",
+    ),
+    Step("guest: none", "guest", lambda s, _: s.answers.guest == "", tap=_answer("guest", "none")),
     Step("dues: some", "dues", lambda s, _: s.dues_status == "some", tap=_answer("dues", "some")),
-    Step("dues paid (typed)", "dues_paid", lambda s, _: s.dues_paid == 15, typed=lambda _: "15"),
+    Step(
+        "dues: one member unpaid",
+        "dues_paid",
+        lambda s, sent: s.answers.dues_unpaid_ids == [_member(sent, 5)],
+        tap=r"ci:k:\d+:\d+:dues_paid:\d+:0",
+    ),
+    Step(
+        "dues: done",
+        "dues_paid",
+        lambda s, _: s.dues_paid == MEMBERS - 1,
+        tap=_answer("dues_paid", "done"),
+    ),
     Step(
         "main tasks (typed)",
         "main_tasks",
         lambda s, sent: s.answers.main_tasks == sent,
         typed=lambda _: MAIN_TASKS,
+    ),
+    Step(
+        "next month's task (typed)",
+        "next_tasks",
+        lambda s, sent: [t.text for t in s.answers.next_tasks or []] == [sent],
+        typed=lambda _: NEXT_TASK,
+    ),
+    Step(
+        "next month's task: owner",
+        "next_tasks",
+        lambda s, sent: (
+            [t.owner_id for t in s.answers.next_tasks or []] == [_member(sent, 5)]
+            and s.answers.next_tasks_unowned == 0
+        ),
+        tap=r"ci:k:\d+:\d+:next_tasks:\d+:0",
+    ),
+    Step(
+        "next month's tasks: done",
+        "next_tasks",
+        lambda s, _: "next_tasks" in s.answers.lists_done,
+        tap=_answer("next_tasks", "done"),
     ),
     Step(
         "current affairs",
@@ -149,12 +208,29 @@ WALK: tuple[Step, ...] = (
         tap=_answer("current_affairs", "y"),
     ),
     Step(
+        "documents (typed)",
+        "documents",
+        lambda s, sent: s.answers.documents == sent,
+        typed=lambda _: DOCUMENTS,
+    ),
+    Step(
         "Hồ Chí Minh",
         "ho_chi_minh",
         lambda s, _: s.ho_chi_minh is False,
         tap=_answer("ho_chi_minh", "n"),
     ),
-    Step("speakers (typed)", "speakers", lambda s, _: s.speakers == 8, typed=lambda _: "8"),
+    Step(
+        "speakers: one member",
+        "speakers",
+        lambda s, sent: s.answers.speaker_ids == [_member(sent, 5)],
+        tap=r"ci:k:\d+:\d+:speakers:\d+:0",
+    ),
+    Step(
+        "speakers: done",
+        "speakers",
+        lambda s, _: s.speakers == 1,
+        tap=_answer("speakers", "done"),
+    ),
     Step(
         "commended: one member",
         "commended",
@@ -187,6 +263,12 @@ WALK: tuple[Step, ...] = (
         tap=_answer("resolution_adopted", "y"),
     ),
     Step(
+        "vote: all for",
+        "vote",
+        lambda s, _: (s.answers.vote_for, s.answers.vote_against) == (MEMBERS - 1, 0),
+        tap=_answer("vote", "all"),
+    ),
+    Step(
         "minutes complete",
         "minutes_complete",
         lambda s, _: s.minutes_complete is True,
@@ -197,6 +279,12 @@ WALK: tuple[Step, ...] = (
         "matters",
         lambda s, _: (s.candidates, s.admitted, s.discipline, s.solidarity) == (0, 0, 0, 0),
         tap=_answer("matters", "none"),
+    ),
+    Step(
+        "recommendations (typed)",
+        "proposals",
+        lambda s, sent: s.proposals == sent,
+        typed=lambda _: PROPOSALS,
     ),
     Step("submit", None, lambda s, _: s.status == "submitted", tap=r"ci:s:\d+:\d+"),
 )

@@ -7,8 +7,24 @@ import datetime as dt
 from sqlalchemy import select
 
 from domain import clock
-from storage.models import AttendanceMark, AuditEntry, Member
-from tests.e2e.checkin_helpers import Secretary, answers_of, checkins_of, find, last_keyboard
+from storage.models import AttendanceMark, AuditEntry, Member, MemberDues
+from tests.e2e.checkin_helpers import (
+    PLACE,
+    Secretary,
+    answer_chair,
+    answer_documents,
+    answer_next_tasks,
+    answer_place,
+    answer_proposals,
+    answer_speakers,
+    answer_vote,
+    answers_of,
+    checkins_of,
+    find,
+    last_keyboard,
+    member_buttons,
+    tap_member,
+)
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, texts
 
@@ -29,22 +45,28 @@ async def run_buttons_checkin(s: Secretary) -> None:
     await s.tap("Today")
     await s.tap("19:30")
     await s.tap("90 min")
+    await answer_place(s)
     for _ in range(3):  # pre-meeting, content prepared, draft resolution
         await s.tap("Yes")
     calls = await s.tap("All present")
     assert "20/20" in texts(calls) and "100%" in texts(calls)
+    await answer_chair(s)
     await s.tap("From all")
     await s.type("Thu hoạch vụ mùa; phòng chống bão số 3")
+    await answer_next_tasks(s)
     await s.tap("Yes")  # current affairs
+    await answer_documents(s)
     await s.tap("Yes")  # Hồ Chí Minh
-    await s.tap("8")  # speakers
+    await answer_speakers(s, 5)
     await s.tap("Nobody")  # commended
     await s.tap("Nobody")  # criticised
     await s.tap("Yes")  # assessed
     await s.tap("Fully")
     await s.tap("Yes")  # resolution adopted
+    await answer_vote(s)
     await s.tap("Yes")  # minutes complete
-    calls = await s.tap("None of these")
+    await s.tap("None of these")
+    calls = await answer_proposals(s)
     assert "All answered" in texts(calls)
 
 
@@ -56,7 +78,7 @@ async def test_full_checkin_with_buttons_counts_taps(driver: Driver) -> None:
     calls = await s.tap("Submit")
     text = texts(calls)
     assert "is submitted" in text
-    assert s.taps < 25, s.taps
+    assert s.taps < 40, s.taps
     print(f"TAPS for a 20-member check-in, all present: {s.taps}")
     rows = await checkins_of(driver, org.cells["C01"])
     assert len(rows) == 1
@@ -65,7 +87,7 @@ async def test_full_checkin_with_buttons_counts_taps(driver: Driver) -> None:
     assert row.month == local_today().replace(day=1)
     assert (row.held, row.meeting_type, row.duration_min) == (True, "regular", 90)
     assert (row.expected_count, row.present_count, row.absent_unexcused) == (20, 20, 0)
-    assert (row.dues_status, row.dues_paid, row.speakers) == ("all", 20, 8)
+    assert (row.dues_status, row.dues_paid, row.speakers) == ("all", 20, 5)
     assert (row.commended, row.criticised, row.resolution_impl) == (0, 0, "full")
     assert (row.candidates, row.admitted, row.discipline, row.solidarity) == (0, 0, 0, 0)
     assert row.meeting_date == local_today()
@@ -112,6 +134,9 @@ async def test_typed_answers_and_validation_keep_the_user_on_the_question(driver
     await refused("10", "from 15 to 600")
     await refused("601", "from 15 to 600")
     calls = await s.type("135")
+    assert "Where" in texts(calls)
+    await refused("x" * 201, "1 to 200 characters")
+    calls = await s.type(PLACE)
     assert "executive committee" in texts(calls)
     await refused("yes", "tap one of the buttons")
     for _ in range(3):
@@ -125,45 +150,75 @@ async def test_typed_answers_and_validation_keep_the_user_on_the_question(driver
     assert "18/20" in texts(calls) and "90%" in texts(calls)
     await s.tap("Done")
     await s.tap("With reason")
+    await refused("y" * 101, "1 to 100 characters")
+    await s.type("Đi công tác")
     await s.tap("Without reason")
+    await s.tap("Skip")
+    # The chair and the thư ký: only members present are offered.
+    offered = [name for name, _id in member_buttons(s, "chair")]
+    assert not any(members[0].full_name in name for name in offered), offered
+    await tap_member(s, "chair", members[2].full_name)
+    await tap_member(s, "clerk", members[3].full_name)
+    await s.type("Đồng chí Hoàng Văn Tư, Phó Bí thư Đảng ủy xã")
     await s.tap("From some")
-    await refused("21", "more than the members counted (20)")
-    await s.type("15")
+    await refused("15", "tap one of the buttons")
+    for member in members[:5]:  # the five who have not paid
+        await s.tap(member.full_name)
+    await s.tap("Done (5)")
     await refused("x" * 1001, "1 to 1000 characters")
     await s.type("Chuyển đổi số; bảo vệ rừng <b>mùa khô</b>")
+    await answer_next_tasks(s)
     await s.tap("No")
+    await s.type("Chỉ thị 35-CT/TW\nNghị quyết 57-NQ/TW")  # documents conveyed
     await s.tap("No")
     calls = await s.type("Học tập chuyên đề năm 2026")  # thematic topic (combined meeting)
-    await s.tap("Other")
-    await refused("abc", "whole number")
-    calls = await s.type("14")
+    speakers = [name for name, _id in member_buttons(s, "speakers")]
+    assert len(speakers) == 18, speakers  # those present
+    for member in members[2:6]:
+        await s.tap(member.full_name)
+    await s.tap("Done (4)")
     await s.tap(members[2].full_name)
     await s.tap("Done (1)")
     await s.tap("Nobody")
     await s.tap("No")
     await s.tap("Partly")
     await s.type("Đẩy mạnh thu đảng phí")  # typed resolution text counts as adopted
+    await refused("19 0", "more than the 18 members present")
+    await refused("many", "two numbers")
+    await s.type("17 1")
     await s.tap("No")
     await s.tap("Yes, enter numbers")
     for number in ("2", "1", "0"):
         await s.type(number)
     await refused("1000", "at most 999")  # not bound by the roster, but sane
-    calls = await s.type("1")
+    await s.type("1")
+    calls = await answer_proposals(s, "Đề nghị hỗ trợ kinh phí")
     assert "All answered" in texts(calls)
     assert "&lt;b&gt;mùa khô&lt;/b&gt;" in texts(calls)  # user text is escaped
+    assert "Đi công tác" in texts(calls) and "17 for, 1 against" in texts(calls)
     await s.tap("Submit")
     row = (await checkins_of(driver, org.cells["C01"]))[0]
     assert (row.meeting_type, row.meeting_date, row.duration_min) == ("combined", yesterday, 135)
     assert (row.present_count, row.absent_excused, row.absent_unexcused) == (18, 1, 1)
-    assert (row.dues_status, row.dues_paid, row.speakers, row.commended) == ("some", 15, 14, 1)
+    assert (row.dues_status, row.dues_paid, row.speakers, row.commended) == ("some", 15, 4, 1)
     assert (row.resolution_impl, row.resolution_adopted) == ("partly", True)
     assert (row.candidates, row.admitted, row.discipline, row.solidarity) == (2, 1, 0, 1)
+    a = await answers_of(driver, org.cells["C01"])
+    assert (a.place, a.chair_id, a.clerk_id) == (PLACE, members[2].id, members[3].id)
+    assert a.guest is not None and a.guest.startswith("Đồng chí Hoàng Văn Tư")
+    assert a.absence_notes == {members[0].id: "Đi công tác", members[1].id: ""}
+    assert a.documents == "Chỉ thị 35-CT/TW\nNghị quyết 57-NQ/TW"
+    assert a.speaker_ids == sorted(m.id for m in members[2:6])
+    assert (a.vote_for, a.vote_against) == (17, 1)
     async with driver.sessions() as session:
         marks = (await session.scalars(select(AttendanceMark))).all()
+        dues = {d.member_id: d.paid for d in await session.scalars(select(MemberDues))}
     assert sorted((m.member_id, m.status) for m in marks) == [
         (members[0].id, "excused"),
         (members[1].id, "unexcused"),
     ]
+    # Every expected member has a row: the five tapped did not pay, the others did.
+    assert dues == {m.id: m not in members[:5] for m in members}
 
 
 async def _members(driver: Driver, cell_id: int) -> list[Member]:
@@ -297,12 +352,12 @@ async def test_resume_after_restart_and_cancel_keeps_the_draft(
         a = await answers_of(fresh, org.cells["C01"])
         assert (a.start_time, a.duration_min) == ("19:00", 120)
         # A typed answer mid-conversation in the new app works too.
-        await s2.tap("Yes")
+        await s2.type(PLACE)
         await stop_driver(fresh)
         fresh = await start_driver(make_settings(db_url), driver.sessions)
         s3 = Secretary(fresh, SEC)
         calls = await s3.command("/checkin")
-        assert "prepare the meeting" in texts(calls)
+        assert "meet beforehand" in texts(calls)
     finally:
         await stop_driver(fresh)
     # the conftest fixture stops `driver` again; make that harmless
@@ -321,7 +376,8 @@ async def test_edit_after_submit_is_audited_and_rewrites_attendance(driver: Driv
     await s.tap(member.full_name)
     calls = await s.tap("Done")
     assert "was absent" in texts(calls)
-    calls = await s.tap("Without reason")
+    await s.tap("Without reason")
+    calls = await s.tap("Skip")  # the optional note
     assert "Report summary" in texts(calls) and "Submitted" in texts(calls)
     row = (await checkins_of(driver, org.cells["C01"]))[0]
     assert row.status == "submitted"

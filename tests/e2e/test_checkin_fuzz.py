@@ -21,36 +21,57 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from domain.checkin_answering import Problem
+from domain.checkin_schema import CheckinAnswers
+from domain.checkin_task_rules import add_tasks
 from storage.db import create_engine, create_session_factory
 from storage.models import Checkin
 from tests.conftest import PG_URL, empty_pg_database
-from tests.e2e.checkin_helpers import Secretary
+from tests.e2e.checkin_helpers import Secretary, tap_member
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, make_settings, start_driver, stop_driver, texts
 
 SEC = TgUser(7001, "Fuzz", "Tester", "en")
-FREE_TEXT = ("main_tasks", "resolution_adopted")
+# Questions where any text is an answer, and its longest.
+FREE_TEXT = {
+    "main_tasks": 1000,
+    "resolution_adopted": 1000,
+    "proposals": 1000,
+    "documents": 1000,
+    "place": 200,
+    "guest": 120,
+}
 # How to move on from each question once it has been fuzzed.
 WALK: list[tuple[str, str]] = [
     ("date", "Today"),
     ("time", "19:30"),
     ("duration", "90 min"),
+    ("place", "=Nhà văn hóa thôn"),
     ("pre_meeting", "Yes"),
     ("content_prepared", "Yes"),
     ("draft_resolution", "Yes"),
     ("attendance", "All present"),
+    ("chair", "@chair"),  # the first name offered
+    ("clerk", "@clerk"),
+    ("guest", "Nobody attended"),
     ("dues", "From all"),
     ("main_tasks", "=Nhiệm vụ tháng"),
+    ("next_tasks", "=Sửa đường"),  # a typed task, then its owner, then «Done»
+    ("next_tasks", "The whole cell"),
+    ("next_tasks", "Done (1)"),
     ("current_affairs", "Yes"),
+    ("documents", "None"),
     ("ho_chi_minh", "Yes"),
-    ("speakers", "5"),
+    ("speakers", "Nobody"),
     ("commended", "Nobody"),
     ("criticised", "Nobody"),
     ("assessed", "Yes"),
     ("resolution_impl", "Fully"),
     ("resolution_adopted", "Yes"),
+    ("vote", "All for"),
     ("minutes_complete", "Yes"),
     ("matters", "None of these"),
+    ("proposals", "No recommendations"),
     ("review", ""),
 ]
 
@@ -110,8 +131,18 @@ async def snapshot(w: World) -> tuple[Any, ...]:
 def texts_for(question: str) -> st.SearchStrategy[str]:
     """Text that is not a valid answer to `question` (commands are other tests' business)."""
     if question in FREE_TEXT:
+        most = FREE_TEXT[question]
         return st.one_of(
-            st.text(min_size=1001, max_size=1100).filter(lambda t: len(t.strip()) > 1000),
+            st.text(min_size=most + 1, max_size=most + 100).filter(lambda t: len(t.strip()) > most),
+            st.text(alphabet=" \t\n", min_size=1, max_size=5),
+        )
+    if question == "next_tasks":
+        # Any other text is a task: only a line too long, or blank, is refused.
+        one_line = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
+        return st.one_of(
+            st.text(alphabet=one_line, min_size=301, max_size=400).filter(
+                lambda t: isinstance(add_tasks(CheckinAnswers(), t), Problem)
+            ),
             st.text(alphabet=" \t\n", min_size=1, max_size=5),
         )
     no_digits = st.characters(blacklist_categories=("Nd", "Cs"))
@@ -178,6 +209,8 @@ def test_arbitrary_input_at_every_question(world: World) -> None:
         assert current
         if answer.startswith("="):
             w.runner.run(w.secretary.type(answer[1:]))
+        elif answer.startswith("@"):
+            w.runner.run(tap_member(w.secretary, answer[1:]))
         else:
             w.runner.run(w.secretary.tap(answer))
     calls = w.runner.run(w.secretary.command("/checkin"))

@@ -9,7 +9,17 @@ from domain import clock
 from domain.framework import load_framework
 from domain.periods import Period
 from storage.score_service import score_meeting_for_checkin, score_units
-from tests.e2e.checkin_helpers import Secretary, checkins_of
+from tests.e2e.checkin_helpers import (
+    Secretary,
+    answer_chair,
+    answer_documents,
+    answer_next_tasks,
+    answer_place,
+    answer_proposals,
+    answer_speakers,
+    answer_vote,
+    checkins_of,
+)
 from tests.factories import onboard, small_org
 from tests.harness import Driver, TgUser, texts
 
@@ -24,25 +34,31 @@ async def test_secretary_prepared_gets_full_preparation_points(driver: Driver) -
     await s.tap("Regular")
     await s.tap("Today")
     await s.tap("19:30")
-    calls = await s.tap("90 min")
+    await s.tap("90 min")
+    calls = await answer_place(s)
     asked = texts(calls)
     assert "fewer than 9 official members" in asked and "secretary or deputy" in asked, asked
     assert "executive committee (chi ủy) meet" not in asked
     await s.tap("Yes")  # the secretary prepared the content
     await s.tap("Yes")  # draft resolution
     await s.tap("All present")
+    await answer_chair(s)
     await s.tap("From all")
     await s.type("Thu hoạch vụ mùa")
+    await answer_next_tasks(s)
     await s.tap("Yes")  # current affairs
+    await answer_documents(s)
     await s.tap("Yes")  # Hồ Chí Minh
-    await s.tap("2")  # speakers: 2 of 5
+    await answer_speakers(s, 2)  # 2 of 5
     await s.tap("Nobody")  # commended
     await s.tap("Nobody")  # criticised
     await s.tap("Yes")  # assessed
     await s.tap("Fully")
     await s.tap("Yes")  # resolution adopted
+    await answer_vote(s)
     await s.tap("Yes")  # minutes complete
     await s.tap("None of these")
+    await answer_proposals(s)
     text = texts(await s.tap("Submit"))
     assert "is submitted" in text, text
 

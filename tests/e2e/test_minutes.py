@@ -26,7 +26,8 @@ from domain.periods import add_months, month_label
 from storage.db import SessionFactory
 from storage.models import AttendanceMark, Checkin, Member
 from tests.e2e.checkin_helpers import last_keyboard
-from tests.e2e.checkin_walk import MAIN_TASKS, WALK
+from tests.e2e.checkin_walk import DOCUMENTS, MAIN_TASKS, NEXT_TASK, NOTE, PLACE, PROPOSALS, WALK
+from tests.e2e.meeting_data import submit_meeting
 from tests.factories import onboard, small_org
 from tests.harness import ApiCall, Driver, TgUser, make_settings, start_driver, stop_driver, texts
 
@@ -91,15 +92,37 @@ async def walk_to_submit(driver: Driver, user: TgUser) -> list[ApiCall]:
     for step in WALK:
         if step.typed is not None:
             calls = await driver.send(user, step.typed(clock.today(TZ)))
-            continue
-        calls = await driver.press(user, step.button(last_keyboard(calls)))
+        else:
+            calls = await driver.press(user, step.button(last_keyboard(calls)))
         if step.name == "attendance: one member absent":
             toggles = [d for _t, d in last_keyboard(calls) if re.fullmatch(r"ci:t:.*:0", d)]
             calls = await driver.press(user, toggles[1])  # the next member on the page
-        if step.name == "absence reason":
+        if step.name == "absence note (typed)":  # the second: without reason, no note
             second = [d for _t, d in last_keyboard(calls) if d.endswith(":absence:u")]
             calls = await driver.press(user, second[0])
+            skip = [d for _t, d in last_keyboard(calls) if d.endswith(":absence:skip")]
+            calls = await driver.press(user, skip[0])
     return calls
+
+
+async def facts_names(driver: Driver, checkin_id: int) -> dict[str, str]:
+    """The names of the chair, the thư ký, the one speaker and the one who did not pay."""
+    async with driver.sessions() as session:
+        checkin = await session.get(Checkin, checkin_id)
+        assert checkin is not None
+        a = CheckinAnswers.model_validate(checkin.answers)
+        ids: dict[str, int | None] = {
+            "chair": a.chair_id,
+            "clerk": a.clerk_id,
+            "speaker": next(iter(a.speaker_ids or []), None),
+            "unpaid": next(iter(a.unpaid_ids or []), None),
+        }
+        names = {}
+        for key, member_id in ids.items():
+            member = await session.get(Member, member_id)
+            assert member is not None, key
+            names[key] = member.full_name
+        return names
 
 
 async def absences(driver: Driver, checkin_id: int) -> dict[str, str]:
@@ -213,20 +236,34 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
         f"bắt đầu lúc 19:30, ngày {day:%d/%m/%Y}",
         "tổng số đảng viên phải dự 20 đồng chí; có mặt 18 đồng chí; vắng mặt 2 đồng chí "
         "(có lý do 1, không có lý do 1)",
-        f"- {MAIN_TASKS}",
-        "có 8 lượt đồng chí phát biểu",
-        "tán thành ……/18 đồng chí",
+        f"- {MAIN_TASKS}",  # last month's results, as told
+        f"- {NEXT_TASK} — đồng chí ",  # next month's task with its owner
+        PROPOSALS,
+        "có 1 lượt đồng chí phát biểu",
+        "Biểu quyết: tán thành 18/18 đồng chí; không tán thành 0/18 đồng chí.",
         "kết thúc lúc 21:00",
-        "Địa điểm: ……",
+        f"2. Địa điểm: {PLACE}",
+        "1. Thu đảng phí: đã thu 19/20 đồng chí.",
+        "Đại biểu cấp trên dự (nếu có): không có",
+        f"- {DOCUMENTS}",
     ):
         assert expected in text, (expected, text)
+    names = await facts_names(mn_driver, checkin.id)
+    assert f"Chủ trì: đồng chí {names['chair']}" in text, text
+    assert f"Thư ký: đồng chí {names['clerk']}" in text, text
+    assert f"Các đồng chí phát biểu: {names['speaker']}." in text, text
+    assert f"Chưa nộp: {names['unpaid']}." in text, text
     for name, kind in away.items():
-        assert f"Đồng chí {name}: {KIND_VI[kind]}" in text, (name, text)
+        line = f"Đồng chí {name}: {KIND_VI[kind]}"
+        assert (line + f" ({NOTE})" if kind == "excused" else line) in text, (name, text)
     present = next(line for line in text.splitlines() if line.startswith("Đảng viên có mặt"))
     assert not any(name in present for name in away), present
     clerk, chair = signature_cells(minutes)
     assert clerk.startswith("THƯ KÝ") and "(Ký, ghi rõ họ tên)" in clerk
     assert chair.startswith("CHỦ TRÌ") and "(Ký, ghi rõ họ tên)" in chair
+    assert clerk.rstrip().endswith(names["clerk"]) and chair.rstrip().endswith(names["chair"])
+    captions = [c.text for c in calls if c.method == "sendDocument"]
+    assert "địa điểm, chủ trì, thư ký, biểu quyết" not in captions[0], captions
 
     text = all_text(resolution)
     for expected in (
@@ -238,7 +275,8 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
         "I. KẾT QUẢ THÁNG QUA",
         "Cơ bản hoàn thành",
         "II. NHIỆM VỤ THÁNG TỚI",
-        f"1. {MAIN_TASKS}",
+        f"- {MAIN_TASKS}",
+        f"1. {NEXT_TASK} — đồng chí ",  # the task the walk set, with its owner
         "III. TỔ CHỨC THỰC HIỆN",
     ):
         assert expected in text, (expected, text)
@@ -362,3 +400,94 @@ async def test_libreoffice_renders_both(mn_driver: Driver, tmp_path: Path) -> No
         )
         pdf = tmp_path / name.replace(".docx", ".pdf")
         assert pdf.exists() and pdf.stat().st_size > 0, name
+
+
+# ---------------------------------------------------------------- tasks and recommendations
+
+
+async def test_minutes_carry_the_tasks_and_the_recommendations(mn_driver: Driver) -> None:
+    org = await small_org(mn_driver.sessions, members_per_cell=4)
+    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+    last = add_months(this_month(), -1)
+    earlier = add_months(last, -1)
+    cell = org.cells["C01"]
+    set_before = [("Sửa đường liên thôn", 0), ("Vận động tiêm chủng", 1), ("Trồng rừng", None)]
+    first = await submit_meeting(mn_driver.sessions, cell, earlier, tasks=set_before)
+    names = [m.full_name for m in first.members]
+    await submit_meeting(
+        mn_driver.sessions,
+        cell,
+        last,
+        review=["done", "mostly", "not"],
+        tasks=[("Trồng rừng", 3), ("Hoàn thành tiêm chủng", 1), ("Dọn vệ sinh nhà văn hóa", None)],
+        carried=[first.task_ids[2], first.task_ids[1]],
+        proposals="Đề nghị hỗ trợ cây giống\nXin thêm tài liệu học tập",
+    )
+    calls = await mn_driver.send(SEC, f"/minutes {month_label(last)}")
+    assert [c.method for c in calls].count("sendDocument") == 2, calls
+    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
+    text = all_text(minutes)
+    reviewed = [
+        f"- Sửa đường liên thôn — đồng chí {names[0]} phụ trách: Hoàn thành.",
+        f"- Vận động tiêm chủng — đồng chí {names[1]} phụ trách: Cơ bản hoàn thành.",
+        "- Trồng rừng — cả chi bộ thực hiện: Chưa thực hiện.",
+    ]
+    upcoming = [
+        f"- Trồng rừng — đồng chí {names[3]} phụ trách (chuyển từ tháng trước)",
+        f"- Hoàn thành tiêm chủng — đồng chí {names[1]} phụ trách (chuyển từ tháng trước)",
+        "- Dọn vệ sinh nhà văn hóa — cả chi bộ thực hiện",
+    ]
+    lines = text.splitlines()
+    for line in ["Kiểm điểm 3 nhiệm vụ của nghị quyết tháng trước:", *reviewed, *upcoming]:
+        assert line in lines, (line, text)
+    # In the order of the meeting: last month's review, Hồ Chí Minh, next month's tasks (in
+    # the order set), the discussion; the recommendations after the resolution.
+    at = [lines.index(line) for line in [*reviewed, *upcoming]]
+    assert at == sorted(at)
+    assert "- Thu hoạch chè vụ thu" in lines[: at[0]]  # the results as told
+    assert lines.index(reviewed[-1]) < next(i for i, x in enumerate(lines) if x.startswith("4."))
+    assert at[-1] < next(i for i, x in enumerate(lines) if x.startswith("6. Thảo luận"))
+    # The indicator follows from the review (done, mostly, not: levels 3, 2, 0, the mean 5/3
+    # rounded half down is 2).
+    assert "Kết quả thực hiện nghị quyết tháng trước: Cơ bản hoàn thành." in lines
+    head = lines.index("Kiến nghị, đề xuất với cấp ủy cấp trên:")
+    assert lines[head + 1 : head + 3] == [
+        "- Đề nghị hỗ trợ cây giống",
+        "- Xin thêm tài liệu học tập",
+    ]
+    assert head > lines.index("III. KẾT LUẬN, NGHỊ QUYẾT")
+
+    lines = all_text(resolution).splitlines()
+    numbered = [line for line in lines if re.match(r"\d+\. ", line)]
+    assert numbered == [f"{n}. {item[2:]}" for n, item in enumerate(upcoming, start=1)]
+    assert lines.index("II. NHIỆM VỤ THÁNG TỚI") < lines.index(f"1. {upcoming[0][2:]}")
+    for line in reviewed:  # section I reviews last month's resolution item by item
+        assert (
+            lines.index("I. KẾT QUẢ THÁNG QUA")
+            < lines.index(line)
+            < lines.index("II. NHIỆM VỤ THÁNG TỚI")
+        )
+
+    # The month that set the first tasks: reviewed nothing, sent no recommendation ("").
+    await submit_meeting(mn_driver.sessions, org.cells["C02"], last, proposals="")
+    await onboard(mn_driver, SEC_EN, "QN-BL-LH-C01", "secretary")
+    await mn_driver.send(SEC_EN, f"/minutes {month_label(earlier)}")
+    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
+    text = all_text(minutes)
+    assert "Recommendations to the higher committee: ……………………." in text  # not asked
+    assert "one by one" not in text
+    assert f"- Sửa đường liên thôn — comrade {names[0]} responsible" in text
+    assert "- Trồng rừng — the whole cell" in text
+    assert "1. Sửa đường liên thôn — comrade" in all_text(resolution)
+
+
+async def test_no_recommendation_reads_none(mn_driver: Driver) -> None:
+    org = await small_org(mn_driver.sessions, members_per_cell=3)
+    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+    month = add_months(this_month(), -1)
+    await submit_meeting(mn_driver.sessions, org.cells["C01"], month, proposals="")
+    await mn_driver.send(SEC, f"/minutes {month_label(month)}")
+    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
+    assert "Kiến nghị, đề xuất với cấp ủy cấp trên: không có." in all_text(minutes)
+    # No tasks set item by item: the main tasks text is next month's tasks, as before.
+    assert "1. Thu hoạch chè vụ thu" in all_text(resolution)

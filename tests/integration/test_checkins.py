@@ -46,7 +46,10 @@ def full(member_ids: list[int], **overrides: object) -> CheckinAnswers:
         "admitted": 0,
         "discipline": 0,
         "solidarity": 0,
+        "next_tasks": [{"text": "Sửa đường", "owner_id": member_ids[3]}],
+        "proposals": "",
     }
+    data["lists_done"] = ["commended", "criticised", "next_tasks"]
     data.update(overrides)
     return CheckinAnswers.model_validate(data)
 
@@ -79,8 +82,9 @@ async def test_draft_submit_edit_and_queries(session_factory: SessionFactory) ->
         )
         assert again.id == draft.id and not created_again  # same cell, month, slot
     async with session_factory.begin() as session:
-        draft = await store.get_checkin(session, draft.id, for_update=True)
-        assert draft is not None
+        loaded = await store.get_checkin(session, draft.id, for_update=True)
+        assert loaded is not None
+        draft = loaded
         assert "date" in await store.submit(session, draft, actor_account_id=None)
         assert await store.save_answers(session, draft, full(ids), actor_account_id=None)
         assert not await store.save_answers(session, draft, full(ids), actor_account_id=None)
@@ -198,3 +202,114 @@ async def test_lock_check_in_sql_agrees_with_python(session_factory: SessionFact
         other = await store.get_checkin_to_answer(session, ids[3], [org.province])
         assert other is not None and other[1] is False
         assert await store.get_checkin_to_answer(session, -1, ancestors) is None
+
+
+async def test_dues_rows_follow_submit_edit_and_reopen(session_factory: SessionFactory) -> None:
+    """One member_dues row per expected member once submitted; an edit rewrites them, a
+    typed count (an older draft) writes none, a reopened check-in has none."""
+    from storage.models import MemberDues
+
+    org = await small_org(session_factory, members_per_cell=5)
+    cell = org.cells["C01"]
+    ids = await _members(session_factory, cell)
+    async with session_factory.begin() as session:
+        member = await session.get(Member, ids[4])
+        assert member is not None
+        member.monthly_dues = 20_000
+        some = full(
+            ids,
+            dues_status="some",
+            dues_unpaid_ids=[ids[0], ids[3]],
+            lists_done=["commended", "criticised", "next_tasks", "dues_paid"],
+        )
+        draft, _ = await store.create_draft(session, cell, MAY, some, actor_account_id=None)
+        assert await store.submit(session, draft, actor_account_id=None) == []
+
+    async def dues() -> dict[int, tuple[bool, int | None]]:
+        async with session_factory() as session:
+            rows = await session.scalars(
+                select(MemberDues).where(MemberDues.checkin_id == draft.id)
+            )
+            return {r.member_id: (r.paid, r.amount) for r in rows}
+
+    expected = {m: (m not in (ids[0], ids[3]), None) for m in ids}
+    assert await dues() == {**expected, ids[4]: (True, 20_000)}
+    async with session_factory() as session:
+        assert (await session.get(Checkin, draft.id)).dues_paid == 3  # type: ignore[union-attr]
+
+    async with session_factory.begin() as session:
+        row = await store.get_checkin(session, draft.id, for_update=True)
+        assert row is not None
+        typed = full(ids, dues_status="some", dues_paid=4)
+        await store.save_answers(session, row, typed, actor_account_id=None)
+    assert await dues() == {}  # who paid is not known by name
+    async with session_factory.begin() as session:
+        row = await store.get_checkin(session, draft.id, for_update=True)
+        assert row is not None
+        await store.save_answers(session, row, full(ids, dues_status="none"), actor_account_id=None)
+    assert await dues() == {m: (False, None) for m in ids}
+    async with session_factory.begin() as session:
+        row = await store.get_checkin(session, draft.id, for_update=True)
+        assert row is not None
+        await store.reopen(session, row, actor_account_id=None)
+    assert await dues() == {}
+
+
+async def test_conversions_and_admissions_apply_once(session_factory: SessionFactory) -> None:
+    from storage import member_matters
+    from storage.models import Candidate
+
+    org = await small_org(session_factory, members_per_cell=5)
+    cell = org.cells["C01"]
+    ids = await _members(session_factory, cell)
+    async with session_factory.begin() as session:
+        member = await session.get(Member, ids[2])
+        assert member is not None
+        member.status = "probationary"
+        session.add(Candidate(cell_id=cell, full_name="Lò Thị Mai", stage="dossier"))
+        session.add(Candidate(cell_id=cell, full_name="Vi Văn Chưa", stage="identified"))
+    async with session_factory.begin() as session:
+        probationary, dossier = await member_matters.snapshot(session, cell)
+    assert probationary == [ids[2]] and [c.name for c in dossier] == ["Lò Thị Mai"]
+    answers = full(
+        ids,
+        form=2,
+        probationary_ids=probationary,
+        dossier=[c.model_dump() for c in dossier],
+        converted_ids=[ids[2]],
+        admission_ids=[dossier[0].id],
+        lists_done=["commended", "criticised", "next_tasks", "conversions", "admissions"],
+        place="Nhà văn hóa",
+        chair_id=ids[2],
+        clerk_id=ids[3],
+        guest="",
+        documents="",
+        vote_for=3,
+        vote_against=0,
+        absence_notes={ids[0]: "", ids[1]: "Ốm"},
+    )
+    async with session_factory.begin() as session:
+        draft, _ = await store.create_draft(session, cell, MAY, answers, actor_account_id=None)
+        assert await store.submit(session, draft, actor_account_id=None) == []
+        # Saved again after submit (an unrelated edit): nothing is applied twice.
+        edited = answers.model_copy(update={"guest": "Đồng chí Tư"})
+        await store.save_answers(session, draft, edited, actor_account_id=None)
+    async with session_factory() as session:
+        converted = await session.get(Member, ids[2])
+        assert converted is not None
+        assert (converted.status, converted.official_on) == ("official", dt.date(2026, 5, 10))
+        admitted = list(
+            await session.scalars(select(Member).where(Member.full_name == "Lò Thị Mai"))
+        )
+        assert [(m.status, m.admitted_on) for m in admitted] == [
+            ("probationary", dt.date(2026, 5, 10))
+        ]
+        candidate = await session.get(Candidate, dossier[0].id)
+        assert candidate is not None
+        assert (candidate.stage, candidate.member_id) == ("admitted", admitted[0].id)
+        converted_audits = await session.scalars(
+            select(AuditEntry).where(
+                AuditEntry.entity == "member", AuditEntry.action == "converted"
+            )
+        )
+        assert [e.entity_id for e in converted_audits] == [ids[2]]

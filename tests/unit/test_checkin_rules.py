@@ -6,17 +6,10 @@ import datetime as dt
 
 import pytest
 
-from domain.checkin_rules import (
-    OTHER_COUNT_MAX,
-    Env,
-    Problem,
-    accepts_text,
-    apply_button,
-    apply_text,
-    next_question,
-    progress,
-)
-from domain.checkin_schema import QUESTIONS, CheckinAnswers, first_open
+from domain.checkin_answering import OTHER_COUNT_MAX, Env, Problem, accepts_text
+from domain.checkin_questions import QUESTIONS, first_open, next_question, progress
+from domain.checkin_rules import apply_button, apply_text
+from domain.checkin_schema import CheckinAnswers
 
 TODAY = dt.date(2026, 5, 20)
 ENV = Env("vi", TODAY, roster_size=10, names={1: "An"}, postponed_reason="Hoãn")
@@ -88,9 +81,9 @@ def test_refused_dates(text: str, key: str) -> None:
 
 
 def test_counts_are_bounded_by_the_roster_or_the_fixed_maximum() -> None:
-    too_many = apply_text(held(), "speakers", "11", ENV)
+    too_many = apply_text(held(), "discipline", "11", ENV)
     assert too_many == Problem("checkin.err.too_many", {"max": 10})
-    bounded = apply_text(held(expected_ids=[1, 2, 3, 4]), "speakers", "5", ENV)
+    bounded = apply_text(held(expected_ids=[1, 2, 3, 4]), "discipline", "5", ENV)
     assert bounded == Problem("checkin.err.too_many", {"max": 4})
     large = apply_text(held(), "candidates", str(OTHER_COUNT_MAX + 1), ENV)
     assert large == Problem("checkin.err.too_large", {"max": OTHER_COUNT_MAX})

@@ -7,14 +7,8 @@ import datetime as dt
 import pytest
 from pydantic import ValidationError
 
-from domain.checkin_schema import (
-    COLUMN_NAMES,
-    CheckinAnswers,
-    first_open,
-    is_complete,
-    open_questions,
-    parse_answers,
-)
+from domain.checkin_questions import first_open, is_complete, open_questions
+from domain.checkin_schema import COLUMN_NAMES, CheckinAnswers, parse_answers
 from storage.models import Checkin
 
 
@@ -47,7 +41,10 @@ def complete(**overrides: object) -> CheckinAnswers:
         "admitted": 0,
         "discipline": 0,
         "solidarity": 0,
+        "next_tasks": [{"text": "Sửa đường", "owner_id": 1}],
+        "proposals": "",
     }
+    data["lists_done"] = ["commended", "criticised", "next_tasks"]
     data.update(overrides)
     return CheckinAnswers.model_validate(data)
 

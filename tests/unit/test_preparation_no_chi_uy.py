@@ -4,7 +4,8 @@ and its meeting gets the full preparation points when the secretary prepared."""
 
 from __future__ import annotations
 
-from domain.checkin_schema import CHI_UY_MIN_OFFICIAL, CheckinAnswers, applies, open_questions
+from domain.checkin_questions import applies, open_questions
+from domain.checkin_schema import CHI_UY_MIN_OFFICIAL, CheckinAnswers
 from domain.framework import load_framework
 from domain.scoring import MeetingFacts, score_meeting
 
