@@ -13,7 +13,10 @@ Kinds (the `kind` column of the outbox) and their default timing, relative to a 
   supervisor listing its overdue cells (grouped by due time, so cells sharing the unit's
   default schedule share one digest);
 - ``thematic``     the first day of a quarter's last month, 08:00, when the cell has had no
-  thematic (or combined) meeting that quarter.
+  thematic (or combined) meeting that quarter;
+- ``probation``    30 days before a probationary member's probation ends (admitted on + 12
+  months), 08:00: prepare the conversion (chuyển đảng chính thức); once per member and
+  probation, whether or not the cell has a schedule.
 Each row expires when it stops being useful (a pre-meeting reminder at the meeting's start,
 a check-in prompt when the first overdue reminder takes over, ...); expired rows are never
 sent late.
@@ -41,11 +44,12 @@ OVERDUE_1 = "overdue_1"
 OVERDUE_2 = "overdue_2"
 DIGEST = "overdue_digest"
 THEMATIC = "thematic"
+PROBATION = "probation"
 
 MEETING_KINDS = (PREMEETING, MEETING_EVE, MEETING_SOON)
 # Everything tied to one month's meeting: stopped once that month's check-in is submitted.
 MONTH_KINDS = (*MEETING_KINDS, CHECKIN, OVERDUE_1, OVERDUE_2)
-CELL_KINDS = (*MONTH_KINDS, THEMATIC)
+CELL_KINDS = (*MONTH_KINDS, THEMATIC, PROBATION)
 # What a secretary may mute in /reminders: everything but the check-in prompt.
 MUTABLE_KINDS = (PREMEETING, MEETING_EVE, MEETING_SOON, OVERDUE_1, OVERDUE_2, THEMATIC)
 
@@ -71,6 +75,14 @@ class Recipient:
 
 
 @dataclass(frozen=True)
+class Probation:
+    member_id: int
+    name: str
+    ends_on: dt.date
+    remind_on: dt.date
+
+
+@dataclass(frozen=True)
 class CellFacts:
     cell_id: int
     name: str
@@ -81,6 +93,7 @@ class CellFacts:
     submitted_months: frozenset[dt.date] = frozenset()  # months with a submitted check-in
     thematic_quarters: frozenset[str] = frozenset()  # "2026-Q1" with a thematic meeting
     grassroots_id: int | None = None
+    probations: tuple[Probation, ...] = ()  # probationary members with an admission date
 
 
 @dataclass(frozen=True)
@@ -177,6 +190,10 @@ def _buttons(cell_id: int, month: dt.date, kind: str) -> list[list[list[str]]]:
     ]
     if kind in MEETING_KINDS:
         rows.append([["reminders.btn_moved", f"rm:mv:{cell_id}:{month_label(month)}"]])
+    if kind == PREMEETING:
+        # The chi ủy meets now: the pre-meeting brief of that month's meeting, as a new
+        # message (handlers/brief.py, action "r").
+        rows.insert(0, [["brief.btn_open", f"bf:{cell_id}:r:{month_label(month)}"]])
     return rows
 
 
@@ -297,6 +314,45 @@ def _thematic(
                         ],
                         month=month_label(month),
                         quarter=quarter,
+                        tz=tz.key,
+                    ),
+                )
+            )
+    return out
+
+
+def plan_probations(cell: CellFacts, default_tz: ZoneInfo, o: Offsets) -> list[Planned]:
+    """The probation reminders of the cell's secretaries: due on the reminder day's morning,
+    useful until the probation ends. The key names the member and the end day, so a member
+    is reminded once per probation however often the planner runs."""
+    tz = cell.rule.tz if cell.rule is not None else default_tz
+    out = []
+    for p in cell.probations:
+        due = out_of_quiet_hours(
+            local_at(p.remind_on, o.morning_hour, 0, tz), tz, o.quiet_start, o.quiet_end
+        )
+        expires = local_at(p.ends_on + dt.timedelta(days=1), 0, 0, tz)
+        values = {
+            "cell": html.escape(cell.name),
+            "name": html.escape(p.name),
+            "date": p.ends_on.strftime("%d/%m/%Y"),
+        }
+        for r in cell.recipients:
+            out.append(
+                Planned(
+                    dedup_key=f"pb:{cell.cell_id}:{p.member_id}:{p.ends_on:%Y%m%d}:{r.account_id}",
+                    kind=PROBATION,
+                    chat_id=r.chat_id,
+                    account_id=r.account_id,
+                    cell_id=cell.cell_id,
+                    occurrence=local_at(p.ends_on, 0, 0, tz),
+                    due_at=due,
+                    expires_at=expires,
+                    payload=_payload(
+                        "members.probation_reminder",
+                        values,
+                        [[["members.btn_open_card", f"m:show:{cell.cell_id}:{p.member_id}"]]],
+                        member_id=p.member_id,
                         tz=tz.key,
                     ),
                 )
