@@ -93,3 +93,18 @@ def name_sort_text(full_name: str) -> str:
 
 
 SORT_TEXT_MAX = 3 * 120 + 2 * 60  # 120 letters at most (the name column), 00 per word
+
+
+def folded(text: str) -> str:
+    """`text` without tones or letter marks, đ as d, case folded, spaces collapsed: what a
+    search on a phone keyboard without Vietnamese input still finds ("hoa" finds "Hòa")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(plain.casefold().split())
+
+
+def name_matches(full_name: str, needle: str) -> bool:
+    """Whether every word of `needle` begins a word of the name, tones and case aside
+    ("văn hoa" finds "Nguyễn Văn Hòa"; "oa" does not)."""
+    words = folded(full_name).split()
+    return all(any(w.startswith(part) for w in words) for part in folded(needle).split())

@@ -1,6 +1,8 @@
 """/members: the cell's roster — list, add one, paste a list, rename, status, and taking a
 member off the roll with a reason (transfer, death, struck off, expelled, resigned): the row
-and its history stay, listed apart."""
+and its history stay, listed apart. The list marks the members with a twelve-month warning
+(storage/ledger.py) with ⚠️ and names them on top; the member card, with its ledger, dates
+and dues amount, is handlers/member_card.py."""
 
 from __future__ import annotations
 
@@ -10,16 +12,18 @@ from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
     ConversationHandler,
-    MessageHandler,
-    filters,
 )
 
 from bot.context import Ctx, Request, user_data, with_request
 from bot.conversation import END, fallbacks
-from bot.i18n import date_text
 from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from bot.ledger_text import warned_lines
 from domain import clock
+from handlers import member_card
+from handlers.cell_input import member_page, pending_for, text_states, typed_for
 from handlers.cells import allowed, cell_name, pick_cell_or_reply
+from handlers.member_card import card_view, left_reason_text
+from storage.ledger import warned_members
 from storage.members import (
     MAX_NAME,
     add_members,
@@ -28,7 +32,6 @@ from storage.members import (
     mark_left,
     member_of_cell,
     normalize_name,
-    page_of_members,
     rename_member,
     set_status,
     valid_name,
@@ -45,31 +48,26 @@ REASONS = {r.value: r for r in LeftReason}
 PENDING = "roster_pending"
 
 
-def name_with_mark(req: Request, member: Member) -> str:
+def name_with_mark(req: Request, member: Member, warned: bool = False) -> str:
     mark = req.t(f"roster.mark.{member.status}") if member.status in MARKED_STATUSES else ""
-    return member.full_name + mark
-
-
-def left_reason_text(req: Request, member: Member) -> str:
-    """The reason and the day, or "no reason recorded" for members marked before 0007."""
-    reason = req.t(f"left_reason.{member.left_reason or 'unknown'}")
-    if member.left_on is None:
-        return reason
-    return req.t("roster.left_when", reason=reason, date=date_text(member.left_on, req.lang))
+    return ("⚠️ " if warned else "") + member.full_name + mark
 
 
 async def roster_view(req: Request, cell_id: int, page: int) -> tuple[str, InlineKeyboardMarkup]:
-    members, total = await page_of_members(req.session, cell_id, page, PAGE_SIZE)
-    pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(page, 0), pages - 1)
-    if not members and page > 0:
-        members, total = await page_of_members(req.session, cell_id, page, PAGE_SIZE)
+    members, total, page = await member_page(req, cell_id, page, PAGE_SIZE)
     text = req.t("roster.title", cell=cell_name(req, cell_id), count=total)
+    # The twelve months' warnings of the whole roll on top, whatever the page (ledger).
+    warned = await warned_members(req.session, cell_id, clock.today(req.settings.tz))
+    if warned:
+        text += "\n" + "\n".join(warned_lines(warned, req.lang))
     if total == 0:
         text += "\n\n" + req.t("roster.empty")
     else:
         text += "\n" + req.t("roster.legend")
-    member_buttons = [button(name_with_mark(req, m), "m", "show", cell_id, m.id) for m in members]
+    flagged = {w.member_id for w in warned}
+    member_buttons = [
+        button(name_with_mark(req, m, m.id in flagged), "m", "show", cell_id, m.id) for m in members
+    ]
     _, gone = await left_members(req.session, cell_id, 0)
     keyboard = [
         *rows(member_buttons, 2),
@@ -105,42 +103,6 @@ async def members_command(update: Update, context: Ctx, req: Request) -> None:
         return
     text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(text, keyboard)
-
-
-def member_actions(req: Request, cell_id: int, member_id: int, status: str) -> InlineKeyboardMarkup:
-    if status == MemberStatus.LEFT.value:
-        return markup(
-            [button(req.t("roster.btn_back_on_roll"), "m", "st", cell_id, member_id, "official")],
-            [button(req.t("common.back"), "m", "gone", cell_id)],
-        )
-    status_buttons = [
-        button(req.t(f"member_status.{s.value}"), "m", "st", cell_id, member_id, s.value)
-        for s in (MemberStatus.OFFICIAL, MemberStatus.PROBATIONARY, MemberStatus.EXEMPT)
-        if s.value != status
-    ]
-    # One per row: "Miễn công tác và sinh hoạt đảng (MSH)" does not fit beside another.
-    return markup(
-        [button(req.t("roster.btn_rename"), "m", "ren", cell_id, member_id)],
-        *rows(status_buttons, 1),
-        [button(req.t("roster.btn_left"), "m", "left", cell_id, member_id)],
-        [button(req.t("common.back"), "m", "list", cell_id, 0)],
-    )
-
-
-def member_card(req: Request, cell_id: int, member: Member) -> tuple[str, InlineKeyboardMarkup]:
-    if member.status == MemberStatus.LEFT.value:
-        text = req.t(
-            "roster.member_left",
-            name=html.escape(member.full_name),
-            reason=left_reason_text(req, member),
-        )
-    else:
-        text = req.t(
-            "roster.member",
-            name=html.escape(member.full_name),
-            status=req.t(f"member_status.{member.status}"),
-        )
-    return text, member_actions(req, cell_id, member.id, member.status)
 
 
 def reason_buttons(req: Request, cell_id: int, member_id: int) -> InlineKeyboardMarkup:
@@ -189,16 +151,16 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
         req.refuse()
         return END
     if action == "show":
-        text, keyboard = member_card(req, cell_id, member)
-        req.show(text, keyboard)
+        req.show(*await card_view(req, cell_id, member))
         return END
+    if action in member_card.ACTIONS:
+        return await member_card.card_action(context, req, cell_id, member, action)
     if action == "st" and len(parts) > 4 and parts[4] in {"official", "probationary", "exempt"}:
         await set_status(
             req.session, member, MemberStatus(parts[4]), actor_account_id=req.account.id
         )
         req.answer(req.t("roster.status_set"))
-        text, keyboard = member_card(req, cell_id, member)
-        req.show(text, keyboard)
+        req.show(*await card_view(req, cell_id, member))
         return END
     on_roll = member.status != MemberStatus.LEFT.value
     reason = REASONS.get(parts[4]) if len(parts) > 4 else None
@@ -243,30 +205,19 @@ async def roster_button(update: Update, context: Ctx, req: Request) -> int:
     return END
 
 
-def _pending(context: Ctx, req: Request) -> dict[str, object] | None:
-    pending = (context.user_data or {}).get(PENDING)
-    if not isinstance(pending, dict):
-        return None
-    cell = pending.get("cell")
-    return pending if isinstance(cell, int) and allowed(req, cell) else None
-
-
 @with_request
 async def got_name(update: Update, context: Ctx, req: Request) -> int:
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    pending = _pending(context, req)
-    if pending is None:
-        req.reply(req.t("common.session_expired"))
+    typed = typed_for(update, context, req, PENDING)
+    if typed is None:
         return END
-    cell_id = int(str(pending["cell"]))
-    if not valid_name(message.text):
+    cell_id, _, name = typed
+    if not valid_name(name):
         req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_NAME
-    if await duplicates_of(req.session, cell_id, [message.text]):
-        user_data(context)[PENDING] = {"cell": cell_id, "names": [normalize_name(message.text)]}
+    if await duplicates_of(req.session, cell_id, [name]):
+        user_data(context)[PENDING] = {"cell": cell_id, "names": [normalize_name(name)]}
         req.reply(
-            req.t("roster.duplicate_one", name=html.escape(normalize_name(message.text))),
+            req.t("roster.duplicate_one", name=html.escape(normalize_name(name))),
             markup(
                 [
                     button(req.t("roster.btn_add_anyway"), "m", "addlist", cell_id, "all"),
@@ -275,11 +226,11 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
             ),
         )
         return END
-    await add_members(req.session, cell_id, [message.text], actor_account_id=req.account.id)
+    await add_members(req.session, cell_id, [name], actor_account_id=req.account.id)
     user_data(context).pop(PENDING, None)
     text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(
-        req.t("roster.added_one", name=html.escape(normalize_name(message.text))) + "\n\n" + text,
+        req.t("roster.added_one", name=html.escape(normalize_name(name))) + "\n\n" + text,
         keyboard,
     )
     return END
@@ -287,14 +238,11 @@ async def got_name(update: Update, context: Ctx, req: Request) -> int:
 
 @with_request
 async def got_list(update: Update, context: Ctx, req: Request) -> int:
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    pending = _pending(context, req)
-    if pending is None:
-        req.reply(req.t("common.session_expired"))
+    typed = typed_for(update, context, req, PENDING)
+    if typed is None:
         return END
-    cell_id = int(str(pending["cell"]))
-    lines = [normalize_name(line) for line in message.text.splitlines() if line.strip()]
+    cell_id, _, pasted = typed
+    lines = [normalize_name(line) for line in pasted.splitlines() if line.strip()]
     bad = [line for line in lines if not valid_name(line)]
     if not lines or bad or len(lines) > MAX_PASTE:
         req.reply(req.t("roster.bad_list", max=MAX_PASTE, bad=html.escape(", ".join(bad[:5]))))
@@ -318,7 +266,7 @@ async def got_list(update: Update, context: Ctx, req: Request) -> int:
 
 
 async def _confirm_list(context: Ctx, req: Request, cell_id: int, mode: str) -> int:
-    pending = _pending(context, req)
+    pending = pending_for(context, req, PENDING)
     names = pending.get("names") if pending else None
     if pending is None or pending.get("cell") != cell_id or not isinstance(names, list):
         req.refuse()
@@ -343,22 +291,23 @@ async def _confirm_list(context: Ctx, req: Request, cell_id: int, mode: str) -> 
 
 @with_request
 async def got_rename(update: Update, context: Ctx, req: Request) -> int:
-    message = update.effective_message
-    assert message is not None and message.text is not None
-    pending = _pending(context, req)
-    member_id = pending.get("member") if pending else None
-    if pending is None or not isinstance(member_id, int):
-        req.reply(req.t("common.session_expired"))
+    typed = typed_for(update, context, req, PENDING)
+    if typed is None:
         return END
-    cell_id = int(str(pending["cell"]))
-    member = await member_of_cell(req.session, cell_id, member_id)
+    cell_id, pending, name = typed
+    member_id = pending.get("member")
+    member = (
+        await member_of_cell(req.session, cell_id, member_id)
+        if isinstance(member_id, int)
+        else None
+    )
     if member is None:
         req.reply(req.t("common.session_expired"))
         return END
-    if not valid_name(message.text):
+    if not valid_name(name):
         req.reply(req.t("roster.bad_name", max=MAX_NAME))
         return ASK_RENAME
-    await rename_member(req.session, member, message.text, actor_account_id=req.account.id)
+    await rename_member(req.session, member, name, actor_account_id=req.account.id)
     user_data(context).pop(PENDING, None)
     text, keyboard = await roster_view(req, cell_id, 0)
     req.reply(req.t("roster.renamed", name=html.escape(member.full_name)) + "\n\n" + text, keyboard)
@@ -372,15 +321,20 @@ async def not_text(update: Update, context: Ctx, req: Request) -> None:
 
 def conversation() -> ConversationHandler[Ctx]:
     """The roster's ``m:`` buttons and the names typed after them."""
-    text = filters.TEXT & ~filters.COMMAND
-    other = ~filters.COMMAND & ~filters.TEXT
     conversation = ConversationHandler(
         entry_points=[CallbackQueryHandler(roster_button, pattern=r"^m:")],
-        states={
-            ASK_NAME: [MessageHandler(text, got_name), MessageHandler(other, not_text)],
-            ASK_LIST: [MessageHandler(text, got_list), MessageHandler(other, not_text)],
-            ASK_RENAME: [MessageHandler(text, got_rename), MessageHandler(other, not_text)],
-        },
+        states=text_states(
+            {
+                ASK_NAME: got_name,
+                ASK_LIST: got_list,
+                ASK_RENAME: got_rename,
+                # The member card's typed answers (handlers/member_card.py).
+                member_card.ASK_ADMITTED: member_card.got_admitted,
+                member_card.ASK_DUES: member_card.got_dues,
+                member_card.ASK_OFFICIAL: member_card.got_official,
+            },
+            not_text,
+        ),
         fallbacks=[*fallbacks(), CallbackQueryHandler(roster_button, pattern=r"^m:")],
         name="roster",
         persistent=True,

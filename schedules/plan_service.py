@@ -22,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.settings import Settings
+from domain.member_rules import probation_end, probation_reminder_day
 from domain.orgpath import path_ids
 from domain.periods import add_months, month_label
 from schedules.planner import (
@@ -30,16 +31,19 @@ from schedules.planner import (
     CellFacts,
     Offsets,
     Planned,
+    Probation,
     Recipient,
     UnitFacts,
     plan_cell,
     plan_digests,
+    plan_probations,
     planning_months,
     quarter_of,
 )
 from schedules.rules import Override, Rule, rule_from_row
 from storage.accounts import secretaries_of
 from storage.db import SessionFactory
+from storage.ledger import on_probation
 from storage.models import (
     Account,
     Checkin,
@@ -55,7 +59,8 @@ from storage.models import (
 )
 from storage.tree import under
 
-PLANNED_PREFIXES = ("r:", "th:", "dg:")  # snoozed copies ("snz:") are the user's, not the plan's
+# Snoozed copies ("snz:") are the user's, not the plan's; "pb:" probation reminders.
+PLANNED_PREFIXES = ("r:", "th:", "dg:", "pb:")
 THEMATIC_TYPES = ("thematic", "combined")
 
 
@@ -170,6 +175,7 @@ async def gather_facts(
         if meeting_type in THEMATIC_TYPES or slot == "thematic":
             thematic[cell_id].add(quarter_of(month))
     recipients = await secretaries_of(session, ids)
+    probations = await on_probation(session, ids)
     facts = []
     for cell in cells:
         try:
@@ -189,6 +195,15 @@ async def gather_facts(
                 submitted_months=frozenset(submitted[cell.id]),
                 thematic_quarters=frozenset(thematic[cell.id]),
                 grassroots_id=cell.parent_id,
+                probations=tuple(
+                    Probation(
+                        p.member_id,
+                        p.name,
+                        probation_end(p.admitted_on),
+                        probation_reminder_day(p.admitted_on),
+                    )
+                    for p in probations.get(cell.id, [])
+                ),
             )
         )
     return facts
@@ -239,6 +254,7 @@ async def plan_groups(
     desired: list[Planned] = []
     for cell in facts:
         desired.extend(plan_cell(cell, now, offsets))
+        desired.extend(plan_probations(cell, default_tz, offsets))
     by_parent: dict[int, list[CellFacts]] = defaultdict(list)
     for cell in facts:
         if cell.grassroots_id is not None:
