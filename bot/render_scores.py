@@ -196,7 +196,7 @@ def period_text(
     lines.append(
         t(lang, "scoring.cell.four_good_yes" if result.four_good else "scoring.cell.four_good_no")
     )
-    lines += [_criterion_line(fw, criterion, lang) for criterion in result.criteria]
+    lines += [criterion_line(fw, criterion, lang) for criterion in result.criteria]
     shown = result.reasons if reasons is None else result.reasons[:reasons]
     if shown:
         lines.append(t(lang, "scoring.cell.reasons"))
@@ -204,7 +204,7 @@ def period_text(
     return "\n".join(lines)
 
 
-def _criterion_line(fw: Framework, criterion: GroupScore, lang: str | None) -> str:
+def criterion_line(fw: Framework, criterion: GroupScore, lang: str | None) -> str:
     name = fw.criterion(criterion.code).name.get(_lang(lang))
     if criterion.score is None:
         return t(lang, "scoring.cell.criterion_no_data", name=name)
@@ -408,7 +408,7 @@ class _CellLines:
         for index, (_, points) in enumerate(criterion_scores(result)):
             line = criteria.get((kind, index, points))
             if line is None:
-                line = "\n" + _criterion_line(fw, result.criteria[index], lang)
+                line = "\n" + criterion_line(fw, result.criteria[index], lang)
                 criteria[kind, index, points] = line
             out.append(line)
         ids = reason_ids(fw, result)
