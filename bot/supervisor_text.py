@@ -14,9 +14,13 @@ from domain.classification import is_classified, reference_band
 from domain.framework import Framework
 from domain.periods import Period
 from storage.models import UnitKind
+from storage.proposals import TaskCompletion, UnitTasks
 from storage.supervision import Summary, UnitSummary
 
 PAGE_SIZE = 10
+# A page of 10 recommendations stays under Telegram's 4,096 characters: longer texts are
+# shortened in lists and read in full through a button (/proposals).
+SHORT = 280
 
 
 class Reader(Protocol):
@@ -74,6 +78,42 @@ def period_name(req: Reader, period: Period) -> str:
     return period_text(period, req.lang)
 
 
+# ---------------------------------------------------------------- tasks (issue 16)
+
+
+def shorten(text: str, limit: int = SHORT) -> tuple[str, bool]:
+    """The text cut at a word before `limit` characters (with "…"), and whether it was cut."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text, False
+    cut = text[:limit].rsplit(None, 1)[0] if " " in text[:limit] else text[:limit]
+    return cut.rstrip(",.;: ") + "…", True
+
+
+def tasks_text(req: Reader, tasks: TaskCompletion, period: Period) -> str:
+    """How the tasks reviewed in the period were carried out: done/reviewed, then the rest
+    by the one scale (Cơ bản hoàn thành · Hoàn thành một phần · Chưa thực hiện)."""
+    if not tasks.reviewed:
+        return req.t("sv.tasks.none", period=period_name(req, period))
+    return req.t(
+        "sv.tasks.line",
+        period=period_name(req, period),
+        done=tasks.done,
+        reviewed=tasks.reviewed,
+        rate=pct(req, tasks.rate),
+        mostly=tasks.count("mostly"),
+        partly=tasks.count("partly"),
+        not_done=tasks.count("not"),
+    )
+
+
+def _child_tasks(req: Reader, tasks: UnitTasks | None, unit_id: int) -> str:
+    found = tasks.by_child.get(unit_id) if tasks is not None else None
+    if found is None or not found.reviewed:
+        return ""
+    return req.t("sv.sum.child_tasks", done=found.done, reviewed=found.reviewed)
+
+
 # ---------------------------------------------------------------- /summary
 
 
@@ -89,8 +129,10 @@ def _criteria(req: Reader, line: UnitSummary) -> str:
     return " | ".join(num(req, score) for score in line.criteria.values())
 
 
-def _line(req: Reader, fw: Framework, line: UnitSummary, period: Period) -> str:
-    return req.t(
+def _line(
+    req: Reader, fw: Framework, line: UnitSummary, period: Period, tasks: UnitTasks | None
+) -> str:
+    text = req.t(
         "sv.sum.child",
         name=esc(line.name),
         submitted=line.submitted,
@@ -102,10 +144,14 @@ def _line(req: Reader, fw: Framework, line: UnitSummary, period: Period) -> str:
         verdict=_verdict(req, line),
         criteria=_criteria(req, line),
     )
+    return text + _child_tasks(req, tasks, line.unit_id)
 
 
-def summary_text(req: Reader, fw: Framework, data: Summary, page: int | None) -> str:
-    """The /summary message; `page=None` lists every child unit (the CLI report)."""
+def summary_text(
+    req: Reader, fw: Framework, data: Summary, page: int | None, tasks: UnitTasks | None = None
+) -> str:
+    """The /summary message; `page=None` lists every child unit (the CLI report). With
+    `tasks`, how the meetings' tasks were carried out and how many recommendations came."""
     total = data.total
     parts = [
         req.t(
@@ -139,11 +185,14 @@ def summary_text(req: Reader, fw: Framework, data: Summary, page: int | None) ->
                 max=num(req, criterion.max_points),
             )
         )
+    if tasks is not None:
+        parts.append(tasks_text(req, tasks.total, data.period))
+        parts.append(req.t("sv.sum.proposals", count=tasks.proposals))
     if data.rows:
         parts.append("")
         parts.append(req.t("sv.sum.children", count=len(data.rows)))
         shown = data.rows if page is None else data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
         for line in shown:
-            parts.append(_line(req, fw, line, data.period))
+            parts.append(_line(req, fw, line, data.period, tasks))
         parts.append(req.t("sv.sum.legend"))
     return "\n".join(parts)

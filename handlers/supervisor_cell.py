@@ -12,6 +12,7 @@ from telegram import InlineKeyboardMarkup, Update
 from bot.context import Ctx, Request, with_request
 from bot.keyboards import button, markup, parse_cb
 from bot.render_scores import period_text
+from bot.supervisor_text import shorten, tasks_text
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period
@@ -31,6 +32,7 @@ from handlers.supervisor_common import (
 )
 from storage.metrics import members_at_risk, members_excused_in_a_row
 from storage.models import OrgUnit, UnitKind
+from storage.proposals import latest_proposals, task_completion
 from storage.scope import UnitRef, find_cells, is_supervisor, visible_unit
 from storage.score_service import score_tree
 from storage.supervision import MonthLine, cell_history
@@ -38,6 +40,8 @@ from storage.supervision import MonthLine, cell_history
 ACTION = "cell"
 MAX_AT_RISK = 10
 REASONS = 5
+LATEST_PROPOSALS = 3
+PROPOSAL_SHORT = 200  # characters of each in this already long message; /proposals has all
 
 
 def _month_line(req: Request, fw: Framework, line: MonthLine) -> str:
@@ -55,6 +59,21 @@ def _month_line(req: Request, fw: Framework, line: MonthLine) -> str:
         band=band_name(req, fw, band, meeting=True),
     )
     return text + extra
+
+
+async def _substance(req: Request, cell: UnitRef, period: Period) -> list[str]:
+    """How the tasks reviewed in the period were carried out, and the cell's latest
+    recommendations to the higher committee (up to the end of the period)."""
+    lines = [tasks_text(req, await task_completion(req.session, cell.path, period), period)]
+    latest = await latest_proposals(req.session, cell.id, period.end, LATEST_PROPOSALS)
+    if not latest:
+        return [*lines, req.t("sv.cell.proposals_none")]
+    lines.append(req.t("sv.cell.proposals"))
+    for item in latest:
+        month = period_name(req, Period("month", item.month.year, item.month.month))
+        text, _cut = shorten(item.text, PROPOSAL_SHORT)
+        lines.append(req.t("sv.cell.proposal_line", month=month, text=esc(text)))
+    return lines
 
 
 async def cell_view(
@@ -96,6 +115,7 @@ async def cell_view(
                 completion=pct(req, m.initiative_completion),
             ),
         ]
+    parts += ["", *await _substance(req, cell, period), ""]
     unit = await req.session.get(OrgUnit, cell.id)
     assert unit is not None
     at_risk = await members_at_risk(req.session, unit, as_of=as_of, standards=fw.standards)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, pager_row, parse_cb, rows
+from bot.keyboards import button, int_arg, markup, pager_row, rows
 from bot.supervisor_text import summary_text
 from domain import clock
 from domain.framework import Framework
@@ -18,16 +18,15 @@ from handlers import supervisor_cell
 from handlers.supervisor_common import (
     PAGE_SIZE,
     PREFIX,
-    cb_period,
+    button_unit_period,
+    command_unit_period,
     framework,
-    parse_period_arg,
     period_row,
     roots,
-    single_root_or_pick,
-    target_unit,
     this_month,
 )
 from storage.models import UnitKind
+from storage.proposals import unit_tasks
 from storage.scope import UnitRef, visible_unit
 from storage.supervision import summary
 
@@ -38,6 +37,7 @@ async def summary_view(
     req: Request, fw: Framework, unit: UnitRef, period: Period, page: int
 ) -> tuple[str, InlineKeyboardMarkup]:
     data = await summary(req.session, fw, unit, period, clock.today(req.settings.tz), cells=False)
+    tasks = await unit_tasks(req.session, unit, period)
     pages = max(1, -(-len(data.rows) // PAGE_SIZE))
     page = min(max(page, 0), pages - 1)
     shown = data.rows[page * PAGE_SIZE : (page + 1) * PAGE_SIZE]
@@ -62,19 +62,14 @@ async def summary_view(
         keyboard.append(
             [button(req.t("sv.btn_up"), PREFIX, ACTION, unit.parent_id, period.label, 0)]
         )
-    return summary_text(req, fw, data, page), markup(*keyboard)
+    return summary_text(req, fw, data, page, tasks), markup(*keyboard)
 
 
 @with_request
 async def summary_command(update: Update, context: Ctx, req: Request) -> None:
-    period = parse_period_arg(" ".join(context.args or []), this_month(req))
-    if period is None:
-        req.reply(req.t("sv.bad_period"))
-        return
-    unit = await single_root_or_pick(req, ACTION, period.label, 0)
-    if unit is None:
-        return
-    await _open(context, req, unit, period, 0)
+    found = await command_unit_period(req, context, this_month(req), ACTION, 0)
+    if found is not None:
+        await _open(context, req, *found, 0)
 
 
 async def _open(context: Ctx, req: Request, unit: UnitRef, period: Period, page: int) -> None:
@@ -87,12 +82,7 @@ async def _open(context: Ctx, req: Request, unit: UnitRef, period: Period, page:
 
 @with_request
 async def summary_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    unit = await target_unit(req, parts)
-    period = cb_period(parts, 3)
-    if unit is None or period is None:
-        req.refuse()
-        return
-    await _open(context, req, unit, period, int_arg(parts, 4) or 0)
+    found = await button_unit_period(req, update)
+    if found is not None:
+        unit, period, parts = found
+        await _open(context, req, unit, period, int_arg(parts, 4) or 0)
