@@ -56,7 +56,9 @@ async def build(
     """The report's bytes, or None when no unit has that code."""
     from sqlalchemy import select
 
-    from bot.export_xlsx import Labels, csv_bytes, summary_table, write_workbook
+    from bot.export_csv import csv_bytes
+    from bot.export_sheets import Labels
+    from bot.export_xlsx import summary_table, write_workbook
     from bot.i18n import t
     from bot.render_scores import reason_text
     from bot.supervisor_text import summary_text

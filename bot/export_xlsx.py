@@ -1,100 +1,66 @@
-"""Writing an export (storage/export.py collects it) as an XLSX workbook or CSV.
+"""Writing an export (storage/export.py collects it) as an XLSX workbook (one sheet as CSV:
+bot/export_csv.py).
 
 Sheets: summary (the /summary figures), check-ins (one row per submitted meeting with all
 answers), attendance (one row per absent member), initiatives, scores (one row per cell with
-criteria and the reasons for lost points).
+criteria and the reasons for lost points), tasks (one row per task a meeting set, with its
+owner and how the next meeting found it) and recommendations (one row per check-in that sent
+one to the higher committee).
 
-The check-ins and absences (a province's year: ~50,000 and ~90,000 rows) are streamed from
-the database in chunks straight into the file (bot/xlsx_stream.py: constant memory, about a
+The check-ins, absences, tasks and recommendations (a province's year: ~50,000 and ~90,000
+rows for the first two; their rows: bot/export_rows.py) are streamed from the database in
+chunks straight into the file (bot/xlsx_stream.py: constant memory, about a
 microsecond a cell); writing is plain CPU work run in a worker thread chunk by chunk, so the
-bot keeps answering others while a province is written. Texts come through `Labels` so this
-module needs no i18n machinery of its own.
+bot keeps answering others while a province is written. Texts come through `Labels`
+(bot/export_sheets.py) so this module needs no i18n machinery of its own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import csv
-import datetime as dt
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from bot.xlsx_stream import FORMULA_STARTS, PLAIN, STYLE_FORMATS, SheetWriter, WorkbookWriter
+from bot.export_rows import (
+    attendance_columns,
+    attendance_row,
+    checkin_columns,
+    checkin_row,
+    proposal_row,
+    proposals_columns,
+    task_row,
+    tasks_columns,
+)
+from bot.export_sheets import (
+    FORMATS,
+    WIDTHS,
+    Column,
+    Labels,
+    Sheet,
+    band_name,
+    header_text,
+    yes_no,
+)
+from bot.xlsx_stream import PLAIN, STYLE_FORMATS, SheetWriter, WorkbookWriter
 from domain.classification import proposed_band, reference_band
 from domain.framework import Framework
 from domain.periods import Period
-from domain.scoring import Reason, band_for, criterion_scores
+from domain.scoring import criterion_scores
 from storage.export import (
-    BOOL,
-    DATE,
-    FACT_COLUMNS,
     INT,
-    MONTH,
     NUM,
     PCT,
-    STAMP,
     TEXT,
-    TEXT_ANSWERS,
+    Chunks,
     ExportData,
 )
 from storage.scope import UnitRef
 from storage.score_service import CellScore
 from storage.supervision import Summary, UnitSummary
 
-FORMATS = {
-    NUM: "0.0",
-    PCT: "0%",
-    DATE: "dd/mm/yyyy",
-    MONTH: "mm/yyyy",
-    STAMP: "dd/mm/yyyy hh:mm",
-}
-WIDTHS = {TEXT: 16, INT: 9, NUM: 9, PCT: 9, DATE: 12, MONTH: 10, STAMP: 17, BOOL: 8}
-# Texts a secretary typed ("=HYPERLINK(...)" as the month's main tasks) must stay plain text:
-# a text starting with one of FORMULA_STARTS is a formula to a spreadsheet (Excel and
-# LibreOffice evaluate "+", "-", "@" and these when they open a CSV).
-
-
-@dataclass(frozen=True)
-class Labels:
-    """Texts in the reader's language, supplied by the caller (bot layer)."""
-
-    lang: str
-    t: Callable[[str], str]  # catalog key -> text
-    reason: Callable[[Reason], str]  # a lost point -> text
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str  # catalog key of the header
-    kind: str
-    width: float | None = None
-
-
-@dataclass
-class Sheet:
-    name_key: str
-    columns: list[Column]
-    rows: Iterable[Sequence[Any]]
-
-
 # ================================================================ tables
-
-
-def _yes_no(labels: Labels, value: bool | None) -> str | None:
-    if value is None:
-        return None
-    return labels.t("common.yes") if value else labels.t("common.no")
-
-
-def _band(fw: Framework, labels: Labels, code: str | None, meeting: bool = False) -> str | None:
-    if code is None:
-        return None
-    bands = fw.meeting_rubric.bands if meeting else fw.classification.bands
-    return next((b.name.get(labels.lang) for b in bands if b.code == code), code)
 
 
 def _criteria_columns(fw: Framework, labels: Labels) -> list[Column]:
@@ -132,8 +98,8 @@ def summary_table(fw: Framework, labels: Labels, data: Summary) -> Sheet:
             *[line.criteria.get(c.code) for c in fw.criteria],
             line.total,
             # A unit's figure is an average of cells: a reference score, never a classification.
-            _band(fw, labels, reference_band(fw, line.total), meeting=True),
-            _yes_no(labels, line.four_good),
+            band_name(fw, labels, reference_band(fw, line.total), meeting=True),
+            yes_no(labels, line.four_good),
             line.four_good_cells,
             line.cells_with_data,
         ]
@@ -180,129 +146,15 @@ def scores_table(fw: Framework, labels: Labels, data: ExportData) -> Sheet:
             act.present / act.expected if act and act.expected else None,
             *[scores.get(c.code) for c in fw.criteria],
             result.total,
-            _band(fw, labels, reference_band(fw, result.total), meeting=True),
+            band_name(fw, labels, reference_band(fw, result.total), meeting=True),
             # Only one cell's quarter or year carries a proposed 366 classification.
-            _band(fw, labels, proposed_band(result)),
-            _yes_no(labels, result.four_good),
-            _yes_no(labels, cell.cap_flag) if cell.cap_flag else None,
+            band_name(fw, labels, proposed_band(result)),
+            yes_no(labels, result.four_good),
+            yes_no(labels, cell.cap_flag) if cell.cap_flag else None,
             "; ".join(labels.reason(r) for r in result.reasons),
         ]
 
     return Sheet("sv.x.sheet.scores", columns, rows())
-
-
-def checkin_columns() -> list[Column]:
-    return [
-        Column("sv.x.col.code", TEXT, 18),
-        Column("sv.x.col.cell", TEXT, 28),
-        Column("sv.x.col.group", TEXT, 26),
-        Column("sv.x.col.month", MONTH),
-        Column("sv.x.col.slot", TEXT, 11),
-        Column("sv.x.col.submitted_at", STAMP),
-        *[Column(f"sv.x.fact.{name}", kind, None) for name, kind in FACT_COLUMNS],
-        *[Column(f"sv.x.fact.{name}", TEXT, 30) for name in TEXT_ANSWERS],
-        Column("sv.x.col.meeting_score", NUM, 12),
-        Column("sv.x.col.meeting_band", TEXT, 14),
-        Column("sv.x.col.review", TEXT, 12),
-        Column("sv.x.col.review_comment", TEXT, 30),
-    ]
-
-
-def checkin_row(fw: Framework, labels: Labels, data: ExportData) -> Callable[[Any], list[Any]]:
-    """A function from one streamed check-in row (storage.export) to the sheet's row."""
-    choice = {
-        "meeting_type": "sv.x.meeting_type.",
-        "dues_status": "sv.x.dues.",
-        "resolution_impl": "sv.x.impl.",
-    }
-    # The same few labels and bands on every row: looked up once each (a province's year
-    # has ~50,000 rows of 26 facts).
-    yes_no = {True: _yes_no(labels, True), False: _yes_no(labels, False), None: None}
-    texts: dict[str, str] = {}
-
-    def text(key: str) -> str:
-        found = texts.get(key)
-        if found is None:
-            found = texts[key] = labels.t(key)
-        return found
-
-    bands: dict[float | None, str | None] = {}
-
-    def band(score: float | None) -> str | None:
-        if score not in bands:
-            bands[score] = _band(fw, labels, _meeting_band(fw, score), meeting=True)
-        return bands[score]
-
-    kinds = ["bool" if kind == BOOL else choice.get(name, "") for name, kind in FACT_COLUMNS]
-    facts_end = 6 + len(kinds)
-
-    def row(r: Any) -> list[Any]:
-        code, name, parent_id, month, slot, submitted_at = r[:6]
-        values: list[Any] = []
-        for kind, value in zip(kinds, r[6:facts_end], strict=True):
-            if not kind:
-                values.append(value)
-            elif kind == "bool":
-                values.append(yes_no[value])
-            else:
-                values.append(None if value is None else text(kind + str(value)))
-        score, review, comment = r[facts_end : facts_end + 3]
-        rounded = None if score is None else round(float(score), 1)
-        return [
-            code,
-            name,
-            data.groups.get(parent_id, ""),
-            month,
-            text(f"sv.x.slot.{slot}"),
-            _local(submitted_at, data.tz),
-            *values,
-            *[_text(value) for value in r[facts_end + 3 :]],
-            rounded,
-            band(rounded),
-            text(f"sv.x.review.{review}") if review else None,
-            comment,
-        ]
-
-    return row
-
-
-def _text(value: object) -> str | None:
-    return None if value is None else str(value)
-
-
-def _meeting_band(fw: Framework, score: float | None) -> str | None:
-    return band_for(fw.meeting_rubric.bands, score)
-
-
-def _local(value: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:
-    # Excel has no time zones: write the reader's local time, without tzinfo.
-    return None if value is None else value.astimezone(tz).replace(tzinfo=None)
-
-
-def attendance_columns() -> list[Column]:
-    return [
-        Column("sv.x.col.code", TEXT, 18),
-        Column("sv.x.col.cell", TEXT, 28),
-        Column("sv.x.col.month", MONTH),
-        Column("sv.x.fact.meeting_date", DATE),
-        Column("sv.x.col.member", TEXT, 26),
-        Column("sv.x.col.absence", TEXT, 18),
-    ]
-
-
-def attendance_row(labels: Labels) -> Callable[[Any], list[Any]]:
-    """A function from one streamed absence row (storage.export) to the sheet's row."""
-
-    statuses: dict[str, str] = {}
-
-    def row(r: Any) -> list[Any]:
-        code, name, month, day, member, status = r
-        text = statuses.get(status)
-        if text is None:
-            text = statuses[status] = labels.t(f"sv.x.absence.{status}")
-        return [code, name, month, day, member, text]
-
-    return row
 
 
 def initiatives_table(labels: Labels, data: ExportData) -> Sheet:
@@ -340,11 +192,29 @@ def initiatives_table(labels: Labels, data: ExportData) -> Sheet:
     return Sheet("sv.x.sheet.initiatives", columns, rows)
 
 
+def year_levels_table(labels: Labels, data: ExportData) -> Sheet:
+    """The annual review's final list: each cell's line, then its members' (issue 17)."""
+    columns = [
+        Column("sv.x.col.code", TEXT, 18),
+        Column("sv.x.col.cell", TEXT, 28),
+        Column("review.x.col.member", TEXT, 28),
+        Column("review.x.col.proposed", TEXT, 28),
+        Column("review.x.col.confirmed", TEXT, 28),
+        Column("review.x.col.note", TEXT, 40),
+    ]
+
+    def level(code: str | None) -> str | None:
+        return labels.t(f"review.level.{code}") if code else None
+
+    rows = [
+        [ln.cell_code, ln.cell_name, ln.member or labels.t("review.x.whole_cell"),
+         level(ln.proposed), level(ln.confirmed), ln.note]
+        for ln in data.year_levels
+    ]  # fmt: skip
+    return Sheet("review.sv.export_sheet", columns, rows)
+
+
 # ================================================================ writing
-
-
-def _header(labels: Labels, column: Column) -> str:
-    return column.key[1:] if column.key.startswith("!") else labels.t(column.key)
 
 
 def _styles(columns: Sequence[Column]) -> list[int]:
@@ -359,7 +229,7 @@ def _open_sheet(
         [column.width or WIDTHS[column.kind] for column in columns],
         _styles(columns),
     )
-    sheet.header([_header(labels, column) for column in columns])
+    sheet.header([header_text(labels, column) for column in columns])
     return sheet
 
 
@@ -372,12 +242,23 @@ def _write_chunk(sheet: SheetWriter, convert: Callable[[Any], list[Any]], rows: 
     sheet.append_rows(map(convert, rows))
 
 
-async def write_workbook(fw: Framework, labels: Labels, data: ExportData) -> bytes:
-    """The XLSX file: five sheets, bold frozen header row, widths, real dates.
+Streamed = tuple[tuple[str, list[Column], Callable[[Any], list[Any]], Chunks], ...]
 
-    The check-ins and absences are read from the database in chunks while the file is
-    written (constant memory); each chunk is written in a worker thread, so the bot keeps
-    answering others while a province is written."""
+
+async def _write_streamed(book: WorkbookWriter, labels: Labels, streamed: Streamed) -> None:
+    """Sheets whose rows come from the database in chunks, each chunk written in a thread."""
+    for name_key, columns, convert, chunks in streamed:
+        sheet = await asyncio.to_thread(_open_sheet, book, labels, name_key, columns)
+        async for chunk in chunks():
+            await asyncio.to_thread(_write_chunk, sheet, convert, chunk)
+
+
+async def write_workbook(fw: Framework, labels: Labels, data: ExportData) -> bytes:
+    """The XLSX file: seven sheets, bold frozen header row, widths, real dates.
+
+    The check-ins, absences, tasks and recommendations are read from the database in chunks
+    while the file is written (constant memory); each chunk is written in a worker thread, so
+    the bot keeps answering others while a province is written."""
     buffer = io.BytesIO()
     book = WorkbookWriter(buffer)
     await asyncio.to_thread(
@@ -387,47 +268,21 @@ async def write_workbook(fw: Framework, labels: Labels, data: ExportData) -> byt
         ("sv.x.sheet.checkins", checkin_columns(), checkin_row(fw, labels, data), data.checkins),
         ("sv.x.sheet.attendance", attendance_columns(), attendance_row(labels), data.attendance),
     )
-    for name_key, columns, convert, chunks in streamed:
-        sheet = await asyncio.to_thread(_open_sheet, book, labels, name_key, columns)
-        async for chunk in chunks():
-            await asyncio.to_thread(_write_chunk, sheet, convert, chunk)
+    await _write_streamed(book, labels, streamed)
     await asyncio.to_thread(_write_table, book, labels, partial(initiatives_table, labels, data))
     await asyncio.to_thread(_write_table, book, labels, partial(scores_table, fw, labels, data))
+    # Last, so that the first five sheets keep their places for those who read them by place.
+    substance = (
+        ("sv.x.sheet.tasks", tasks_columns(), task_row(labels), data.tasks),
+        ("sv.x.sheet.recommendations", proposals_columns(), proposal_row, data.proposals),
+    )
+    await _write_streamed(book, labels, substance)
+    if data.year_levels:  # the annual review's final list, once a cell has submitted one
+        await asyncio.to_thread(
+            _write_table, book, labels, partial(year_levels_table, labels, data)
+        )
     await asyncio.to_thread(book.finish)
     return buffer.getvalue()
-
-
-def csv_bytes(labels: Labels, sheet: Sheet) -> bytes:
-    """One sheet as CSV, UTF-8 with a BOM so that Excel reads Vietnamese letters right."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow([_csv_text(_header(labels, c)) for c in sheet.columns])
-    for row in sheet.rows:
-        writer.writerow([_csv_value(v, c.kind) for v, c in zip(row, sheet.columns, strict=True)])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def _csv_value(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == MONTH and isinstance(value, dt.date):
-        return f"{value.year}-{value.month:02d}"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if kind == PCT and isinstance(value, float):
-        return f"{value * 100:.1f}"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    if isinstance(value, str):
-        return _csv_text(value)
-    return str(value)  # numbers: "-3" stays a number
-
-
-def _csv_text(value: str) -> str:
-    # The usual defence (OWASP "CSV injection"): a leading quote makes the cell text.
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def file_name(unit: UnitRef, period: Period, suffix: str) -> str:

@@ -20,14 +20,18 @@ from telegram.constants import ChatAction
 
 from bot.charts import criteria_chart, trend_chart
 from bot.context import Ctx, Request, with_request
-from bot.export_xlsx import Labels, csv_bytes, file_name, scores_table, write_workbook
+from bot.export_csv import csv_bytes
+from bot.export_sheets import Labels
+from bot.export_xlsx import file_name, scores_table, write_workbook
 from bot.keyboards import parse_cb
 from bot.render_scores import reason_text
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period, add_months
 from handlers.supervisor_common import (
+    button_unit_period,
     cb_period,
+    command_unit_period,
     esc,
     framework,
     parse_period_arg,
@@ -159,24 +163,14 @@ async def send_charts(
 
 @with_request
 async def chart_command(update: Update, context: Ctx, req: Request) -> None:
-    period = parse_period_arg(" ".join(context.args or []), this_month(req))
-    if period is None:
-        req.reply(req.t("sv.bad_period"))
-        return
-    unit = await single_root_or_pick(req, CHART, period.label)
-    if unit is None:
-        return
-    await send_charts(update, context, req, unit, period)
+    found = await command_unit_period(req, context, this_month(req), CHART)
+    if found is not None:
+        await send_charts(update, context, req, *found)
 
 
 @with_request
 async def chart_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    unit = await target_unit(req, parts)
-    period = cb_period(parts, 3)
-    if unit is None or period is None:
-        req.refuse()
-        return
-    await send_charts(update, context, req, unit, period)
+    found = await button_unit_period(req, update)
+    if found is not None:
+        unit, period, _ = found
+        await send_charts(update, context, req, unit, period)

@@ -1,23 +1,26 @@
 """What an export of a unit's period holds, read in a fixed number of queries: the summary
 (the /summary figures), the submitted check-ins with all their facts, the absent members,
-and initiative coverage per cell. The workbook and CSV are written from it on the bot's side
-(bot/export_xlsx.py).
+initiative coverage per cell, the tasks the meetings set (with how they were carried out) and
+the recommendations to the higher committee. The workbook and CSV are written from it on the
+bot's side (bot/export_xlsx.py).
 
-The check-ins and absences are the only long parts (a province's year: ~50,000 and ~90,000
-rows): they are not loaded but streamed in chunks (a server-side cursor on PostgreSQL) while
-the file is written, so memory does not grow with the province.
+The check-ins, absences, tasks and recommendations are the long parts (a province's year:
+~50,000 check-ins, ~90,000 absences, a few tasks a meeting): they are not loaded but streamed
+in chunks (a server-side cursor on PostgreSQL) while the file is written, so memory does not
+grow with the province.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Executable, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from domain.framework import Framework
 from domain.orgpath import path_ids
@@ -27,6 +30,7 @@ from storage.models import (
     AttendanceMark,
     Checkin,
     CheckinStatus,
+    MeetingTask,
     Member,
     OrgUnit,
     UnitKind,
@@ -35,6 +39,7 @@ from storage.read_model import ensure_meeting_scores
 from storage.scope import UnitRef
 from storage.supervision import Summary, summary
 from storage.tree import checkins_under, under
+from storage.year_review import FinalLine, final_list
 
 # Text answers kept only in the versioned answers JSON (domain.checkin_schema, v1 keys).
 TEXT_ANSWERS = ("start_time", "not_held_reason", "main_tasks", "thematic_topic", "resolution_text")
@@ -97,6 +102,13 @@ class ExportData:
     attendance: Chunks  # code, name, month, meeting date, member, absence status
     initiatives: list[Any]
     tz: ZoneInfo
+    # code, name, month set, task, owner (None: the whole cell), status (None: not reviewed
+    # yet), the month of the meeting that reviewed it
+    tasks: Chunks
+    proposals: Chunks  # code, name, month, text
+    # The annual review's final list of the period's year (storage.year_review): each cell's
+    # line and its members', proposed and confirmed levels; empty: no review submitted.
+    year_levels: list[FinalLine] = field(default_factory=list)
 
 
 def _chunks(session: AsyncSession, statement: Executable) -> Chunks:
@@ -194,4 +206,62 @@ async def collect(
     # initiatives a year (see README "Supervisor views").
     coverage = await coverage_by_cell(session, unit.id, period.year)
     initiatives = [(cell, coverage.get(cell.cell.id)) for cell in data.cells]
-    return ExportData(data, groups, count or 0, checkins, attendance, initiatives, tz)
+    return ExportData(
+        data,
+        groups,
+        count or 0,
+        checkins,
+        attendance,
+        initiatives,
+        tz,
+        tasks=_tasks(session, unit, period),
+        proposals=_proposals(session, unit, period),
+        year_levels=await final_list(session, unit.id, period.year),
+    )
+
+
+def _tasks(session: AsyncSession, unit: UnitRef, period: Period) -> Chunks:
+    """The tasks set by the period's submitted meetings, in each meeting's order, with how
+    the following meeting found them."""
+    review = aliased(Checkin)
+    return _chunks(
+        session,
+        select(
+            OrgUnit.code,
+            OrgUnit.name,
+            MeetingTask.month,
+            MeetingTask.text,
+            Member.full_name,
+            MeetingTask.status,
+            review.month,
+        )
+        .join(Checkin, Checkin.id == MeetingTask.checkin_id)
+        .join(OrgUnit, OrgUnit.id == MeetingTask.cell_id)
+        .outerjoin(Member, Member.id == MeetingTask.owner_member_id)
+        .outerjoin(review, review.id == MeetingTask.reviewed_checkin_id)
+        .where(
+            under(unit.path),
+            Checkin.status == CheckinStatus.SUBMITTED.value,
+            MeetingTask.month >= period.start,
+            MeetingTask.month < period.end,
+        )
+        .order_by(OrgUnit.code, MeetingTask.month, Checkin.slot, MeetingTask.seq),
+    )
+
+
+def _proposals(session: AsyncSession, unit: UnitRef, period: Period) -> Chunks:
+    """The recommendations of the period's submitted check-ins ("" and NULL: none)."""
+    return _chunks(
+        session,
+        select(OrgUnit.code, OrgUnit.name, Checkin.month, Checkin.proposals)
+        .join(OrgUnit, OrgUnit.id == Checkin.cell_id)
+        .where(
+            checkins_under(unit.path),
+            Checkin.status == CheckinStatus.SUBMITTED.value,
+            Checkin.month >= period.start,
+            Checkin.month < period.end,
+            Checkin.proposals.is_not(None),
+            Checkin.proposals != "",
+        )
+        .order_by(OrgUnit.code, Checkin.month, Checkin.slot),
+    )

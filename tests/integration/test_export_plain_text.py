@@ -10,7 +10,9 @@ from zoneinfo import ZoneInfo
 
 import openpyxl
 
-from bot.export_xlsx import Column, Labels, Sheet, csv_bytes, write_workbook
+from bot.export_csv import csv_bytes
+from bot.export_sheets import Column, Labels, Sheet
+from bot.export_xlsx import write_workbook
 from bot.i18n import t
 from bot.render_scores import reason_text
 from bot.xlsx_stream import PLAIN, WorkbookWriter
