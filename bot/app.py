@@ -30,11 +30,16 @@ from handlers import (
     access,
     access_invite,
     access_revoke,
+    brief,
+    candidates,
     checkin,
     common,
     initiatives,
+    member_find,
     minutes,
     onboarding,
+    review_committee,
+    review_year,
     roster,
     schedule,
     supervisor_broadcast,
@@ -42,9 +47,11 @@ from handlers import (
     supervisor_export,
     supervisor_initiatives,
     supervisor_missing,
+    supervisor_proposals,
     supervisor_ranking,
     supervisor_review,
     supervisor_summary,
+    thematic,
 )
 from handlers.access import PREFIX as AC
 from handlers.supervisor_common import PREFIX as SV
@@ -79,9 +86,25 @@ def handlers() -> list[Handler]:
         # Secretaries: the month's minutes and resolution as DOCX (/minutes, the mn: cell picker).
         CommandHandler("minutes", minutes.minutes_command, filters=PRIVATE),
         CallbackQueryHandler(minutes.minutes_button, pattern=rf"^{minutes.PREFIX}:"),
+        # Secretaries: the chi ủy's pre-meeting brief (/brief, the bf: buttons, the
+        # pre-meeting reminder's "📋") and the thematic plan (/thematic, tp: and typed topics).
+        CommandHandler("brief", brief.brief_command, filters=PRIVATE),
+        CallbackQueryHandler(brief.brief_button, pattern=rf"^{brief.PREFIX}:"),
+        CommandHandler("thematic", thematic.thematic_command, filters=PRIVATE),
+        thematic.conversation(),
+        # Secretaries: the annual review (/review_year, ry: buttons and typed notes).
+        CommandHandler("review_year", review_year.review_year_command, filters=PRIVATE),
+        review_year.conversation(),
         # The cell's members: /members, the m: buttons and the names typed after them.
         CommandHandler("members", roster.members_command, filters=PRIVATE),
+        # /member <name>: one member's card by part of the name (its buttons are the m: ones).
+        CommandHandler("member", member_find.member_command, filters=PRIVATE),
         roster.conversation(),
+        # Candidates for admission: /candidates, the cd: buttons and the names and days typed
+        # after them; supervisors' counts per unit (sv:cdu:, scope-checked).
+        CommandHandler("candidates", candidates.candidates_command, filters=PRIVATE),
+        candidates.conversation(),
+        CallbackQueryHandler(candidates.unit_button, pattern=rf"^{SV}:{candidates.SV_ACTION}:"),
         # Initiatives: /initiatives, the in: buttons and their typed answers.
         CommandHandler("initiatives", initiatives.initiatives_command, filters=PRIVATE),
         initiatives.conversation(),
@@ -103,6 +126,14 @@ def handlers() -> list[Handler]:
         CallbackQueryHandler(
             supervisor_cell.cell_button, pattern=rf"^{SV}:{supervisor_cell.ACTION}:"
         ),
+        CommandHandler("proposals", supervisor_proposals.proposals_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            supervisor_proposals.proposals_button,
+            pattern=rf"^{SV}:{supervisor_proposals.ACTION}:",
+        ),
+        CallbackQueryHandler(
+            supervisor_proposals.full_button, pattern=rf"^{SV}:{supervisor_proposals.FULL}:"
+        ),
         CommandHandler("ranking", supervisor_ranking.ranking_command, filters=PRIVATE),
         CallbackQueryHandler(
             supervisor_ranking.ranking_button, pattern=rf"^{SV}:{supervisor_ranking.ACTION}:"
@@ -118,6 +149,11 @@ def handlers() -> list[Handler]:
         supervisor_broadcast.conversation(),
         CallbackQueryHandler(supervisor_broadcast.confirm_button, pattern=rf"^{SV}:bc(ok|no)(:|$)"),
         CallbackQueryHandler(supervisor_broadcast.report_button, pattern=rf"^{SV}:bcr:"),
+        # Supervisors: the cells' annual reviews, the cap check, confirmations (rc: buttons).
+        CommandHandler("reviews", review_committee.reviews_command, filters=PRIVATE),
+        CallbackQueryHandler(
+            review_committee.reviews_button, pattern=rf"^{review_committee.PREFIX}:"
+        ),
         supervisor_review.conversation(),
         CommandHandler("review", supervisor_review.review_command, filters=PRIVATE),
         CommandHandler("lock", supervisor_review.lock_command, filters=PRIVATE),

@@ -23,17 +23,31 @@ from storage.revocation import RevokedGrant
 log = logging.getLogger(__name__)
 
 # Commands shown in Telegram's menu, by audience; texts come from the catalogs.
-CELL_COMMANDS = ("checkin", "minutes", "members", "initiatives", "schedule", "reminders")
+CELL_COMMANDS = (
+    "checkin",
+    "minutes",
+    "brief",
+    "thematic",
+    "review_year",
+    "members",
+    "candidates",
+    "initiatives",
+    "schedule",
+    "reminders",
+)
 SUPERVISOR_COMMANDS = (
     "summary",
     "missing",
     "cell",
+    "proposals",
     "ranking",
     "initiatives",
+    "candidates",
     "export",
     "chart",
     "broadcast",
     "review",
+    "reviews",
     "lock",
     "unlock",
     "access",
@@ -107,9 +121,27 @@ async def start_without_token(update: Update, context: Ctx, req: Request) -> Non
 async def help_command(update: Update, context: Ctx, req: Request) -> None:
     parts = [req.t("help.title")]
     if cell_grants(req.grants):
-        parts.append(req.t("help.secretary") + "\n" + req.t("help.minutes"))
+        parts.append(
+            req.t("help.secretary")
+            + "\n"
+            + req.t("help.minutes")
+            + "\n"
+            + req.t("help.brief")
+            + "\n"
+            + req.t("help.review_year")
+            + "\n"
+            + req.t("help.members")
+        )
     if supervised_grants(req.grants):
-        parts.append(req.t("help.supervisor") + "\n" + req.t("help.access"))
+        parts.append(
+            req.t("help.supervisor")
+            + "\n"
+            + req.t("help.access")
+            + "\n"
+            + req.t("help.reviews")
+            + "\n"
+            + req.t("help.candidates_sv")
+        )
     if not req.grants:
         parts.append(req.t("help.no_role"))
     parts.append(req.t("help.everyone"))

@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardButton, Update
 
 from bot.context import Ctx, Request, services
-from bot.keyboards import button, int_arg, markup, rows
+from bot.keyboards import button, int_arg, markup, parse_cb, rows
 
 # Numbers, names and the Reader live in bot/ (`cellbot report` writes them too): re-exported
 # for the handlers.
@@ -129,3 +129,40 @@ def cb_period(parts: list[str], index: int) -> Period | None:
         return parse_period(parts[index])
     except (IndexError, ValueError):
         return None
+
+
+async def command_unit_period(
+    req: Request,
+    context: Ctx,
+    default: Period,
+    action: str,
+    *extra: object,
+    bad_key: str = "sv.bad_period",
+) -> tuple[UnitRef, Period] | None:
+    """The unit and the period of ``/<command> [period]``: the period typed (`default`
+    without), the caller's only unit or a picker (buttons ``sv:<action>:<unit>:<period>:
+    <extra…>``). None means "already answered" (a bad period, a picker, a refusal)."""
+    argument = " ".join(context.args or []).strip()
+    period = parse_period_arg(argument, default)
+    if period is None:
+        req.reply(req.t(bad_key, text=esc(argument[:40])))
+        return None
+    unit = await single_root_or_pick(req, action, period.label, *extra)
+    return None if unit is None else (unit, period)
+
+
+async def button_unit_period(
+    req: Request, update: Update
+) -> tuple[UnitRef, Period, list[str]] | None:
+    """The unit (scope-checked) and the period of an ``sv:<action>:<unit>:<period>:…``
+    button, with the callback's parts for what follows; None once refused (forged, stale
+    or foreign: the caller is not told which)."""
+    query = update.callback_query
+    assert query is not None
+    parts = parse_cb(query.data)
+    unit = await target_unit(req, parts)
+    period = cb_period(parts, 3)
+    if unit is None or period is None:
+        req.refuse()
+        return None
+    return unit, period, parts

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from storage.db import SessionFactory
 from storage.invitations import new_invitation
 from storage.members import add_members
+from storage.models import Member
 from storage.orgfile import UnitRow
 from storage.orgs import get_unit_by_code, import_units
 from tests.harness import Driver, TgUser
@@ -48,6 +51,15 @@ async def small_org(sessions: SessionFactory, members_per_cell: int = 20) -> Org
         grassroots={"LH": ids["QN-BL-LH"], "DT": ids["QN-BL-DT"]},
         cells={"C01": ids["QN-BL-LH-C01"], "C02": ids["QN-BL-LH-C02"], "DT1": ids["QN-BL-DT-C01"]},
     )
+
+
+async def members_of(sessions: SessionFactory, cell_id: int) -> list[Member]:
+    """The cell's roster (those who left included), in the order they were added."""
+    async with sessions() as session:
+        rows = await session.scalars(
+            select(Member).where(Member.cell_id == cell_id).order_by(Member.id)
+        )
+        return list(rows.all())
 
 
 async def invitation(sessions: SessionFactory, unit_code: str, role: str) -> str:

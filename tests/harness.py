@@ -8,15 +8,18 @@ real database, the rate limiter and the error handler all run, with no network.
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from docx import Document
 from telegram import Update
 from telegram.error import TimedOut
 from telegram.ext import AIORateLimiter, Application
+from telegram.request import RequestData
 
 from bot.app import build_application
 from bot.replies import files_sent
@@ -75,6 +78,21 @@ class OfflineRequest(LocalRequest):
         self.timeout_rules: list[TimeoutRule] = []
         self._message_ids = itertools.count(1000)
         self.latency: float = 0.0
+        # Every file the bot uploaded (sendDocument, sendPhoto…), in order: (name, content).
+        self.uploads: list[tuple[str, bytes]] = []
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ) -> tuple[int, bytes]:
+        if request_data is not None and request_data.multipart_data:
+            for name, content, _mime in dict(request_data.multipart_data).values():
+                self.uploads.append((name, content if isinstance(content, bytes) else b""))
+        return await super().do_request(url, method, request_data, *args, **kwargs)
 
     async def respond(self, method: str, params: dict[str, Any]) -> tuple[int, bytes]:
         call = ApiCall(method, params)
@@ -133,6 +151,11 @@ class Driver:
     @property
     def calls(self) -> list[ApiCall]:
         return self.request.calls
+
+    @property
+    def uploads(self) -> list[tuple[str, bytes]]:
+        """The files the bot uploaded, in order: (file name, content)."""
+        return self.request.uploads
 
     async def _process(self, data: dict[str, Any]) -> list[ApiCall]:
         before = len(self.request.calls)
@@ -225,6 +248,16 @@ def texts(calls: list[ApiCall]) -> str:
         else:
             parts.append(call.text)
     return "\n".join(p for p in parts if p)
+
+
+def docx_text(content: bytes) -> str:
+    """The text of an uploaded DOCX: its paragraphs, then its tables' cells, one a line."""
+    doc = Document(io.BytesIO(content))
+    lines = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            lines += [p.text for cell in row.cells for p in cell.paragraphs]
+    return "\n".join(lines)
 
 
 def all_buttons(calls: list[ApiCall]) -> list[tuple[str, str]]:

@@ -125,7 +125,7 @@ async def world(driver: Driver, *, onboard_all: bool = True, members: int = 20) 
                 submitted_at=now,
                 meeting_date=this,
                 answers={"main_tasks": "Thu hoạch chè"},
-                **facts(),
+                **facts(proposals="Đề nghị hỗ trợ kinh phí sửa nhà văn hóa"),
             ),
             "c02_this": Checkin(
                 cell_id=org.cells["C02"],
@@ -353,7 +353,15 @@ async def test_export_xlsx_opens_with_all_sheets(sv_driver: Driver) -> None:
     name, content = _document(sv_driver)
     assert name == f"cellbot-QN-BL-{w.this.year}.xlsx"
     book = openpyxl.load_workbook(io.BytesIO(content))
-    assert book.sheetnames == ["Summary", "Check-ins", "Attendance", "Initiatives", "Scores"]
+    assert book.sheetnames == [
+        "Summary",
+        "Check-ins",
+        "Attendance",
+        "Initiatives",
+        "Scores",
+        "Tasks",
+        "Recommendations",
+    ]
     summary = book["Summary"]
     assert summary.freeze_panes == "A2"
     header = [c.value for c in summary[1]]
