@@ -209,7 +209,12 @@ async def test_a_month_sets_tasks_and_the_next_reviews_them_one_by_one(driver: D
         await s.tap(answer)
     calls = await s.type("Đề nghị huyện hỗ trợ kinh phí sửa nhà văn hóa")
     assert "All answered" in texts(calls)
-    await s.tap("Submit")
+    calls = await s.tap("Submit")
+    # The meeting's score follows: "partly" earns half of the indicator's 6 points.
+    lines = texts(calls).splitlines()
+    assert any(
+        line.startswith("• Last resolution carried out") and line.endswith("−3") for line in lines
+    ), lines
 
     second = next(r for r in await checkins_of(driver, cell) if r.month == this_month())
     assert second.status == "submitted"

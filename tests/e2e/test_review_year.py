@@ -6,24 +6,15 @@ records the confirmation (audited) and refuses a foreign or forged button."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
-import os
-import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from alembic import command
 from docx import Document
 from openpyxl import load_workbook
-from sqlalchemy import func, inspect, make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import func, select
 
 from domain import clock
-from storage.db import alembic_config, create_engine
 from storage.models import (
     AttendanceMark,
     AuditEntry,
@@ -321,46 +312,3 @@ async def test_review_year_and_the_committees_confirmation(driver: Driver) -> No
     async with driver.sessions() as session:
         c01 = await session.get(YearReview, c01_id)
         assert c01 is not None and c01.confirmed_level is None
-
-
-# ---------------------------------------------------------------- migration 0013
-
-
-@pytest.fixture
-async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own with no tables yet (PostgreSQL when the run uses it)."""
-    pg = os.environ.get("CELLBOT_TEST_DATABASE_URL")
-    if not pg:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'ry.db'}"
-        return
-    name = f"cellbot_ry_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_async_engine(pg, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-async def _tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-    finally:
-        await engine.dispose()
-
-
-async def test_migration_0013_downgrades_and_upgrades(fresh_url: str) -> None:
-    config = alembic_config(fresh_url)
-    ours = {"year_reviews", "year_review_members"}
-    await asyncio.to_thread(command.upgrade, config, "0013")
-    assert ours <= await _tables(fresh_url)
-    await asyncio.to_thread(command.downgrade, config, "0012")
-    tables = await _tables(fresh_url)
-    assert not ours & tables and "member_dues" in tables
-    await asyncio.to_thread(command.upgrade, config, "head")
-    assert ours <= await _tables(fresh_url)

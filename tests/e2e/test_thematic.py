@@ -1,24 +1,15 @@
 """/thematic: a topic (typed) and a presenter (tapped from the roster) for each quarter of the
 year, shown, edited and cleared; bad input is refused and the question stays; forged buttons
-are refused. Also migration 0011 downgrades and upgrades again."""
+are refused."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import os
-import secrets
-from collections.abc import AsyncIterator
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import pytest
-from alembic import command
-from sqlalchemy import inspect, make_url, select, text
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from domain import clock
-from storage.db import alembic_config, create_engine
 from storage.models import AuditEntry, Checkin, Member, ThematicPlan
 from tests.factories import onboard, small_org
 from tests.harness import ApiCall, Driver, TgUser, texts
@@ -155,45 +146,3 @@ async def test_cancel_while_typing_and_english(driver: Driver) -> None:
     await driver.send(OTHER, "/cancel")
     await driver.send(OTHER, "Not a topic any more")
     assert await plans(driver) == []
-
-
-# ---------------------------------------------------------------- migration 0011
-
-
-@pytest.fixture
-async def fresh_url(tmp_path: Path) -> AsyncIterator[str]:
-    """A database of its own with no tables yet (PostgreSQL when the run uses it)."""
-    pg = os.environ.get("CELLBOT_TEST_DATABASE_URL")
-    if not pg:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'th.db'}"
-        return
-    name = f"cellbot_th_{os.getpid()}_{secrets.token_hex(3)}"
-    admin = create_async_engine(pg, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(pg).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
-
-async def _tables(url: str) -> set[str]:
-    engine = create_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
-    finally:
-        await engine.dispose()
-
-
-async def test_migration_0011_downgrades_and_upgrades(fresh_url: str) -> None:
-    config = alembic_config(fresh_url)
-    await asyncio.to_thread(command.upgrade, config, "0011")
-    assert {"thematic_plans", "meeting_notices"} <= await _tables(fresh_url)
-    await asyncio.to_thread(command.downgrade, config, "0010")
-    tables = await _tables(fresh_url)
-    assert not {"thematic_plans", "meeting_notices"} & tables and "meeting_tasks" in tables
-    await asyncio.to_thread(command.upgrade, config, "head")
-    assert {"thematic_plans", "meeting_notices"} <= await _tables(fresh_url)

@@ -190,3 +190,47 @@ OLD_TREE = [
     ("QN-BL-LH", "grassroots", "QN-BL"),
     ("QN-BL-LH-C01", "cell", "QN-BL-LH"),
 ]
+
+
+# --- every revision downgrades and upgrades again ---------------------------------------------
+
+
+async def _schema(url: str) -> dict[str, set[str]]:
+    """Each table's columns and indexes, as the database reports them."""
+    engine = create_engine(url)
+
+    def read(sync: object) -> dict[str, set[str]]:
+        found = inspect(sync)
+        return {
+            table: {c["name"] for c in found.get_columns(table)}
+            | {f"ix:{i['name']}" for i in found.get_indexes(table)}
+            for table in found.get_table_names()
+        }
+
+    try:
+        async with engine.connect() as conn:
+            return await conn.run_sync(read)
+    finally:
+        await engine.dispose()
+
+
+async def test_every_revision_downgrades_then_upgrades_to_the_same_schema(
+    h_unmigrated_url: str,
+) -> None:
+    """Each migration's downgrade undoes exactly its upgrade: stepping down one revision and
+    up again gives back the same tables, columns and indexes, from the head to the first."""
+    from alembic.script import ScriptDirectory
+
+    config = alembic_config(h_unmigrated_url)
+    revisions = [s.revision for s in ScriptDirectory.from_config(config).walk_revisions()]
+    assert len(revisions) >= 13 and revisions[-1] == "0001"
+    await asyncio.to_thread(command.upgrade, config, "head")
+    for revision, below in zip(revisions, [*revisions[1:], "base"], strict=True):
+        await asyncio.to_thread(command.upgrade, config, revision)
+        before = await _schema(h_unmigrated_url)
+        await asyncio.to_thread(command.downgrade, config, below)
+        after_down = await _schema(h_unmigrated_url)
+        assert after_down != before, f"{revision}'s downgrade changed nothing"
+        await asyncio.to_thread(command.upgrade, config, revision)
+        assert await _schema(h_unmigrated_url) == before, revision
+        await asyncio.to_thread(command.downgrade, config, below)
