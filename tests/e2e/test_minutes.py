@@ -11,9 +11,7 @@ import io
 import re
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -29,7 +27,7 @@ from tests.e2e.checkin_helpers import last_keyboard
 from tests.e2e.checkin_walk import DOCUMENTS, MAIN_TASKS, NEXT_TASK, NOTE, PLACE, PROPOSALS, WALK
 from tests.e2e.meeting_data import submit_meeting
 from tests.factories import onboard, small_org
-from tests.harness import ApiCall, Driver, TgUser, make_settings, start_driver, stop_driver, texts
+from tests.harness import ApiCall, Driver, TgUser, docx_text, texts
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 SEC = TgUser(4001, "Hà", "Vi Thị", "vi")  # secretary of C01
@@ -38,42 +36,6 @@ TWO_CELLS = TgUser(4003, "Lan", "Hoàng Thị", "vi")  # deputy of C01 and of C0
 STRANGER = TgUser(4004, "Lạ", "Người", "vi")
 RESOLUTION = "Hoàn thành thu hoạch chè trước ngày 20\nSửa đường liên thôn"
 KIND_VI = {"excused": "vắng có lý do", "unexcused": "vắng không có lý do"}
-
-
-@pytest.fixture
-async def mn_driver(session_factory: SessionFactory, db_url: str) -> AsyncIterator[Driver]:
-    """The real Application, with the files it uploads captured in order."""
-    drv = await start_driver(make_settings(db_url), session_factory)
-    files: list[tuple[str, bytes]] = []
-    original = drv.request.do_request
-
-    async def capture(*args: Any, **kwargs: Any) -> tuple[int, bytes]:
-        data = kwargs.get("request_data")
-        if data is not None and data.multipart_data:
-            for name, content, _mime in dict(data.multipart_data).values():
-                files.append((name, content))
-        return await original(*args, **kwargs)
-
-    drv.request.do_request = capture  # type: ignore[method-assign]
-    drv.files = files  # type: ignore[attr-defined]
-    yield drv
-    await stop_driver(drv)
-
-
-def uploaded(driver: Driver) -> list[tuple[str, bytes]]:
-    files: list[tuple[str, bytes]] = driver.files  # type: ignore[attr-defined]
-    return files
-
-
-def all_text(content: bytes) -> str:
-    """Every paragraph of the document, the table cells included (header, signatures)."""
-    doc = Document(io.BytesIO(content))
-    lines = [p.text for p in doc.paragraphs]
-    for table in doc.tables:
-        for row in table.rows:
-            for cell in row.cells:
-                lines += [p.text for p in cell.paragraphs]
-    return "\n".join(lines)
 
 
 def signature_cells(content: bytes) -> list[str]:
@@ -201,10 +163,10 @@ async def insert_submitted(
 # ---------------------------------------------------------------- after submit
 
 
-async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
-    calls = await walk_to_submit(mn_driver, SEC)
+async def test_submit_sends_minutes_and_resolution(driver: Driver) -> None:
+    org = await small_org(driver.sessions)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
+    calls = await walk_to_submit(driver, SEC)
     methods = [c.method for c in calls]
     assert methods.count("sendDocument") == 2, methods
     confirmation = next(i for i, c in enumerate(calls) if "Đã nộp báo cáo sinh hoạt" in c.text)
@@ -212,20 +174,20 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
     captions = [c.text for c in calls if c.method == "sendDocument"]
     assert "Biên bản sinh hoạt chi bộ tháng" in captions[0] and "Nghị quyết" in captions[1]
 
-    async with mn_driver.sessions() as session:
+    async with driver.sessions() as session:
         checkin = (await session.scalars(select(Checkin))).one()
     day = checkin.meeting_date
     assert checkin.status == "submitted" and day is not None
-    away = await absences(mn_driver, checkin.id)
+    away = await absences(driver, checkin.id)
     assert sorted(away.values()) == ["excused", "unexcused"], away
 
-    (m_name, minutes), (r_name, resolution) = uploaded(mn_driver)
+    (m_name, minutes), (r_name, resolution) = driver.uploads
     month = month_label(checkin.month)
     assert (m_name, r_name) == (
         f"bien-ban-QN-BL-LH-C01-{month}.docx",
         f"nghi-quyet-QN-BL-LH-C01-{month}.docx",
     )
-    text = all_text(minutes)
+    text = docx_text(minutes)
     for expected in (
         "ĐẢNG BỘ XÃ LỤC HỒN",
         "CHI BỘ THÔN BẢN PẮT",
@@ -248,7 +210,7 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
         f"- {DOCUMENTS}",
     ):
         assert expected in text, (expected, text)
-    names = await facts_names(mn_driver, checkin.id)
+    names = await facts_names(driver, checkin.id)
     assert f"Chủ trì: đồng chí {names['chair']}" in text, text
     assert f"Thư ký: đồng chí {names['clerk']}" in text, text
     assert f"Các đồng chí phát biểu: {names['speaker']}." in text, text
@@ -265,7 +227,7 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
     captions = [c.text for c in calls if c.method == "sendDocument"]
     assert "địa điểm, chủ trì, thư ký, biểu quyết" not in captions[0], captions
 
-    text = all_text(resolution)
+    text = docx_text(resolution)
     for expected in (
         "ĐẢNG BỘ XÃ LỤC HỒN",
         "CHI BỘ THÔN BẢN PẮT",
@@ -289,107 +251,107 @@ async def test_submit_sends_minutes_and_resolution(mn_driver: Driver) -> None:
 # ---------------------------------------------------------------- /minutes
 
 
-async def test_minutes_of_an_earlier_month_and_of_a_month_without_one(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+async def test_minutes_of_an_earlier_month_and_of_a_month_without_one(driver: Driver) -> None:
+    org = await small_org(driver.sessions)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
     earlier = add_months(this_month(), -2)
-    away = await insert_submitted(mn_driver.sessions, org.cells["C01"], earlier)
+    away = await insert_submitted(driver.sessions, org.cells["C01"], earlier)
 
-    calls = await mn_driver.send(SEC, "/minutes")  # the latest month with minutes
+    calls = await driver.send(SEC, "/minutes")  # the latest month with minutes
     assert [c.method for c in calls].count("sendDocument") == 2, calls
-    calls = await mn_driver.send(SEC, f"/minutes {month_label(earlier)}")
+    calls = await driver.send(SEC, f"/minutes {month_label(earlier)}")
     assert [c.method for c in calls].count("sendDocument") == 2, calls
-    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
-    text = all_text(minutes)
+    (_, minutes), (_, resolution) = driver.uploads[-2:]
+    text = docx_text(minutes)
     assert f"Sinh hoạt chi bộ thường kỳ kết hợp chuyên đề tháng {earlier:%m}/{earlier.year}" in (
         text
     )
     assert "Chuyên đề: Chuyển đổi số ở thôn" in text
     for line in RESOLUTION.splitlines():
         assert line in text
-        assert line in all_text(resolution)
+        assert line in docx_text(resolution)
     for name, kind in away.items():
         assert f"Đồng chí {name}: {KIND_VI[kind]}" in text
     assert "kết thúc lúc 10:00" in text
-    assert "Vận động tiêm chủng" in all_text(resolution)
+    assert "Vận động tiêm chủng" in docx_text(resolution)
 
     none = add_months(this_month(), -1)
-    calls = await mn_driver.send(SEC, f"/minutes {month_label(none)}")
+    calls = await driver.send(SEC, f"/minutes {month_label(none)}")
     assert "sendDocument" not in [c.method for c in calls]
     assert f"chưa gửi báo cáo sinh hoạt tháng {none:%m}/{none.year}" in texts(calls)
-    calls = await mn_driver.send(SEC, "/minutes tháng mười")
+    calls = await driver.send(SEC, "/minutes tháng mười")
     assert "<code>/minutes 2026-10</code>" in texts(calls)
 
 
-async def test_no_minutes_at_all_and_no_role(mn_driver: Driver) -> None:
-    await small_org(mn_driver.sessions)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
-    calls = await mn_driver.send(SEC, "/minutes")
+async def test_no_minutes_at_all_and_no_role(driver: Driver) -> None:
+    await small_org(driver.sessions)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
+    calls = await driver.send(SEC, "/minutes")
     assert "chưa gửi báo cáo sinh hoạt nào" in texts(calls)
-    calls = await mn_driver.send(STRANGER, "/minutes")
+    calls = await driver.send(STRANGER, "/minutes")
     assert "sendDocument" not in [c.method for c in calls] and texts(calls)
 
 
-async def test_two_cells_pick_and_a_foreign_cell_is_refused(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions)
-    await onboard(mn_driver, TWO_CELLS, "QN-BL-LH-C01", "deputy")
-    await onboard(mn_driver, TWO_CELLS, "QN-BL-LH-C02", "deputy")
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+async def test_two_cells_pick_and_a_foreign_cell_is_refused(driver: Driver) -> None:
+    org = await small_org(driver.sessions)
+    await onboard(driver, TWO_CELLS, "QN-BL-LH-C01", "deputy")
+    await onboard(driver, TWO_CELLS, "QN-BL-LH-C02", "deputy")
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
     month = add_months(this_month(), -1)
-    await insert_submitted(mn_driver.sessions, org.cells["C02"], month)
-    await insert_submitted(mn_driver.sessions, org.cells["DT1"], month)
+    await insert_submitted(driver.sessions, org.cells["C02"], month)
+    await insert_submitted(driver.sessions, org.cells["DT1"], month)
 
-    calls = await mn_driver.send(TWO_CELLS, f"/minutes {month_label(month)}")
+    calls = await driver.send(TWO_CELLS, f"/minutes {month_label(month)}")
     choices = last_keyboard(calls)
     assert [d for _t, d in choices] == [
         f"mn:{org.cells['C01']}:{month_label(month)}",
         f"mn:{org.cells['C02']}:{month_label(month)}",
     ], choices
-    calls = await mn_driver.press(TWO_CELLS, choices[1][1])
+    calls = await driver.press(TWO_CELLS, choices[1][1])
     assert [c.method for c in calls].count("sendDocument") == 2, calls
-    assert "CHI BỘ THÔN KHE TIỀN" in all_text(uploaded(mn_driver)[-2][1])
+    assert "CHI BỘ THÔN KHE TIỀN" in docx_text(driver.uploads[-2][1])
 
-    before = len(uploaded(mn_driver))
+    before = len(driver.uploads)
     for cell in ("C02", "DT1"):  # not SEC's cells: the same refusal, whether minutes exist
-        calls = await mn_driver.press(SEC, f"mn:{org.cells[cell]}:{month_label(month)}")
+        calls = await driver.press(SEC, f"mn:{org.cells[cell]}:{month_label(month)}")
         assert [c.method for c in calls] == ["answerCallbackQuery"], calls
         assert calls[0].params.get("show_alert") is True
-    calls = await mn_driver.press(SEC, f"mn:{org.cells['C01']}:2026-13")
+    calls = await driver.press(SEC, f"mn:{org.cells['C01']}:2026-13")
     assert [c.method for c in calls] == ["answerCallbackQuery"], calls
-    assert len(uploaded(mn_driver)) == before
+    assert len(driver.uploads) == before
 
 
-async def test_english(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions)
-    await onboard(mn_driver, SEC_EN, "QN-BL-LH-C01", "secretary")
+async def test_english(driver: Driver) -> None:
+    org = await small_org(driver.sessions)
+    await onboard(driver, SEC_EN, "QN-BL-LH-C01", "secretary")
     month = add_months(this_month(), -1)
-    away = await insert_submitted(mn_driver.sessions, org.cells["C01"], month)
-    calls = await mn_driver.send(SEC_EN, "/minutes")
+    away = await insert_submitted(driver.sessions, org.cells["C01"], month)
+    calls = await driver.send(SEC_EN, "/minutes")
     assert [c.method for c in calls].count("sendDocument") == 2, calls
-    (m_name, minutes), (r_name, resolution) = uploaded(mn_driver)
+    (m_name, minutes), (r_name, resolution) = driver.uploads
     assert m_name.startswith("minutes-QN-BL-LH-C01-") and r_name.startswith("resolution-")
-    text = all_text(minutes)
+    text = docx_text(minutes)
     assert "COMMUNIST PARTY OF VIET NAM" in text and "MINUTES" in text
     assert f"{month:%B} {month.year}" in text
     labels = {"excused": "absent with a reason (excused)", "unexcused": "absent without a reason"}
     for name, kind in away.items():
         assert f"- {name}: {labels[kind]}" in text
     assert "CHAIR" in signature_cells(minutes)[1]
-    assert "ON BEHALF OF THE CELL" in all_text(resolution)
+    assert "ON BEHALF OF THE CELL" in docx_text(resolution)
 
 
 # ---------------------------------------------------------------- LibreOffice
 
 
-async def test_libreoffice_renders_both(mn_driver: Driver, tmp_path: Path) -> None:
+async def test_libreoffice_renders_both(driver: Driver, tmp_path: Path) -> None:
     office = shutil.which("libreoffice") or shutil.which("soffice")
     if office is None:
         pytest.skip("LibreOffice is not installed here: the PDF rendering check did not run")
-    org = await small_org(mn_driver.sessions)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
-    await insert_submitted(mn_driver.sessions, org.cells["C01"], add_months(this_month(), -1))
-    await mn_driver.send(SEC, "/minutes")
-    for name, content in uploaded(mn_driver):
+    org = await small_org(driver.sessions)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
+    await insert_submitted(driver.sessions, org.cells["C01"], add_months(this_month(), -1))
+    await driver.send(SEC, "/minutes")
+    for name, content in driver.uploads:
         (tmp_path / name).write_bytes(content)
         subprocess.run(
             [office, "--headless", "--convert-to", "pdf", "--outdir", str(tmp_path), name],
@@ -405,17 +367,17 @@ async def test_libreoffice_renders_both(mn_driver: Driver, tmp_path: Path) -> No
 # ---------------------------------------------------------------- tasks and recommendations
 
 
-async def test_minutes_carry_the_tasks_and_the_recommendations(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions, members_per_cell=4)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+async def test_minutes_carry_the_tasks_and_the_recommendations(driver: Driver) -> None:
+    org = await small_org(driver.sessions, members_per_cell=4)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
     last = add_months(this_month(), -1)
     earlier = add_months(last, -1)
     cell = org.cells["C01"]
     set_before = [("Sửa đường liên thôn", 0), ("Vận động tiêm chủng", 1), ("Trồng rừng", None)]
-    first = await submit_meeting(mn_driver.sessions, cell, earlier, tasks=set_before)
+    first = await submit_meeting(driver.sessions, cell, earlier, tasks=set_before)
     names = [m.full_name for m in first.members]
     await submit_meeting(
-        mn_driver.sessions,
+        driver.sessions,
         cell,
         last,
         review=["done", "mostly", "not"],
@@ -423,10 +385,10 @@ async def test_minutes_carry_the_tasks_and_the_recommendations(mn_driver: Driver
         carried=[first.task_ids[2], first.task_ids[1]],
         proposals="Đề nghị hỗ trợ cây giống\nXin thêm tài liệu học tập",
     )
-    calls = await mn_driver.send(SEC, f"/minutes {month_label(last)}")
+    calls = await driver.send(SEC, f"/minutes {month_label(last)}")
     assert [c.method for c in calls].count("sendDocument") == 2, calls
-    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
-    text = all_text(minutes)
+    (_, minutes), (_, resolution) = driver.uploads[-2:]
+    text = docx_text(minutes)
     reviewed = [
         f"- Sửa đường liên thôn — đồng chí {names[0]} phụ trách: Hoàn thành.",
         f"- Vận động tiêm chủng — đồng chí {names[1]} phụ trách: Cơ bản hoàn thành.",
@@ -457,7 +419,7 @@ async def test_minutes_carry_the_tasks_and_the_recommendations(mn_driver: Driver
     ]
     assert head > lines.index("III. KẾT LUẬN, NGHỊ QUYẾT")
 
-    lines = all_text(resolution).splitlines()
+    lines = docx_text(resolution).splitlines()
     numbered = [line for line in lines if re.match(r"\d+\. ", line)]
     assert numbered == [f"{n}. {item[2:]}" for n, item in enumerate(upcoming, start=1)]
     assert lines.index("II. NHIỆM VỤ THÁNG TỚI") < lines.index(f"1. {upcoming[0][2:]}")
@@ -469,25 +431,25 @@ async def test_minutes_carry_the_tasks_and_the_recommendations(mn_driver: Driver
         )
 
     # The month that set the first tasks: reviewed nothing, sent no recommendation ("").
-    await submit_meeting(mn_driver.sessions, org.cells["C02"], last, proposals="")
-    await onboard(mn_driver, SEC_EN, "QN-BL-LH-C01", "secretary")
-    await mn_driver.send(SEC_EN, f"/minutes {month_label(earlier)}")
-    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
-    text = all_text(minutes)
+    await submit_meeting(driver.sessions, org.cells["C02"], last, proposals="")
+    await onboard(driver, SEC_EN, "QN-BL-LH-C01", "secretary")
+    await driver.send(SEC_EN, f"/minutes {month_label(earlier)}")
+    (_, minutes), (_, resolution) = driver.uploads[-2:]
+    text = docx_text(minutes)
     assert "Recommendations to the higher committee: ……………………." in text  # not asked
     assert "one by one" not in text
     assert f"- Sửa đường liên thôn — comrade {names[0]} responsible" in text
     assert "- Trồng rừng — the whole cell" in text
-    assert "1. Sửa đường liên thôn — comrade" in all_text(resolution)
+    assert "1. Sửa đường liên thôn — comrade" in docx_text(resolution)
 
 
-async def test_no_recommendation_reads_none(mn_driver: Driver) -> None:
-    org = await small_org(mn_driver.sessions, members_per_cell=3)
-    await onboard(mn_driver, SEC, "QN-BL-LH-C01", "secretary")
+async def test_no_recommendation_reads_none(driver: Driver) -> None:
+    org = await small_org(driver.sessions, members_per_cell=3)
+    await onboard(driver, SEC, "QN-BL-LH-C01", "secretary")
     month = add_months(this_month(), -1)
-    await submit_meeting(mn_driver.sessions, org.cells["C01"], month, proposals="")
-    await mn_driver.send(SEC, f"/minutes {month_label(month)}")
-    (_, minutes), (_, resolution) = uploaded(mn_driver)[-2:]
-    assert "Kiến nghị, đề xuất với cấp ủy cấp trên: không có." in all_text(minutes)
+    await submit_meeting(driver.sessions, org.cells["C01"], month, proposals="")
+    await driver.send(SEC, f"/minutes {month_label(month)}")
+    (_, minutes), (_, resolution) = driver.uploads[-2:]
+    assert "Kiến nghị, đề xuất với cấp ủy cấp trên: không có." in docx_text(minutes)
     # No tasks set item by item: the main tasks text is next month's tasks, as before.
-    assert "1. Thu hoạch chè vụ thu" in all_text(resolution)
+    assert "1. Thu hoạch chè vụ thu" in docx_text(resolution)
