@@ -26,9 +26,11 @@ run: $(STAMP)
 	CELLBOT_HOME="$${CELLBOT_HOME:-$(CURDIR)}" $(BIN)/cellbot run  # .env and data/ of the checkout
 
 # One pytest worker per core (pytest-xdist): every test has its own database, so they run
-# side by side.
+# side by side; then, alone, the few that measure how the bot schedules updates (a worker
+# beside them changes what they measure).
 test: $(STAMP)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto -m "not serial"
+	$(BIN)/pytest -q -m serial
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

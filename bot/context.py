@@ -10,6 +10,7 @@ so an acknowledged answer is always durable and no lock is held across a network
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import functools
 import logging
@@ -25,7 +26,7 @@ from bot.i18n import normalize_language, t
 from bot.replies import Markup, Replies
 from bot.settings import Settings
 from storage.accounts import Grant, load_caller
-from storage.db import SessionFactory, is_retryable, writing
+from storage.db import SessionFactory, is_retryable, is_sqlite, writing
 from storage.models import Account
 
 Ctx = ContextTypes.DEFAULT_TYPE
@@ -50,6 +51,16 @@ class Services:
     settings: Settings
     sessions: SessionFactory
     extras: dict[str, Any] = field(default_factory=dict)
+    # SQLite has one writer, and connections waiting for it poll with sleeps (its busy
+    # handler), which lets a chat that floods the bot take the lock again and again while
+    # another chat's update sleeps. The updates' transactions take their turn here first,
+    # first come first served; they held the writer's lock from BEGIN IMMEDIATE to COMMIT
+    # anyway, so nothing that ran at once before is serialised now. None on PostgreSQL.
+    write_turn: asyncio.Lock | None = None
+
+    def __post_init__(self) -> None:
+        if self.write_turn is None and is_sqlite(self.settings.database_url):
+            self.write_turn = asyncio.Lock()
 
 
 def services(context: Ctx | Application[Any, Any, Any, Any, Any, Any]) -> Services:
@@ -128,14 +139,17 @@ def with_request(func: Callback[R]) -> Callable[[Update, Ctx], Coroutine[Any, An
         remembered = copy.deepcopy(context.user_data) if context.user_data is not None else None
         for attempt in range(1, ATTEMPTS + 1):
             try:
-                with writing():
-                    async with svc.sessions.begin() as session:
-                        account, grants = await load_caller(session, user.id, display_name(update))
-                        lang = language_of(account, update, svc.settings.default_language)
-                        request = Request(
-                            session, account, lang, grants, svc.settings, Replies(update)
-                        )
-                        result = await func(update, context, request)
+                async with svc.write_turn or contextlib.nullcontext():
+                    with writing():
+                        async with svc.sessions.begin() as session:
+                            account, grants = await load_caller(
+                                session, user.id, display_name(update)
+                            )
+                            lang = language_of(account, update, svc.settings.default_language)
+                            request = Request(
+                                session, account, lang, grants, svc.settings, Replies(update)
+                            )
+                            result = await func(update, context, request)
                 break
             except BaseException as exc:
                 if remembered is not None and context.user_data is not None:

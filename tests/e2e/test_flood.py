@@ -20,6 +20,9 @@ from tests.harness import Driver, TgUser, make_settings, start_driver, stop_driv
 # PostgreSQL); the suite runs smaller ones. The rate limiter lets 30 messages/s out, as
 # Telegram would, so a burst of 100 takes about 3 s.
 BURST = 100
+# How many of A's replies go out before B's depends on the CPU the event loop gets: run alone
+# (make test runs the "serial" tests after the parallel ones), not beside another worker.
+pytestmark = pytest.mark.serial
 A = TgUser(8001, "Flood", "A", "en")
 B = TgUser(8002, "Quiet", "B", "en")
 
@@ -55,8 +58,10 @@ async def test_a_flooding_chat_does_not_hold_another(driver: Driver) -> None:
     assert isinstance(processor, ChatOrderedUpdateProcessor)
     ahead = await flood(driver, BURST)
     # B waits for the updates on a slot or queued for one (at most `limit`), not the backlog.
+    # On SQLite the updates' transactions take turns first come first served (Services.
+    # write_turn): before that, SQLite's polling busy handler let A's updates take the writer's
+    # lock again and again while B's slept, and B came after 12 to 32 of A's 100 in 3 runs of 8.
     assert ahead <= processor.limit + 1, ahead
-    assert ahead < 20
 
 
 @pytest.mark.parametrize("concurrency", [1, 4])
@@ -73,6 +78,6 @@ async def test_whatever_the_concurrency(
     if PG_URL:
         assert ahead <= concurrency + 1, ahead
     else:
-        # SQLite's writers take turns at one lock, polled unfairly: B may wait for a few more
-        # of A's updates than it has slots, never for the backlog.
+        # SQLite's writers take turns at one lock: B may wait for a few more of A's updates
+        # than it has slots (those already past their turn), never for the backlog.
         assert ahead < 20, ahead
