@@ -10,7 +10,7 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, markup, parse_cb
+from bot.keyboards import button, markup
 from bot.render_scores import period_text
 from bot.supervisor_text import shorten, tasks_text
 from domain import clock
@@ -20,7 +20,7 @@ from domain.scoring import band_for
 from handlers.supervisor_common import (
     PREFIX,
     band_name,
-    cb_period,
+    button_unit_period,
     esc,
     framework,
     not_supervisor,
@@ -28,7 +28,6 @@ from handlers.supervisor_common import (
     pct,
     period_name,
     roots,
-    target_unit,
 )
 from storage.metrics import members_at_risk, members_excused_in_a_row
 from storage.models import OrgUnit, UnitKind
@@ -168,12 +167,11 @@ async def cell_command(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def cell_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    cell = await target_unit(req, parts)
-    period = cb_period(parts, 3)
-    if cell is None or period is None or cell.kind != UnitKind.CELL.value:
+    found = await button_unit_period(req, update)
+    if found is None:
+        return
+    cell, period, _ = found
+    if cell.kind != UnitKind.CELL.value:
         req.refuse()
         return
     text, keyboard = await cell_view(req, framework(context), cell, period)

@@ -23,21 +23,18 @@ from bot.context import Ctx, Request, with_request
 from bot.export_csv import csv_bytes
 from bot.export_sheets import Labels
 from bot.export_xlsx import file_name, scores_table, write_workbook
-from bot.keyboards import parse_cb
 from bot.render_scores import reason_text
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period, add_months
 from handlers.supervisor_common import (
     button_unit_period,
-    cb_period,
     command_unit_period,
     esc,
     framework,
     parse_period_arg,
     period_name,
     single_root_or_pick,
-    target_unit,
     this_month,
 )
 from storage.export import collect
@@ -106,13 +103,12 @@ async def export_command(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def export_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    unit = await target_unit(req, parts)
-    period = cb_period(parts, 3)
+    found = await button_unit_period(req, update)
+    if found is None:
+        return
+    unit, period, parts = found
     fmt = parts[4] if len(parts) > 4 else "x"
-    if unit is None or period is None or fmt not in FORMATS:
+    if fmt not in FORMATS:
         req.refuse()
         return
     await send_export(update, context, req, unit, period, fmt)

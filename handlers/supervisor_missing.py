@@ -11,19 +11,18 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from bot.keyboards import button, int_arg, markup, pager_row
 from domain import clock
 from domain.periods import Period, add_months
 from handlers.supervisor_common import (
     PAGE_SIZE,
     PREFIX,
-    cb_period,
+    button_unit_period,
     esc,
     now_utc,
     parse_period_arg,
     period_name,
     single_root_or_pick,
-    target_unit,
     this_month,
 )
 from storage.broadcasts import missing_cells, remind_missing
@@ -90,15 +89,11 @@ async def missing_command(update: Update, context: Ctx, req: Request) -> None:
 
 
 async def _target(update: Update, req: Request) -> tuple[UnitRef, Period, list[str]] | None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    unit = await target_unit(req, parts)
-    period = cb_period(parts, 3)
-    if unit is None or period is None or period.kind != "month":
+    found = await button_unit_period(req, update)
+    if found is not None and found[1].kind != "month":
         req.refuse()
         return None
-    return unit, period, parts
+    return found
 
 
 @with_request

@@ -9,14 +9,14 @@ from __future__ import annotations
 from telegram import InlineKeyboardMarkup, Update
 
 from bot.context import Ctx, Request, with_request
-from bot.keyboards import button, int_arg, markup, pager_row, parse_cb
+from bot.keyboards import button, int_arg, markup, pager_row
 from bot.supervisor_text import score_band
 from domain import clock
 from domain.framework import Framework
 from domain.periods import Period
 from handlers.supervisor_common import (
     PREFIX,
-    cb_period,
+    button_unit_period,
     esc,
     framework,
     num,
@@ -24,7 +24,6 @@ from handlers.supervisor_common import (
     period_name,
     period_row,
     single_root_or_pick,
-    target_unit,
     this_month,
 )
 from storage.models import UnitKind
@@ -109,13 +108,12 @@ async def ranking_command(update: Update, context: Ctx, req: Request) -> None:
 
 @with_request
 async def ranking_button(update: Update, context: Ctx, req: Request) -> None:
-    query = update.callback_query
-    assert query is not None
-    parts = parse_cb(query.data)
-    unit = await target_unit(req, parts)
-    period = cb_period(parts, 3)
+    found = await button_unit_period(req, update)
+    if found is None:
+        return
+    unit, period, parts = found
     mode = parts[4] if len(parts) > 4 else "c"
-    if unit is None or period is None or mode not in MODES or unit.kind == UnitKind.CELL.value:
+    if mode not in MODES or unit.kind == UnitKind.CELL.value:
         req.refuse()
         return
     text, keyboard = await ranking_view(
