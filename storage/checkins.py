@@ -14,7 +14,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, Table, Update, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, Update, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
@@ -360,10 +360,13 @@ async def write_attendance(
     await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
     if answers.held is not True:
         return
-    for member_id in answers.absent_ids:
-        reason = answers.absences.get(member_id)
-        if reason is not None:
-            session.add(AttendanceMark(checkin_id=checkin.id, member_id=member_id, status=reason))
+    marks = [
+        {"checkin_id": checkin.id, "member_id": member_id, "status": reason}
+        for member_id in answers.absent_ids
+        if (reason := answers.absences.get(member_id)) is not None
+    ]
+    if marks:
+        await session.execute(insert(AttendanceMark), marks)  # one statement, not one a member
 
 
 async def submit(

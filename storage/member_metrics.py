@@ -5,6 +5,7 @@ compute_metrics (storage.metrics) counts them per cell; /cell lists them by name
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -156,12 +157,12 @@ Crossings = dict[int, list[tuple[int, dt.date]]]
 
 
 async def excused_crossings(
-    session: AsyncSession, within: CellFilter, year: int, max_run: int, *, few: bool = False
+    session: AsyncSession, query: RowsQuery, params: dict[str, Any] | None = None
 ) -> Crossings:
-    """`excused_crossings_query`'s rows by cell: [(member id, month)]."""
-    crossings = excused_crossings_query(within, year, max_run, few=few)
+    """The rows of `select(excused_crossings_query(…))` (`query`) by cell: [(member id,
+    month)]."""
     found: Crossings = {}
-    for cell_id, member_id, month in await session.execute(select(crossings)):
+    for cell_id, member_id, month in await session.execute(query, params or {}):
         found.setdefault(int(cell_id), []).append((int(member_id), month))
     return found
 

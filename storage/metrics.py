@@ -33,6 +33,7 @@ from storage.member_metrics import (
     Crossings,
     at_risk_count_query,
     excused_crossings,
+    excused_crossings_query,
     excused_in_a_row,
     members_at_risk,
     members_excused_in_a_row,
@@ -213,27 +214,26 @@ def _checkin_query(
     return query, quarters
 
 
-_FEW_CELLS = "few_cells"
-_few_queries: dict[tuple[Period, dt.date, str], tuple[RowsQuery, list[Period]]] = {}
+FEW_CELLS = "few_cells"
+_few_queries: dict[tuple[Any, ...], Any] = {}
+_Q = TypeVar("_Q")
 
 
-def _few_cells_checkin_query(
-    period: Period, as_of: dt.date, standards: Standards
-) -> tuple[RowsQuery, list[Period]]:
-    """`_checkin_query` of the cells bound as `_FEW_CELLS`, built once per period, month
-    and standards: building its ~50 columns (and their cache key) cost ~8 ms, three times
-    per submit, for a query that differs only by its cells."""
-    key = (period, as_of_month(as_of), standards.model_dump_json())
+def few_cells(cell_id: Any) -> ColumnElement[bool]:
+    """The cells bound at execution as `FEW_CELLS` (a submit's refresh of its cell)."""
+    return cast(ColumnElement[bool], cell_id.in_(bindparam(FEW_CELLS, expanding=True)))
+
+
+def few_cells_query(key: tuple[Any, ...], build: Callable[[], _Q]) -> _Q:
+    """A query of the cells bound as `FEW_CELLS` (`few_cells`), built once per `key` (what
+    else it depends on): building the checkin aggregate's ~50 columns and the window queries
+    (and their cache keys) cost more per submit than running them, for queries that differ
+    only by their cells."""
     if key not in _few_queries:
         if len(_few_queries) >= 256:
             _few_queries.clear()
-        _few_queries[key] = _checkin_query(
-            lambda cell_id: cell_id.in_(bindparam(_FEW_CELLS, expanding=True)),
-            period,
-            as_of,
-            standards,
-        )
-    return _few_queries[key]
+        _few_queries[key] = build()
+    return cast(_Q, _few_queries[key])
 
 
 class MetricsCache:
@@ -286,16 +286,21 @@ async def compute_metrics(
     """
     if cells is None:
         cells = await cells_in_scope(session, root)
-    within = scope_filter(root.path, only)
     few = only is not None
+    within: CellFilter = few_cells if few else scope_filter(root.path, None)
+    params = {FEW_CELLS: sorted(only)} if only is not None else {}
+    standards_key = standards.model_dump_json() if few else ""
+
+    def built(key: tuple[Any, ...], build: Callable[[], _Q]) -> _Q:
+        return few_cells_query((*key, standards_key), build) if few else build()
+
     memo = cache if cache is not None else MetricsCache()
-    scope_key = (root.path, tuple(sorted(only)) if only is not None else None)
-    if few:
-        query, quarters = _few_cells_checkin_query(period, as_of, standards)
-        checkin_result = await session.execute(query, {_FEW_CELLS: scope_key[1]})
-    else:
-        query, quarters = _checkin_query(within, period, as_of, standards)
-        checkin_result = await session.execute(query)
+    scope_key = (root.path, tuple(params.get(FEW_CELLS, ())) if few else None)
+    query, quarters = built(
+        ("checkins", period, as_of_month(as_of)),
+        lambda: _checkin_query(within, period, as_of, standards),
+    )
+    checkin_result = await session.execute(query, params)
     names = list(checkin_result.keys())
     # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
     # cost more than the scoring itself.
@@ -304,22 +309,25 @@ async def compute_metrics(
     }
 
     async def members() -> dict[int, int]:
-        return {
-            int(cell_id): int(active)
-            for cell_id, active in await session.execute(
+        query = built(
+            ("members",),
+            lambda: (
                 select(Member.cell_id, count_if(Member.status.in_(ACTIVE_STATUSES)))
                 .where(within(Member.cell_id))
                 .group_by(Member.cell_id)
-            )
+            ),
+        )
+        return {
+            int(cell_id): int(active) for cell_id, active in await session.execute(query, params)
         }
 
     member_rows = await memo.get(("members", scope_key), members)
 
-    async def initiatives() -> dict[int, Any]:
+    def initiatives_query() -> RowsQuery:
         i = Initiative
         not_dropped = i.status != "dropped"
         completed = i.status == "completed"
-        rows = await session.execute(
+        return (
             select(
                 i.cell_id,
                 func.count(i.id).label("initiatives"),
@@ -334,22 +342,31 @@ async def compute_metrics(
             )
             .group_by(i.cell_id)
         )
-        return {row.cell_id: row for row in rows.all()}
+
+    async def initiatives() -> dict[int, Any]:
+        query = built(("initiatives", period.year), initiatives_query)
+        return {row.cell_id: row for row in (await session.execute(query, params)).all()}
 
     initiative_rows = await memo.get(("initiatives", scope_key, period.year), initiatives)
 
     window = risk_window(period, as_of, standards.risk_window_months)
 
     async def at_risk() -> dict[int, int]:
-        query = at_risk_count_query(within, window, standards, few=few)
-        return {int(cell_id): int(n) for cell_id, n in await session.execute(query)}
+        query = built(
+            ("at_risk", window), lambda: at_risk_count_query(within, window, standards, few=few)
+        )
+        return {int(cell_id): int(n) for cell_id, n in await session.execute(query, params)}
 
     at_risk_key = ("at_risk", scope_key, window, standards.risk_months)
     at_risk_rows = await memo.get(at_risk_key, at_risk)
 
     async def excused() -> Crossings:
-        limit = standards.excused_streak_max
-        return await excused_crossings(session, within, period.start.year, limit, few=few)
+        year, limit = period.start.year, standards.excused_streak_max
+        query = built(
+            ("excused", year),
+            lambda: select(excused_crossings_query(within, year, limit, few=few)),
+        )
+        return await excused_crossings(session, query, params)
 
     # Read once a year: each period counts the crossings before its end.
     excused_key = ("excused", scope_key, period.start.year, standards.excused_streak_max)

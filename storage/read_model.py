@@ -62,7 +62,17 @@ from domain.scoring import (
     score_cells,
     score_meeting,
 )
-from storage.metrics import FACT_COLUMNS, CellInfo, MetricsCache, compute_metrics, facts_of
+from storage.metrics import (
+    FACT_COLUMNS,
+    FEW_CELLS,
+    CellInfo,
+    MetricsCache,
+    compute_metrics,
+    facts_of,
+    few_cells,
+    few_cells_query,
+)
+from storage.metrics_sql import RowsQuery
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
 
 
@@ -177,27 +187,10 @@ def _activity_end(period: Period, as_of: dt.date) -> dt.date:
     return max(period.start, min(period.end, add_months(month_start(as_of), 1)))
 
 
-async def _activity(
-    session: AsyncSession,
-    fw: Framework,
-    within: CellFilter,
-    period: Period,
-    as_of: dt.date,
-    *,
-    scores_current: bool = False,
-) -> dict[int, tuple[int, int, float, int, int, int]]:
-    """(check-ins, regular reports, score sum, scored meetings, present, expected) per cell,
-    over the submitted check-ins of the months due: one query (after scoring the unscored,
-    unless the caller has: `scores_current`)."""
-    start, end = period.start, _activity_end(period, as_of)
-    if end <= start:
-        return {}
+def _activity_query(within: CellFilter, start: dt.date, end: dt.date) -> RowsQuery:
     c = Checkin
-    in_range = (within(c.cell_id), c.month >= start, c.month < end)
-    if not scores_current:
-        await ensure_meeting_scores(session, fw, *in_range)
     known = and_(c.held.is_(True), c.expected_count.is_not(None), c.present_count.is_not(None))
-    rows = await session.execute(
+    return (
         select(
             c.cell_id,
             func.count(),
@@ -209,9 +202,43 @@ async def _activity(
             func.coalesce(func.sum(case((known, c.present_count), else_=0)), 0),
             func.coalesce(func.sum(case((known, c.expected_count), else_=0)), 0),
         )
-        .where(c.status == CheckinStatus.SUBMITTED.value, *in_range)
+        .where(
+            c.status == CheckinStatus.SUBMITTED.value,
+            within(c.cell_id),
+            c.month >= start,
+            c.month < end,
+        )
         .group_by(c.cell_id)
     )
+
+
+async def _activity(
+    session: AsyncSession,
+    fw: Framework,
+    ids: Sequence[int] | None,
+    scope_path: str,
+    period: Period,
+    as_of: dt.date,
+    *,
+    scores_current: bool = False,
+) -> dict[int, tuple[int, int, float, int, int, int]]:
+    """(check-ins, regular reports, score sum, scored meetings, present, expected) per cell
+    (of `ids`, or all under `scope_path`), over the submitted check-ins of the months due:
+    one query (after scoring the unscored, unless the caller has: `scores_current`)."""
+    start, end = period.start, _activity_end(period, as_of)
+    if end <= start:
+        return {}
+    within = within_cells(ids, scope_path)
+    if not scores_current:
+        c = Checkin
+        await ensure_meeting_scores(session, fw, within(c.cell_id), c.month >= start, c.month < end)
+    if ids is None:
+        rows = await session.execute(_activity_query(within, start, end))
+    else:  # a submit's refresh: the query built once, its cells bound
+        query = few_cells_query(
+            ("activity", start, end), lambda: _activity_query(few_cells, start, end)
+        )
+        rows = await session.execute(query, {FEW_CELLS: sorted(ids)})
     return {
         int(r[0]): (int(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4]), int(r[5]), int(r[6]))
         for r in rows.all()
@@ -260,8 +287,9 @@ async def compute_rows(
     )
     ordered = [metrics[c.id] for c in cells]
     results = score_cells(fw, ordered, period.kind)
-    within = within_cells(ids, scope.path)
-    activity = await _activity(session, fw, within, period, as_of, scores_current=scores_current)
+    activity = await _activity(
+        session, fw, ids, scope.path, period, as_of, scores_current=scores_current
+    )
     common = {
         "period_kind": period.kind,
         "period_start": period.start,
