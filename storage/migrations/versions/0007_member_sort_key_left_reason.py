@@ -31,7 +31,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("sort_key", sa.String(length=SORT_TEXT_MAX), nullable=True))
         batch_op.add_column(sa.Column("left_reason", sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column("left_on", sa.Date(), nullable=True))
-    # The same function as new rows use (storage/models.py), so old and new names interleave.
+    # The same function as new rows use (storage/models/org.py), so old and new names interleave.
     # Members who left before this revision keep a NULL reason: nobody recorded it.
     conn = op.get_bind()
     rows = conn.execute(sa.select(_members.c.id, _members.c.full_name)).all()
