@@ -73,7 +73,7 @@ def cmd_framework_check(args: argparse.Namespace) -> int:
 
 
 def cmd_framework_show(args: argparse.Namespace) -> int:
-    from bot.render_scores import framework_text
+    from bot.render_framework import framework_text
     from domain.framework import FrameworkError
 
     settings = load_settings()

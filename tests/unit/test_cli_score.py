@@ -17,10 +17,10 @@ from babel.messages.pofile import read_po
 from bot.cli import run as main
 from bot.i18n import LOCALES_DIR, t
 from bot.i18n import period_text as period_label
+from bot.render_framework import framework_text
 from bot.render_scores import (
     cell_text,
     committee_text,
-    framework_text,
     meeting_text,
     report_parts,
     report_text,
