@@ -26,7 +26,11 @@ from handlers.supervisor_common import (
 )
 from storage.models import UnitKind
 from storage.scope import UnitRef, visible_unit
-from storage.supervision import InitiativeLine, initiative_overview, top_initiatives
+from storage.supervision_initiatives import (
+    InitiativeLine,
+    initiative_overview,
+    top_initiatives,
+)
 
 ACTION = "ini"
 MAX_CHILDREN = 15
