@@ -8,10 +8,8 @@ thread: the interpreter's start-up is not counted, the settings, the engine and 
 rendering are). Each query runs `repeat` times after one untimed warm-up; the median is
 reported. The same periods are asked of a database with 12 months of history and one with
 36, so the ratio shows how cost grows with history; and of one with four provinces' worth of
-cells, so the ratio shows how it grows with the organisation.
-
-The province's XLSX export for a year is timed once (it is long), with the peak resident
-memory of this process while it runs (the process is the bot: same Application).
+cells, so the ratio shows how it grows with the organisation. The databases take turns, query
+by query, so that each ratio compares runs made side by side.
 """
 
 from __future__ import annotations
@@ -29,16 +27,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from benchmarks.scenarios.base import Figure, PeakRSS, Updates, timed_update
+from benchmarks.scenarios.base import Figure, Updates, timed_update
 from benchmarks.scenarios.checkins import real_app
 
 SCENARIO = "3 supervisor queries"
 QUERY_TARGET_S = 0.2  # /summary, /ranking, cellbot score
 HISTORY_RATIO = 1.1  # 36 months / 12 months
 GROWTH_RATIO = 4.5  # four provinces / one
-EXPORT_TARGET_S = 10.0  # the province's year, XLSX
-EXPORT_RSS_MB = 300.0
-COMMUNE_EXPORT_S = 2.0
 RESCORE_TARGET_S = 60.0
 
 SUMMARY_YEAR, SUMMARY_MONTH, RANKING, SCORE = (
@@ -56,7 +51,6 @@ class Measured:
     # The process's CPU seconds per query (median), every thread counted: on a loaded
     # machine the wall time also counts the waits for a core.
     cpu: dict[str, float] = field(default_factory=dict)
-    figures: list[Figure] = field(default_factory=list)  # measured once (export, rescore)
 
 
 async def supervisor_id(sessions: Any, kind: str) -> int:
@@ -75,23 +69,6 @@ async def supervisor_id(sessions: Any, kind: str) -> int:
     if telegram_id is None:
         raise RuntimeError(f"no supervisor at a {kind} unit")
     return int(telegram_id)
-
-
-async def _medians(repeat: int, work: Callable[[], Awaitable[float]]) -> tuple[float, float]:
-    """`_median` of the seconds, and the median CPU seconds of the same runs."""
-    await work()
-    walls, cpus = [], []
-    for _ in range(repeat):
-        started = time.process_time()
-        walls.append(await work())
-        cpus.append(time.process_time() - started)
-    return statistics.median(walls), statistics.median(cpus)
-
-
-async def _median(repeat: int, work: Callable[[], Awaitable[float]]) -> float:
-    """One untimed warm-up run (imports, statement caches), then the median of `repeat`."""
-    await work()
-    return statistics.median([await work() for _ in range(repeat)])
 
 
 def _cli(url: str, argv: list[str]) -> tuple[int, str]:
@@ -167,94 +144,83 @@ async def rescore(database: str, url: str, months: int, *, kept: bool = False) -
     )
 
 
-async def measure(
-    database: str,
-    url: str,
-    year: int,
-    month: str,
-    repeat: int,
-    *,
-    exports: bool = False,
-    queries: tuple[str, ...] = QUERIES,
-) -> Measured:
-    """Seconds per query (median of `repeat`), keyed by query name; with `exports`, the
-    province's year export (once, with memory) and a commune's (median)."""
+@dataclass
+class _Views:
+    """One database's bot, asked the supervisor views as a province's supervisor types them."""
+
+    url: str
+    engine: Any
+    app: Any
+    request: Any
+    province: int
+    updates: Updates = field(default_factory=Updates)
+
+    def work(self, name: str, year: int, month: str) -> Callable[[], Awaitable[float]]:
+        from storage.synthetic.province import ROOT_CODE
+
+        async def command(text: str) -> float:
+            self.request.take()
+            seconds = await timed_update(self.app, self.updates.message(self.province, text))
+            calls = self.request.take()
+            if not any(c.method == "sendMessage" for c in calls):
+                raise RuntimeError(f"{text}: no sendMessage in {[c.method for c in calls]}")
+            return seconds
+
+        texts = {
+            SUMMARY_YEAR: f"/summary {year}",
+            SUMMARY_MONTH: f"/summary {month}",
+            RANKING: f"/ranking {year}",
+        }
+        if name == SCORE:
+            argv = ["score", "--unit", ROOT_CODE, "--period", str(year)]
+            return lambda: cli_seconds(self.url, argv)
+        return lambda: command(texts[name])
+
+
+async def _open(url: str) -> _Views:
     from storage.db import create_engine, create_session_factory
-    from storage.synthetic.province import ROOT_CODE
 
     engine = create_engine(url)
     sessions = create_session_factory(engine)
     app, request = real_app(url, sessions)
-    updates = Updates()
-    province = await supervisor_id(sessions, "province")
-    out = Measured()
     await app.initialize()
+    return _Views(url, engine, app, request, await supervisor_id(sessions, "province"))
+
+
+async def measure(
+    urls: dict[str, str], asked: dict[str, tuple[str, ...]], year: int, month: str, repeat: int
+) -> dict[str, Measured]:
+    """Each query's median seconds (and CPU seconds) on each database `urls` names, for the
+    queries `asked` of it. The databases take turns query by query, `repeat` rounds after an
+    untimed warm-up round: a load that comes and goes on a shared machine falls on them
+    alike, so a ratio between two of them (36 months / 12, four provinces / one) compares
+    runs made side by side rather than a minute apart."""
+    views: dict[str, _Views] = {}
     try:
-
-        def command(user: int, text: str, expect: str) -> Callable[[], Awaitable[float]]:
-            async def run() -> float:
-                request.take()
-                seconds = await timed_update(app, updates.message(user, text))
-                calls = request.take()
-                if not any(c.method == expect for c in calls):
-                    raise RuntimeError(f"{text}: no {expect} in {[c.method for c in calls]}")
-                return seconds
-
-            return run
-
-        async def score() -> float:
-            return await cli_seconds(url, ["score", "--unit", ROOT_CODE, "--period", str(year)])
-
-        work = {
-            SUMMARY_YEAR: command(province, f"/summary {year}", "sendMessage"),
-            SUMMARY_MONTH: command(province, f"/summary {month}", "sendMessage"),
-            RANKING: command(province, f"/ranking {year}", "sendMessage"),
-            SCORE: score,
-        }
-        for name in queries:
-            out.seconds[name], out.cpu[name] = await _medians(repeat, work[name])
-        if exports:
-            commune = await supervisor_id(sessions, "grassroots")
-            seconds = await _median(repeat, command(commune, f"/export {year}", "sendDocument"))
-            out.figures.append(
-                Figure(
-                    SCENARIO,
-                    database,
-                    f"/export XLSX commune, year {year}",
-                    seconds * 1000,
-                    "ms",
-                    f"< {COMMUNE_EXPORT_S:g} s",
-                    seconds < COMMUNE_EXPORT_S,
-                )
-            )
-            rss = PeakRSS()
-            with rss:
-                seconds = await command(province, f"/export {year}", "sendDocument")()
-            out.figures += [
-                Figure(
-                    SCENARIO,
-                    database,
-                    f"/export XLSX province, year {year}",
-                    seconds,
-                    "s",
-                    f"< {EXPORT_TARGET_S:g} s",
-                    seconds < EXPORT_TARGET_S,
-                ),
-                Figure(
-                    SCENARIO,
-                    database,
-                    f"peak RSS during /export XLSX province, year {year}",
-                    rss.peak_mb,
-                    "MB",
-                    f"< {EXPORT_RSS_MB:g} MB",
-                    rss.peak_mb < EXPORT_RSS_MB,
-                    note=f"{rss.start_mb:.0f} MB before the export",
-                ),
-            ]
+        for tag, url in urls.items():
+            views[tag] = await _open(url)
+        walls: dict[tuple[str, str], list[float]] = {}
+        cpus: dict[tuple[str, str], list[float]] = {}
+        for name in QUERIES:
+            works = {
+                tag: v.work(name, year, month) for tag, v in views.items() if name in asked[tag]
+            }
+            for round_ in range(repeat + 1):
+                for tag, work in works.items():
+                    started = time.process_time()
+                    seconds = await work()
+                    if round_:  # the first round warms up (imports, statement caches)
+                        walls.setdefault((tag, name), []).append(seconds)
+                        cpus.setdefault((tag, name), []).append(time.process_time() - started)
+        out = {tag: Measured() for tag in urls}
+        for (tag, name), samples in walls.items():
+            out[tag].seconds[name] = statistics.median(samples)
+            out[tag].cpu[name] = statistics.median(cpus[tag, name])
+        return out
     finally:
-        await app.shutdown()
-        await engine.dispose()
-    return out
+        for v in views.values():
+            await v.app.shutdown()
+            await v.engine.dispose()
 
 
 def _ms(seconds: float) -> float:
