@@ -35,6 +35,8 @@ async def files_sent() -> None:
 
 Markup = InlineKeyboardMarkup | None
 Action = Callable[[Bot], Awaitable[object]]
+# Files sent after an update (Replies.files_later): (file name, what writes it, caption).
+LaterFiles = Sequence[tuple[str, Callable[[], bytes], str | None]]
 
 # BadRequest texts after which an edit is better sent as a new message.
 _EDIT_GONE = ("message to edit not found", "message can't be edited", "message_id_invalid")
@@ -139,19 +141,23 @@ class Replies:
 
         self._queue.append(_Pending("sendDocument", chat_id, call))
 
-    def files_later(self, files: Sequence[tuple[str, Callable[[], bytes], str | None]]) -> None:
+    def files_later(self, files: LaterFiles | Callable[[], Awaitable[LaterFiles]]) -> None:
         """(name, what writes it, caption) of files written and sent by a task of their own,
         started once this update's other replies are out (so after the commit): CPU work such
         as two DOCX files (~90 ms) holds no transaction and does not delay the update or the
-        chat's next one. A file lost to a stop in between is made again on demand (/minutes)."""
+        chat's next one. `files` may also be a coroutine function giving them, run in that
+        task: what the files need is then read in a transaction of its own, after the
+        update's has committed, rather than inside it. A file lost to a stop in between is
+        made again on demand (/minutes)."""
         chat_id = self.chat_id
-        if chat_id is None or not files:
+        if chat_id is None or (not callable(files) and not files):
             return
-        todo = list(files)
 
         async def send_all(bot: Bot) -> None:
+            todo: LaterFiles = []
             try:
                 await bot.send_chat_action(chat_id, "upload_document")
+                todo = await files() if callable(files) else files
                 for name, make, caption in todo:
                     content = await asyncio.to_thread(make)
                     await bot.send_document(

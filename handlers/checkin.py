@@ -19,7 +19,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.context import Ctx, Request, user_data, with_request
+from bot.context import Ctx, Request, services, user_data, with_request
 from bot.conversation import END, fallbacks
 from bot.keyboards import int_arg, parse_cb
 from domain.checkin_answering import PERSON_FIELDS, PICK_FIELDS, Problem, Result, accepts_text
@@ -286,7 +286,8 @@ async def submit(context: Ctx, req: Request, checkin: Checkin) -> int:
     user_data(context).pop(CURSOR, None)
     keys = Buttons(checkin.id, checkin.version)
     send(req, "\n".join(lines), [[keys.make(req.t("checkin.btn_review"), "r")]])
-    await send_after_submit(req, checkin.id)  # the minutes and resolution, after the confirmation
+    # The minutes and resolution, after the confirmation (their facts read after the commit).
+    send_after_submit(req, services(context).sessions, checkin.id)
     return END
 
 

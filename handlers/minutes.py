@@ -2,8 +2,8 @@
 
 For a cell's secretary or deputy (their cell; several cells: the usual cell picker). Without a
 month: the latest month with a submitted check-in. The same two files are sent right after a
-check-in is submitted (handlers/checkin.py calls `send_after_submit`). The facts are read in
-the update's transaction; the files are written and sent by a task of their own once the
+check-in is submitted (handlers/checkin.py calls `send_after_submit`): then the facts are read
+after the submit has committed. The files are written and sent by a task of their own once the
 update's replies are out (bot/replies.py files_later): python-docx is CPU work that no
 transaction, lock or the secretary's next tap should wait for.
 
@@ -21,16 +21,17 @@ from bot.context import Ctx, Request, with_request
 from bot.docx_minutes import documents
 from bot.i18n import period_text
 from bot.keyboards import int_arg, parse_cb
+from bot.replies import LaterFiles
 from domain.periods import month_label, parse_month
 from handlers.cells import allowed, cell_name, pick_cell_or_reply
+from storage.db import SessionFactory
 from storage.minutes_facts import MinutesFacts, facts_of_month, latest_month, read_facts
 
 PREFIX = "mn"
 LATEST = "-"
 
 
-async def queue_documents(req: Request, facts: MinutesFacts) -> None:
-    """Both files, queued after whatever the update already says."""
+def _files(req: Request, facts: MinutesFacts) -> LaterFiles:
     files = documents(facts, req.lang)
     values = {
         "cell": html.escape(facts.cell_name),
@@ -40,16 +41,25 @@ async def queue_documents(req: Request, facts: MinutesFacts) -> None:
         req.t("minutes.caption_minutes", **values),
         req.t("minutes.caption_resolution", **values),
     )
-    req.out.files_later(
-        [(name, make, caption) for (name, make), caption in zip(files, captions, strict=True)]
-    )
+    return [(name, make, caption) for (name, make), caption in zip(files, captions, strict=True)]
 
 
-async def send_after_submit(req: Request, checkin_id: int) -> None:
-    """After a submit: the month's two files (nothing for a meeting reported as not held)."""
-    facts = await read_facts(req.session, checkin_id)
-    if facts is not None:
-        await queue_documents(req, facts)
+def queue_documents(req: Request, facts: MinutesFacts) -> None:
+    """Both files, queued after whatever the update already says."""
+    req.out.files_later(_files(req, facts))
+
+
+def send_after_submit(req: Request, sessions: SessionFactory, checkin_id: int) -> None:
+    """After a submit: the month's two files (nothing for a meeting reported as not held).
+    Their facts are read once the submit has committed, in a read transaction of their own:
+    the submit's transaction, which holds SQLite's one writer, does not wait for them."""
+
+    async def files() -> LaterFiles:
+        async with sessions() as session:
+            facts = await read_facts(session, checkin_id)
+        return [] if facts is None else _files(req, facts)
+
+    req.out.files_later(files)
 
 
 async def send_month(req: Request, cell_id: int, month: dt.date | None) -> None:
@@ -63,7 +73,7 @@ async def send_month(req: Request, cell_id: int, month: dt.date | None) -> None:
         period = period_text(month_label(month), req.lang)
         req.reply(req.t("minutes.none_month", cell=cell_name(req, cell_id), period=period))
         return
-    await queue_documents(req, facts)
+    queue_documents(req, facts)
 
 
 @with_request
