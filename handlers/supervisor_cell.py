@@ -29,7 +29,7 @@ from handlers.supervisor_common import (
     period_name,
     roots,
 )
-from storage.metrics import members_at_risk, members_excused_in_a_row
+from storage.member_metrics import members_at_risk, members_excused_in_a_row
 from storage.models import OrgUnit, UnitKind
 from storage.proposals import latest_proposals, task_completion
 from storage.scope import UnitRef, find_cells, is_supervisor, visible_unit

@@ -35,8 +35,6 @@ from storage.member_metrics import (
     excused_crossings,
     excused_crossings_query,
     excused_in_a_row,
-    members_at_risk,
-    members_excused_in_a_row,
 )
 from storage.metrics_sql import (
     ACTIVE_STATUSES,
@@ -45,7 +43,6 @@ from storage.metrics_sql import (
     THEMATIC_TYPES,
     CellFilter,
     CellInfo,
-    MemberAtRisk,
     RowsQuery,
     active_member,
     as_of_month,
@@ -67,22 +64,6 @@ from storage.tree import under
 
 _T = TypeVar("_T")
 
-__all__ = [
-    "ACTIVE_STATUSES",
-    "BOOL_FACTS",
-    "FACT_COLUMNS",
-    "THEMATIC_TYPES",
-    "CellInfo",
-    "MemberAtRisk",
-    "cells_in_scope",
-    "compute_metrics",
-    "excused_in_a_row",
-    "facts_of",
-    "meeting_facts",
-    "members_at_risk",
-    "members_excused_in_a_row",
-    "risk_window",
-]
 
 # ---------------------------------------------------------------- units
 

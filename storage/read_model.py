@@ -63,16 +63,14 @@ from domain.scoring import (
     score_meeting,
 )
 from storage.metrics import (
-    FACT_COLUMNS,
     FEW_CELLS,
-    CellInfo,
     MetricsCache,
     compute_metrics,
     facts_of,
     few_cells,
     few_cells_query,
 )
-from storage.metrics_sql import RowsQuery
+from storage.metrics_sql import FACT_COLUMNS, CellInfo, RowsQuery
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
 
 

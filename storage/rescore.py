@@ -22,7 +22,8 @@ from domain import clock
 from domain.framework import Framework
 from domain.periods import Period, PeriodKind
 from storage.db import writing
-from storage.metrics import CellInfo, MetricsCache, cells_in_scope
+from storage.metrics import MetricsCache, cells_in_scope
+from storage.metrics_sql import CellInfo
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit
 from storage.read_model import (
     CellFilter,

@@ -28,7 +28,8 @@ from domain.scoring import (
     score_grassroots,
     score_meeting,
 )
-from storage.metrics import CellInfo, cells_in_scope, meeting_facts
+from storage.metrics import cells_in_scope, meeting_facts
+from storage.metrics_sql import CellInfo
 from storage.models import OrgUnit, UnitKind
 from storage.stored_results import StoredRow, read_results, results_of
 

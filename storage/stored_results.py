@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.framework import Framework
 from domain.periods import Period, PeriodKind
 from domain.scoring import CellMetrics, PeriodResult, stored_results
-from storage.metrics import CellInfo
+from storage.metrics_sql import CellInfo
 from storage.models import CellResult, OrgUnit
 from storage.read_model import (
     ONLY_LIMIT,

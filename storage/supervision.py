@@ -30,7 +30,7 @@ from domain.framework import (
 from domain.periods import Period, add_months, month_start
 from domain.scoring import band_for
 from storage.gc_pause import gc_paused
-from storage.metrics import CellInfo
+from storage.metrics_sql import CellInfo
 from storage.models import (
     Checkin,
     CheckinStatus,

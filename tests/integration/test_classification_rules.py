@@ -13,7 +13,8 @@ from bot.render_scores import committee_text, report_text
 from domain.framework import DEFAULT_FRAMEWORK_PATH, load_framework, parse_framework
 from domain.periods import Period
 from storage.db import SessionFactory
-from storage.metrics import compute_metrics, members_excused_in_a_row
+from storage.member_metrics import members_excused_in_a_row
+from storage.metrics import compute_metrics
 from storage.models import AttendanceMark, Checkin, Member, OrgUnit
 from storage.score_service import score_tree
 

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from domain.framework import Standards, load_framework
 from domain.periods import parse_period
 from storage.db import SessionFactory
+from storage.member_metrics import members_at_risk
 from storage.metrics import (
     cells_in_scope,
     compute_metrics,
     meeting_facts_for_month,
-    members_at_risk,
 )
 from storage.models import AttendanceMark, Checkin, Initiative, Member, OrgUnit
 from storage.score_service import (
