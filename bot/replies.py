@@ -156,8 +156,10 @@ class Replies:
         async def send_all(bot: Bot) -> None:
             todo: LaterFiles = []
             try:
-                await bot.send_chat_action(chat_id, "upload_document")
                 todo = await files() if callable(files) else files
+                if not todo:
+                    return  # say nothing, not even "sending a file…"
+                await bot.send_chat_action(chat_id, "upload_document")
                 for name, make, caption in todo:
                     content = await asyncio.to_thread(make)
                     await bot.send_document(

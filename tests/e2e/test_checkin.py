@@ -236,6 +236,8 @@ async def test_not_held_is_a_valid_answer(driver: Driver) -> None:
     assert "All answered" in texts(calls)
     calls = await s.tap("Submit")
     assert "is submitted" in texts(calls)
+    # No minutes for a meeting not held: no file, and no "sending a file…" either.
+    assert not {"sendDocument", "sendChatAction"} & {c.method for c in calls}, calls
     row = (await checkins_of(driver, org.cells["C01"]))[0]
     assert (row.status, row.held, row.slot, row.meeting_type) == (
         "submitted",
