@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,6 +21,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest
 
+from bot import file_workers
 from bot.context import Ctx, Services
 from bot.conversation import CANCEL_FILTER, end_open_conversations, ignore_edit
 from bot.replies import files_sent
@@ -250,6 +252,7 @@ def build_application(
     app.add_handlers(handlers(), group=0)
     app.add_error_handler(common.error_handler)
     jobs.install(app)
+    file_workers.configure(settings.file_worker_process)
     return app
 
 
@@ -259,5 +262,6 @@ async def _post_init(app: Application) -> None:  # type: ignore[type-arg]
 
 async def _post_stop(app: Application) -> None:  # type: ignore[type-arg]
     # Files still being written and sent after their update (minutes) go out before the bot
-    # shuts its connection.
+    # shuts its connection; then their worker process ends.
     await files_sent()
+    await asyncio.to_thread(file_workers.shutdown)

@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from telegram import Bot, BotCommand, BotCommandScopeChat, InlineKeyboardMarkup, InputFile, Update
 from telegram.error import BadRequest, TelegramError
 
+from bot import file_workers
+
 log = logging.getLogger(__name__)
 # Tasks sending files after their update (Replies.files_later); kept so they are not collected.
 _LATER: set[asyncio.Task[None]] = set()
@@ -161,7 +163,7 @@ class Replies:
                     return  # say nothing, not even "sending a file…"
                 await bot.send_chat_action(chat_id, "upload_document")
                 for name, make, caption in todo:
-                    content = await asyncio.to_thread(make)
+                    content = await file_workers.make(make)
                     await bot.send_document(
                         chat_id, InputFile(content, filename=name), caption=caption
                     )

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     messages_per_second: float = Field(default=30.0, gt=0)
     # Updates handled at once (one chat's always in order); unset: 8.
     concurrent_updates: int | None = Field(default=None, ge=1, le=256)
+    # Files sent after an update (minutes, reviews) written in a worker process (file_workers).
+    file_worker_process: bool = True
     # Reminder offsets and dispatcher limits (schedules/; documented in README "Reminders").
     reminder_premeeting_days: int = Field(default=3, ge=1, le=14)
     reminder_morning_hour: int = Field(default=8, ge=0, le=23)

@@ -4,6 +4,8 @@ levels it may propose), and the report the DOCX and XLSX are written from."""
 
 from __future__ import annotations
 
+from functools import partial
+
 from telegram import Update
 
 from bot.context import Request
@@ -102,12 +104,12 @@ def queue_files(req: Request, report: ReviewReport) -> None:
         [
             (
                 f"kiem-diem-{stem}.docx",
-                lambda: review_docx(report, lang),
+                partial(review_docx, report, lang),
                 req.t("review.file_docx", year=report.year),
             ),
             (
                 f"xep-loai-{stem}.xlsx",
-                lambda: review_xlsx(report, lang),
+                partial(review_xlsx, report, lang),
                 req.t("review.file_xlsx", year=report.year),
             ),
         ]
