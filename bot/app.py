@@ -212,7 +212,9 @@ def build_application(
     if session_factory is None:
         # A connection for each update handled at once (capped; see storage.db.POOL_MAX).
         url = settings.database_url
-        engine = create_engine(url, pool_size=pool_size_for(concurrency, url))
+        engine = create_engine(
+            url, pool_size=pool_size_for(concurrency, url), background_checkpoints=True
+        )
         session_factory = create_session_factory(engine)
     builder = (
         ApplicationBuilder()

@@ -1,4 +1,5 @@
-"""The ONE repeating JobQueue job: re-plan now and then, dispatch every tick.
+"""The repeating JobQueue jobs: the reminders (re-plan now and then, dispatch every tick) and,
+on SQLite, the write-ahead log's checkpoint (storage.db.checkpoint_wal).
 
 Jobs are not persisted (PTB's JobQueue is in-memory APScheduler 3); nothing is lost by that
 because reminders are outbox rows. A generous `misfire_grace_time` keeps a late tick (busy
@@ -11,18 +12,20 @@ import datetime as dt
 import logging
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ContextTypes
 
 from bot.context import services
 from domain import clock
 from schedules.dispatcher import DispatchConfig, DispatchReport, dispatch_due
 from schedules.plan_service import PlanReport, plan_all
-from storage.db import writing
+from storage.db import CHECKPOINT_EVERY_S, checkpoint_wal, is_sqlite, writing
 from storage.health import record_dispatcher_tick
 
 log = logging.getLogger(__name__)
 
 JOB_NAME = "reminders"
+CHECKPOINT_JOB = "wal-checkpoint"
 LAST_PLAN = "reminders_last_plan"
 
 
@@ -69,7 +72,8 @@ async def _job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Add the reminder job (runs once the application is started)."""
+    """Add the reminder job and, on SQLite, the checkpoint job (they run once the
+    application is started)."""
     queue = app.job_queue
     if queue is None:  # PTB installed without the job-queue extra
         log.warning("no JobQueue: reminders will not be sent")
@@ -86,3 +90,31 @@ def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
             "max_instances": 1,
         },
     )
+    if is_sqlite(services(app).settings.database_url):
+        queue.run_repeating(
+            _checkpoint,
+            interval=CHECKPOINT_EVERY_S,
+            first=CHECKPOINT_EVERY_S,
+            name=CHECKPOINT_JOB,
+            job_kwargs={"misfire_grace_time": 60, "coalesce": True, "max_instances": 1},
+        )
+
+
+async def checkpoint(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Copy SQLite's log back into the database file now, off any update's commit."""
+    engine = services(app).sessions.kw.get("bind")
+    if not isinstance(engine, AsyncEngine):
+        return
+    try:
+        found = await checkpoint_wal(engine)
+    except Exception:
+        log.exception("WAL checkpoint failed; the next one retries")
+        return
+    if found is not None and found[0]:
+        log.debug(
+            "WAL checkpoint held up by a reader or the writer: %d of %d pages", found[2], found[1]
+        )
+
+
+async def _checkpoint(context: ContextTypes.DEFAULT_TYPE) -> None:
+    await checkpoint(context.application)

@@ -10,7 +10,7 @@ import contextlib
 import cProfile
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,8 @@ from telegram import Update
 from telegram.ext import Application
 
 from benchmarks.scenarios.base import BenchRequest, Call, Latencies, Updates
+from schedules.jobs import checkpoint
+from storage.db import CHECKPOINT_EVERY_S
 
 PERSISTENCE_EVERY = 10.0  # seconds, as build_application's default interval
 
@@ -86,12 +88,20 @@ async def drive(
         while queue:
             await play(queue.popleft(), result.samples)
 
-    async def write_behind() -> None:  # what app.start() runs in production
+    async def every(seconds: float, work: Callable[[], Awaitable[None]]) -> None:
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), PERSISTENCE_EVERY)
+                await asyncio.wait_for(stop.wait(), seconds)
             if not stop.is_set():
-                await app.update_persistence()
+                await work()
+
+    async def background() -> None:
+        # What app.start() runs in production: the persistence write-behind and, on SQLite,
+        # the log's checkpoint job (the bot's engine leaves checkpoints to it).
+        await asyncio.gather(
+            every(PERSISTENCE_EVERY, app.update_persistence),
+            every(CHECKPOINT_EVERY_S, lambda: checkpoint(app)),
+        )
 
     await app.initialize()
     try:
@@ -101,7 +111,7 @@ async def drive(
         if profile is not None:
             profile.enable()
         cpu, started = time.process_time(), time.perf_counter()
-        flusher = asyncio.create_task(write_behind())
+        flusher = asyncio.create_task(background())
         try:
             await asyncio.gather(*(chat_worker() for _ in range(concurrency)))
         finally:
