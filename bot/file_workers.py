@@ -70,14 +70,17 @@ async def make(write: Callable[[], bytes]) -> bytes:
         except (pickle.PicklingError, AttributeError, TypeError):
             log.debug("file writer %r is not picklable: written in a thread", write)
         else:
-            pool = _worker()
+            pool = None
             try:
+                pool = _worker()
                 return await asyncio.get_running_loop().run_in_executor(pool, write)
             except BrokenProcessPool:
                 log.warning("the file worker process died: a new one next time, a thread now")
-                _discard(pool)
+                if pool is not None:
+                    _discard(pool)
             except Exception:
-                # The worker could not start (say, a program without the `__main__` guard
-                # that "spawn" needs) or the writer failed there: a thread tries once more.
+                # The worker could not start (no /dev/shm for its queue's lock, a program
+                # without the `__main__` guard that "spawn" needs) or the writer failed
+                # there: a thread tries once more.
                 log.exception("file %r not written in the worker process: in a thread", write)
     return await asyncio.to_thread(write)

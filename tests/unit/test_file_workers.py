@@ -41,3 +41,15 @@ async def test_a_closure_is_written_in_a_thread_of_this_process() -> None:
 async def test_switched_off_everything_is_written_here() -> None:
     file_workers.configure(False)
     assert await file_workers.make(partial(_pid, "off")) == f"off:{os.getpid()}".encode()
+
+
+async def test_a_worker_that_cannot_start_leaves_it_to_a_thread(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    file_workers.shutdown()  # the next file starts a worker: on this platform, it cannot
+
+    def no_semaphores(method: str | None = None) -> object:
+        raise OSError(38, "Function not implemented")  # as without /dev/shm
+
+    monkeypatch.setattr(file_workers.multiprocessing, "get_context", no_semaphores)
+    assert await file_workers.make(partial(_pid, "here")) == f"here:{os.getpid()}".encode()
