@@ -62,18 +62,26 @@ def shutdown() -> None:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _run(pickled: bytes) -> bytes:
+    """In the worker: the writer, as `make` pickled it."""
+    write: Callable[[], bytes] = pickle.loads(pickled)
+    return write()
+
+
 async def make(write: Callable[[], bytes]) -> bytes:
     """The bytes `write` gives, written in the worker process when it can be sent there."""
     if _enabled:
         try:
-            pickle.dumps(write)  # a closure cannot cross: a thread then (checked before use)
+            # Pickled here, once: a writer that cannot cross (a closure) is known before
+            # anything is sent, and the pool then only passes bytes along.
+            pickled = pickle.dumps(write)
         except (pickle.PicklingError, AttributeError, TypeError):
             log.debug("file writer %r is not picklable: written in a thread", write)
         else:
             pool = None
             try:
                 pool = _worker()
-                return await asyncio.get_running_loop().run_in_executor(pool, write)
+                return await asyncio.get_running_loop().run_in_executor(pool, _run, pickled)
             except BrokenProcessPool:
                 log.warning("the file worker process died: a new one next time, a thread now")
                 if pool is not None:
