@@ -267,16 +267,17 @@ async def compute_metrics(
     """
     if cells is None:
         cells = await cells_in_scope(session, root)
-    few = only is not None
+    ids = sorted(only) if only is not None else None
+    few = ids is not None
     within: CellFilter = few_cells if few else scope_filter(root.path, None)
-    params = {FEW_CELLS: sorted(only)} if only is not None else {}
+    params = {FEW_CELLS: ids} if few else {}
     standards_key = standards.model_dump_json() if few else ""
 
     def built(key: tuple[Any, ...], build: Callable[[], _Q]) -> _Q:
         return few_cells_query((*key, standards_key), build) if few else build()
 
     memo = cache if cache is not None else MetricsCache()
-    scope_key = (root.path, tuple(params.get(FEW_CELLS, ())) if few else None)
+    scope_key = (root.path, tuple(ids) if ids is not None else None)
     query, quarters = built(
         ("checkins", period, as_of_month(as_of)),
         lambda: _checkin_query(within, period, as_of, standards),
