@@ -18,7 +18,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from telegram import Update
 from telegram.ext import Application, ContextTypes
 
@@ -61,6 +61,12 @@ class Services:
     def __post_init__(self) -> None:
         if self.write_turn is None and is_sqlite(self.settings.database_url):
             self.write_turn = asyncio.Lock()
+
+    @property
+    def engine(self) -> AsyncEngine | None:
+        """The engine the sessions are bound to (None when they are bound otherwise)."""
+        bind = self.sessions.kw.get("bind")
+        return bind if isinstance(bind, AsyncEngine) else None
 
 
 def services(context: Ctx | Application[Any, Any, Any, Any, Any, Any]) -> Services:

@@ -12,7 +12,6 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import Application, ContextTypes
 
 from bot.context import services
@@ -102,8 +101,8 @@ def install(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 async def checkpoint(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Copy SQLite's log back into the database file now, off any update's commit."""
-    engine = services(app).sessions.kw.get("bind")
-    if not isinstance(engine, AsyncEngine):
+    engine = services(app).engine
+    if engine is None:
         return
     try:
         found = await checkpoint_wal(engine)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.scenarios.base import TOKEN, BenchRequest, Latencies, lifted_limiter
 from benchmarks.scenarios.chat_driver import App, ChatRun, ScriptError, drive
+from bot.context import services
 from domain import clock
 
 # A complete check-in as a secretary taps it: (kind, pattern); a press picks, in the latest
@@ -200,8 +200,8 @@ def real_app(
 
 async def dispose_engine(app: App) -> None:
     """Close the pool of the engine `build_application` created for `app`."""
-    engine = app.bot_data["services"].sessions.kw.get("bind")
-    if isinstance(engine, AsyncEngine):
+    engine = services(app).engine
+    if engine is not None:
         await engine.dispose()
 
 
