@@ -22,13 +22,21 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import ColumnElement, and_, bindparam, case, func, or_, select
+from sqlalchemy import ColumnElement, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.framework import Standards
 from domain.orgpath import path_ids
 from domain.periods import Period, add_months, month_start
 from domain.scoring import CellMetrics, MeetingFacts
+from storage.checkin_totals import (
+    MonthTotals,
+    Totals,
+    checkin_query,
+    months_query,
+    period_totals,
+    thematic_quarters,
+)
 from storage.member_metrics import (
     Crossings,
     at_risk_count_query,
@@ -38,9 +46,7 @@ from storage.member_metrics import (
 )
 from storage.metrics_sql import (
     ACTIVE_STATUSES,
-    BOOL_FACTS,
     FACT_COLUMNS,
-    THEMATIC_TYPES,
     CellFilter,
     CellInfo,
     RowsQuery,
@@ -123,78 +129,6 @@ def _committee(by_id: Mapping[int, Any], parent_path: str) -> Any:
 # ---------------------------------------------------------------- the aggregate queries
 
 
-def _checkin_query(
-    within: CellFilter, period: Period, as_of: dt.date, standards: Standards
-) -> tuple[RowsQuery, list[Period]]:
-    c = Checkin
-    held = c.held.is_(True)
-    thematic = and_(held, c.meeting_type.in_(THEMATIC_TYPES))
-    quarters = period.quarters() if period.kind != "month" else []
-    impl_points = case(
-        *[(c.resolution_impl == k, v) for k, v in standards.resolution_impl_percent.items()],
-        else_=0,
-    )
-    duration_ok = or_(
-        and_(c.meeting_type == "combined", c.duration_min >= standards.min_duration_combined_min),
-        and_(
-            or_(c.meeting_type.is_(None), c.meeting_type != "combined"),
-            c.duration_min >= standards.min_duration_min,
-        ),
-    )
-    attendance_known = and_(held, c.expected_count.is_not(None), c.present_count.is_not(None))
-    speakers_known = and_(held, c.expected_count.is_not(None), c.speakers.is_not(None))
-    columns: list[ColumnElement[int]] = [
-        func.count(c.id).label("checkins"),
-        count_if(and_(c.slot == "regular", held)).label("regular_held"),
-        count_if(and_(c.slot == "regular", c.month == as_of_month(as_of))).label("current_rows"),
-        count_if(held).label("held"),
-        count_if(thematic).label("thematic"),
-        sum_if(attendance_known, c.expected_count).label("expected"),
-        sum_if(attendance_known, c.present_count).label("present"),
-        sum_if(held, func.coalesce(c.absent_unexcused, 0)).label("unexcused"),
-        count_if(and_(held, c.absent_unexcused == 0)).label("no_unexcused_yes"),
-        count_if(and_(held, c.absent_unexcused.is_not(None))).label("no_unexcused_known"),
-        count_if(and_(held, c.duration_min.is_not(None), duration_ok)).label("duration_yes"),
-        count_if(and_(held, c.duration_min.is_not(None))).label("duration_known"),
-        sum_if(speakers_known, c.speakers).label("speakers"),
-        sum_if(speakers_known, c.expected_count).label("speakers_expected"),
-        count_if(
-            and_(held, func.coalesce(c.commended, 0) + func.coalesce(c.criticised, 0) > 0)
-        ).label("commend_yes"),
-        count_if(and_(held, or_(c.commended.is_not(None), c.criticised.is_not(None)))).label(
-            "commend_known"
-        ),
-        sum_if(held, impl_points).label("impl_points"),
-        count_if(and_(held, c.resolution_impl.in_(list(standards.resolution_impl_percent)))).label(
-            "impl_known"
-        ),
-        count_if(and_(held, c.dues_status == "all")).label("dues_yes"),
-        count_if(and_(held, c.dues_status.is_not(None))).label("dues_known"),
-        sum_if(c.id.is_not(None), func.coalesce(c.discipline, 0)).label("discipline"),
-        sum_if(c.id.is_not(None), func.coalesce(c.solidarity, 0)).label("solidarity"),
-        sum_if(c.id.is_not(None), func.coalesce(c.candidates, 0)).label("candidates"),
-        sum_if(c.id.is_not(None), func.coalesce(c.admitted, 0)).label("admitted"),
-    ]
-    for name in BOOL_FACTS:
-        column = getattr(c, name)
-        columns.append(count_if(and_(held, column.is_(True))).label(f"{name}_yes"))
-        columns.append(count_if(and_(held, column.is_not(None))).label(f"{name}_known"))
-    for i, quarter in enumerate(quarters):
-        in_quarter = and_(thematic, c.month >= quarter.start, c.month < quarter.end)
-        columns.append(count_if(in_quarter).label(f"thematic_q{i}"))
-    query = (
-        select(c.cell_id, *columns)
-        .where(
-            within(c.cell_id),
-            c.status == CheckinStatus.SUBMITTED.value,
-            c.month >= period.start,
-            c.month < period.end,
-        )
-        .group_by(c.cell_id)
-    )
-    return query, quarters
-
-
 FEW_CELLS = "few_cells"
 _few_queries: dict[tuple[Any, ...], Any] = {}
 _Q = TypeVar("_Q")
@@ -247,6 +181,35 @@ class MetricsCache:
         return value
 
 
+async def checkin_months(
+    session: AsyncSession,
+    ids: Sequence[int],
+    period: Period,
+    as_of: dt.date,
+    standards: Standards,
+    memo: MetricsCache,
+) -> dict[int, MonthTotals]:
+    """The check-in totals per month of the few cells `ids` over the year of `period`: read
+    once through `memo`, as a submit's month, quarter and year (and their activity) sum the
+    same months (storage.checkin_totals)."""
+    year = Period.of("year", period.start)
+    shape = ("months", year.start, as_of_month(as_of), standards.model_dump_json())
+
+    async def read() -> dict[int, MonthTotals]:
+        query = few_cells_query(
+            shape, lambda: months_query(few_cells, year.start, year.end, as_of, standards)
+        )
+        result = await session.execute(query, {FEW_CELLS: list(ids)})
+        names = list(result.keys())[2:]
+        found: dict[int, dict[dt.date, Totals]] = {}
+        for row in result.all():
+            totals = dict(zip(names, map(int, row[2:]), strict=True))
+            found.setdefault(int(row[0]), {})[row[1]] = totals
+        return dict(found)
+
+    return await memo.get((*shape, tuple(ids)), read)
+
+
 async def compute_metrics(
     session: AsyncSession,
     root: OrgUnit,
@@ -278,17 +241,24 @@ async def compute_metrics(
 
     memo = cache if cache is not None else MetricsCache()
     scope_key = (root.path, tuple(ids) if ids is not None else None)
-    query, quarters = built(
-        ("checkins", period, as_of_month(as_of)),
-        lambda: _checkin_query(within, period, as_of, standards),
-    )
-    checkin_result = await session.execute(query, params)
-    names = list(checkin_result.keys())
-    # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
-    # cost more than the scoring itself.
-    checkin_rows = {
-        int(row[0]): dict(zip(names, map(int, row), strict=True)) for row in checkin_result.all()
-    }
+    quarters = thematic_quarters(period)
+    checkin_rows: dict[int, Totals]
+    if ids is not None:
+        months = await checkin_months(session, ids, period, as_of, standards, memo)
+        checkin_rows = {}
+        for cell_id, by_month in months.items():
+            totals = period_totals(by_month, period)
+            if totals is not None:
+                checkin_rows[cell_id] = totals
+    else:
+        checkin_result = await session.execute(checkin_query(within, period, as_of, standards))
+        names = list(checkin_result.keys())
+        # Plain dicts of ints: reading ~45 named columns of ~5,000 Row objects by attribute
+        # cost more than the scoring itself.
+        checkin_rows = {
+            int(row[0]): dict(zip(names, map(int, row), strict=True))
+            for row in checkin_result.all()
+        }
 
     async def members() -> dict[int, int]:
         query = built(
@@ -411,7 +381,8 @@ def _add_checkin_metrics(
     months_required: int,
     quarters_ended: Sequence[bool],
 ) -> None:
-    """The check-in metrics of one cell, from its row of `_checkin_query`, into `fields`."""
+    """The check-in metrics of one cell, from its totals (storage.checkin_totals), into
+    `fields`."""
     # A quarter is due when it has ended, or earlier if its thematic meeting is already held.
     thematic = [row[f"thematic_q{i}"] for i in range(len(quarters_ended))]
     quarter_due = [ended or held > 0 for ended, held in zip(quarters_ended, thematic, strict=True)]

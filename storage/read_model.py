@@ -33,13 +33,9 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Numeric,
     and_,
     bindparam,
-    case,
-    cast,
     delete,
-    func,
     or_,
     select,
     update,
@@ -50,7 +46,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain import clock
-from domain.framework import Framework, derived
+from domain.framework import Framework, Standards, derived
 from domain.periods import Period, PeriodKind, add_months, month_start
 from domain.scoring import (
     CellMetrics,
@@ -62,15 +58,16 @@ from domain.scoring import (
     score_cells,
     score_meeting,
 )
-from storage.metrics import (
-    FEW_CELLS,
-    MetricsCache,
-    compute_metrics,
-    facts_of,
-    few_cells,
-    few_cells_query,
+from storage.checkin_totals import (
+    ACTIVITY,
+    NO_ACTIVITY,
+    Activity,
+    activity_of,
+    activity_query,
+    totals_between,
 )
-from storage.metrics_sql import FACT_COLUMNS, CellInfo, RowsQuery
+from storage.metrics import MetricsCache, checkin_months, compute_metrics, facts_of
+from storage.metrics_sql import FACT_COLUMNS, CellInfo
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
 
 
@@ -88,8 +85,9 @@ ProgressFn = Callable[[int, int, str], None]
 
 
 # Raise when the code changes what a row means (how metrics or scores are computed, what
-# is stored). 2: rows store their reasons (revision 0009).
-LAYOUT = 2
+# is stored). 2: rows store their reasons (revision 0009). 3: the meeting scores' sum is
+# summed in whole tenths (storage.checkin_totals), the same whatever order rows come in.
+LAYOUT = 3
 METRIC_FIELDS = tuple(CellMetrics.__dataclass_fields__)
 
 
@@ -185,62 +183,31 @@ def _activity_end(period: Period, as_of: dt.date) -> dt.date:
     return max(period.start, min(period.end, add_months(month_start(as_of), 1)))
 
 
-def _activity_query(within: CellFilter, start: dt.date, end: dt.date) -> RowsQuery:
-    c = Checkin
-    known = and_(c.held.is_(True), c.expected_count.is_not(None), c.present_count.is_not(None))
-    return (
-        select(
-            c.cell_id,
-            func.count(),
-            func.coalesce(func.sum(case((c.slot == "regular", 1), else_=0)), 0),
-            # Exact on PostgreSQL: a float sum there depends on the order rows arrive in (a
-            # parallel plan), which moved one cell's average across a rounding edge.
-            func.sum(cast(c.meeting_score, Numeric(asdecimal=False))),
-            func.count(c.meeting_score),
-            func.coalesce(func.sum(case((known, c.present_count), else_=0)), 0),
-            func.coalesce(func.sum(case((known, c.expected_count), else_=0)), 0),
-        )
-        .where(
-            c.status == CheckinStatus.SUBMITTED.value,
-            within(c.cell_id),
-            c.month >= start,
-            c.month < end,
-        )
-        .group_by(c.cell_id)
-    )
-
-
 async def _activity(
     session: AsyncSession,
-    fw: Framework,
+    standards: Standards,
     ids: Sequence[int] | None,
     scope_path: str,
     period: Period,
     as_of: dt.date,
-    *,
-    scores_current: bool = False,
-) -> dict[int, tuple[int, int, float, int, int, int]]:
-    """(check-ins, regular reports, score sum, scored meetings, present, expected) per cell
-    (of `ids`, or all under `scope_path`), over the submitted check-ins of the months due:
-    one query (after scoring the unscored, unless the caller has: `scores_current`)."""
+    memo: MetricsCache,
+) -> dict[int, Activity]:
+    """The activity per cell (of `ids`, or all under `scope_path`) over the submitted
+    check-ins of the months due: one query for many cells; for a few, their months' totals
+    (read once for the year through `memo`), summed."""
     start, end = period.start, _activity_end(period, as_of)
     if end <= start:
         return {}
-    within = within_cells(ids, scope_path)
-    if not scores_current:
-        c = Checkin
-        await ensure_meeting_scores(session, fw, within(c.cell_id), c.month >= start, c.month < end)
     if ids is None:
-        rows = await session.execute(_activity_query(within, start, end))
-    else:  # a submit's refresh: the query built once, its cells bound
-        query = few_cells_query(
-            ("activity", start, end), lambda: _activity_query(few_cells, start, end)
-        )
-        rows = await session.execute(query, {FEW_CELLS: sorted(ids)})
-    return {
-        int(r[0]): (int(r[1]), int(r[2]), float(r[3] or 0.0), int(r[4]), int(r[5]), int(r[6]))
-        for r in rows.all()
-    }
+        rows = await session.execute(activity_query(within_cells(None, scope_path), start, end))
+        return {int(r[0]): activity_of(r[1:]) for r in rows.all()}
+    months = await checkin_months(session, ids, period, as_of, standards, memo)
+    found = {}
+    for cell_id, by_month in months.items():
+        totals = totals_between(by_month, start, end)
+        if totals is not None:
+            found[cell_id] = activity_of([totals[name] for name in ACTIVITY])
+    return found
 
 
 def _metrics_json(metrics: CellMetrics) -> str:
@@ -273,6 +240,13 @@ async def compute_rows(
     must then list entirely). `cache`: shared by the periods of one rebuild (see
     `MetricsCache`); `scores_current`: the meetings' scores are known to be current."""
     ids = [c.id for c in cells] if only else None
+    start, end = period.start, _activity_end(period, as_of)
+    if not scores_current and end > start:
+        # Before anything reads the scores (a few cells' months are read once, with them).
+        c = Checkin
+        within = within_cells(ids, scope.path)
+        await ensure_meeting_scores(session, fw, within(c.cell_id), c.month >= start, c.month < end)
+    memo = cache if cache is not None else MetricsCache()
     metrics = await compute_metrics(
         session,
         scope,
@@ -281,13 +255,11 @@ async def compute_rows(
         as_of=as_of,
         cells=cells,
         only=ids,
-        cache=cache,
+        cache=memo,
     )
     ordered = [metrics[c.id] for c in cells]
     results = score_cells(fw, ordered, period.kind)
-    activity = await _activity(
-        session, fw, ids, scope.path, period, as_of, scores_current=scores_current
-    )
+    activity = await _activity(session, fw.standards, ids, scope.path, period, as_of, memo)
     common = {
         "period_kind": period.kind,
         "period_start": period.start,
@@ -298,7 +270,7 @@ async def compute_rows(
     rows = []
     for m, result in zip(ordered, results, strict=True):
         meetings, reports, score_sum, scored, present, expected = activity.get(
-            m.cell_id, (0, 0, 0.0, 0, 0, 0)
+            m.cell_id, NO_ACTIVITY
         )
         rows.append(
             {

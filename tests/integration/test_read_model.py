@@ -25,10 +25,10 @@ from storage import checkins as store
 from storage import stored_results as read_model_reads
 from storage.db import SessionFactory, create_engine, create_session_factory
 from storage.members import set_status
-from storage.metrics import cells_in_scope, compute_metrics, facts_of
+from storage.metrics import MetricsCache, cells_in_scope, compute_metrics, facts_of
 from storage.models import AttendanceMark, CellResult, Checkin, Initiative, Member, MemberStatus
 from storage.orgs import get_unit_by_code
-from storage.read_model import framework_version
+from storage.read_model import compute_rows, ensure_meeting_scores, framework_version
 from storage.rescore import rescore_units, stale_exists
 from storage.scope import UnitRef
 from storage.score_service import score_tree, stored_tree
@@ -205,6 +205,57 @@ def test_results_equal_a_fresh_computation(db_url: str) -> None:
         )
         def check(rows: list[Any], kind_month: tuple[Any, int], as_of: dt.date) -> None:
             runner.run(example(rows, kind_month, as_of))
+
+        try:
+            check()
+        finally:
+            runner.run(engine.dispose())
+
+
+def test_a_few_cells_months_summed_give_the_rows_of_a_pass_over_the_tree(db_url: str) -> None:
+    """A submit's refresh reads its cell's months once and sums them per period
+    (storage.checkin_totals); a view of many cells asks SQL for each period's totals. Random
+    meetings (thematic ones too), every period and several dates: every stored column is the
+    same both ways, the activity /summary shows and the meeting scores' sum included."""
+    with asyncio.Runner() as runner:
+        engine = create_engine(db_url, pool_size=2)
+        sessions = create_session_factory(engine)
+        org = runner.run(small_org(sessions, members_per_cell=4))
+
+        async def example(rows: list[Any], types: list[str], as_of: dt.date) -> None:
+            for (_cell, _month, values), kind in zip(rows, types, strict=False):
+                values["meeting_type"] = kind
+            async with sessions.begin() as s:
+                await s.execute(delete(Checkin))
+                await seed(s, org, rows)
+            async with sessions.begin() as s:
+                unit = await get_unit_by_code(s, "QN")
+                assert unit is not None
+                cells = await cells_in_scope(s, unit)
+                await ensure_meeting_scores(s, FW)
+                cache = MetricsCache()  # shared by the periods, as at submit
+                for period in EVERY_PERIOD:
+                    tree = await compute_rows(s, FW, unit, cells, period, as_of, only=False)
+                    few = await compute_rows(
+                        s, FW, unit, cells, period, as_of, only=True, cache=cache
+                    )
+                    for row in (*tree, *few):
+                        del row["computed_at"]
+                    assert few == tree, (period, as_of)
+
+        @settings(
+            max_examples=10,
+            deadline=None,
+            database=None,
+            suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+        )
+        @given(
+            rows=month_rows,
+            types=st.lists(st.sampled_from(["regular", "thematic", "combined"]), max_size=10),
+            as_of=st.sampled_from([dt.date(2026, 2, 3), AS_OF, dt.date(2027, 2, 1)]),
+        )
+        def check(rows: list[Any], types: list[str], as_of: dt.date) -> None:
+            runner.run(example(rows, types, as_of))
 
         try:
             check()
