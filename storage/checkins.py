@@ -344,20 +344,29 @@ async def save_answers(
 
 
 async def write_rows(
-    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers, actor: int | None
+    session: AsyncSession,
+    checkin: Checkin,
+    answers: CheckinAnswers,
+    actor: int | None,
+    *,
+    first: bool = False,
 ) -> None:
     """What a submitted check-in's answers say per member and per task, rewritten; the
-    conversions and admissions it records, applied to the roster."""
-    await write_attendance(session, checkin, answers)
-    await tasks.write_tasks(session, checkin, answers)
-    await member_dues.write_dues(session, checkin, answers)
+    conversions and admissions it records, applied to the roster. `first`: a check-in never
+    submitted before has no such rows to replace (they are written only on submit, and its
+    marks and dues only live while it stays submitted), so none are read or deleted."""
+    await write_attendance(session, checkin, answers, first=first)
+    await tasks.write_tasks(session, checkin, answers, first=first)
+    await member_dues.write_dues(session, checkin, answers, first=first)
     await member_matters.write_matters(session, checkin, answers, actor=actor)
 
 
 async def write_attendance(
-    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers
+    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers, *, first: bool = False
 ) -> None:
-    await session.execute(delete(AttendanceMark).where(AttendanceMark.checkin_id == checkin.id))
+    if not first:
+        marks_of = AttendanceMark.checkin_id == checkin.id
+        await session.execute(delete(AttendanceMark).where(marks_of))
     if answers.held is not True:
         return
     marks = [
@@ -385,11 +394,14 @@ async def submit(
         return missing
     if checkin.status == CheckinStatus.SUBMITTED.value:
         return []
+    first = checkin.submitted_at is None
     checkin.status = CheckinStatus.SUBMITTED.value
     checkin.submitted_at = utcnow()
     checkin.version = (checkin.version or 0) + 1
     checkin.updated_by = actor_account_id
-    await write_rows(session, checkin, answers, actor_account_id)
+    # Scored now, the score goes out in the status's UPDATE rather than one of its own.
+    await read_model.store_meeting_score(framework, checkin)
+    await write_rows(session, checkin, answers, actor_account_id, first=first)
     audit.record(
         session,
         actor_account_id=actor_account_id,

@@ -37,9 +37,12 @@ async def clear_dues(session: AsyncSession, checkin_id: int) -> None:
     await session.execute(delete(MemberDues).where(MemberDues.checkin_id == checkin_id))
 
 
-async def write_dues(session: AsyncSession, checkin: Checkin, a: CheckinAnswers) -> None:
-    """Replace the check-in's rows with what its answers say now."""
-    await clear_dues(session, checkin.id)
+async def write_dues(
+    session: AsyncSession, checkin: Checkin, a: CheckinAnswers, *, first: bool = False
+) -> None:
+    """Replace the check-in's rows with what its answers say now (`first`: it has none)."""
+    if not first:
+        await clear_dues(session, checkin.id)
     paid = paid_by_member(a) if checkin.slot == "regular" else None
     if not paid:
         return

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.checkin_schema import CheckinAnswers, PreviousMeeting, PriorTask, parse_answers
@@ -87,18 +88,23 @@ async def tasks_of_checkin(session: AsyncSession, checkin_id: int) -> list[TaskR
     return await _rows(session, checkin_id)
 
 
-async def write_tasks(session: AsyncSession, checkin: Checkin, answers: CheckinAnswers) -> None:
+async def write_tasks(
+    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers, *, first: bool = False
+) -> None:
     """Store a submitted check-in's tasks and its review of last month's, in the caller's
     transaction (on submit, and again on every edit after it). A task whose text is
     unchanged keeps its row, so its id (which the next month's review and carry-over refer
-    to) and the status that review gave it stay with it; a changed text is a new task."""
-    existing = list(
-        await session.scalars(
-            select(MeetingTask)
-            .where(MeetingTask.checkin_id == checkin.id)
-            .order_by(MeetingTask.seq)
+    to) and the status that review gave it stay with it; a changed text is a new task.
+    `first`: its first submit, so it has no tasks and has reviewed none yet."""
+    existing: list[MeetingTask] = []
+    if not first:
+        existing = list(
+            await session.scalars(
+                select(MeetingTask)
+                .where(MeetingTask.checkin_id == checkin.id)
+                .order_by(MeetingTask.seq)
+            )
         )
-    )
     by_text: dict[str, list[MeetingTask]] = {}
     for row in existing:
         by_text.setdefault(row.text, []).append(row)
@@ -123,31 +129,37 @@ async def write_tasks(session: AsyncSession, checkin: Checkin, answers: CheckinA
         task.owner_member_id = item.owner_id
         task.carried_from_id = item.carried_from
     await session.flush()
-    await _write_review(session, checkin, answers)
+    await _write_review(session, checkin, answers, first=first)
 
 
 def _take(rows: list[MeetingTask] | None) -> MeetingTask | None:
     return rows.pop(0) if rows else None
 
 
-async def _write_review(session: AsyncSession, checkin: Checkin, answers: CheckinAnswers) -> None:
+async def _write_review(
+    session: AsyncSession, checkin: Checkin, answers: CheckinAnswers, *, first: bool
+) -> None:
     """The statuses this check-in gave last month's tasks; a status it no longer gives (the
-    meeting now reported as not held, say) is taken back."""
+    meeting now reported as not held, say) is taken back (`first`: it gave none yet)."""
     known = {p.id for p in answers.prior_tasks}
     review = {k: v for k, v in answers.task_review.items() if k in known} if answers.held else {}
-    await session.execute(
-        update(MeetingTask)
-        .where(
-            MeetingTask.reviewed_checkin_id == checkin.id,
-            MeetingTask.id.not_in(list(review)),
-        )
-        .values(status=None, reviewed_checkin_id=None)
-    )
-    for task_id, status in review.items():
+    if not first:
         await session.execute(
             update(MeetingTask)
-            .where(MeetingTask.id == task_id, MeetingTask.cell_id == checkin.cell_id)
-            .values(status=status, reviewed_checkin_id=checkin.id)
+            .where(
+                MeetingTask.reviewed_checkin_id == checkin.id,
+                MeetingTask.id.not_in(list(review)),
+            )
+            .values(status=None, reviewed_checkin_id=None)
+        )
+    if review:
+        # One statement for all of them (executemany), not one a task.
+        table = cast(Table, MeetingTask.__table__)
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("b_id"), table.c.cell_id == checkin.cell_id)
+            .values(status=bindparam("b_status"), reviewed_checkin_id=checkin.id),
+            [{"b_id": task_id, "b_status": status} for task_id, status in review.items()],
         )
 
 
