@@ -104,7 +104,7 @@ async def cli_seconds(url: str, argv: list[str]) -> float:
     return seconds
 
 
-async def _current(url: str) -> bool:
+async def current(url: str) -> bool:
     """Whether every stored result and meeting score is of the active framework's version."""
     from domain.framework import load_framework
     from storage.db import create_engine, create_session_factory
@@ -122,7 +122,7 @@ async def rescore(database: str, url: str, months: int, *, kept: bool = False) -
     """`cellbot rescore` of the whole province (every stored result rebuilt); on a `kept`
     database (benchmarks.run --keep) only when its results are not current."""
     name = f"cellbot rescore province, {months} months of history"
-    if kept and await _current(url):
+    if kept and await current(url):
         return Figure(SCENARIO, database, name, None, "s", note="kept database already current")
     cpu = time.process_time()
     try:
