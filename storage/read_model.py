@@ -67,7 +67,7 @@ from storage.checkin_totals import (
     totals_between,
 )
 from storage.metrics import MetricsCache, checkin_months, compute_metrics, facts_of
-from storage.metrics_sql import FACT_COLUMNS, CellInfo
+from storage.metrics_sql import FACT_COLUMNS, CellInfo, scope_filter
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit, utcnow
 
 
@@ -166,18 +166,6 @@ async def ensure_meeting_scores(
 # ================================================================ computing rows
 
 
-CellFilter = Callable[[Any], ColumnElement[bool]]
-
-
-def within_cells(cells: Sequence[int] | None, scope_path: str) -> CellFilter:
-    """A condition on a cell id column: among `cells`, or (None) under `scope_path`."""
-    if cells is not None:
-        ids = sorted(cells)
-        return lambda column: column.in_(ids)
-    under = select(OrgUnit.id).where(OrgUnit.path.startswith(scope_path, autoescape=True))
-    return lambda column: column.in_(under.scalar_subquery())
-
-
 def _activity_end(period: Period, as_of: dt.date) -> dt.date:
     """/summary counts the months of the period that have started by `as_of`."""
     return max(period.start, min(period.end, add_months(month_start(as_of), 1)))
@@ -199,7 +187,7 @@ async def _activity(
     if end <= start:
         return {}
     if ids is None:
-        rows = await session.execute(activity_query(within_cells(None, scope_path), start, end))
+        rows = await session.execute(activity_query(scope_filter(scope_path, None), start, end))
         return {int(r[0]): activity_of(r[1:]) for r in rows.all()}
     months = await checkin_months(session, ids, period, as_of, standards, memo)
     found = {}
@@ -244,7 +232,7 @@ async def compute_rows(
     if not scores_current and end > start:
         # Before anything reads the scores (a few cells' months are read once, with them).
         c = Checkin
-        within = within_cells(ids, scope.path)
+        within = scope_filter(scope.path, ids)
         await ensure_meeting_scores(session, fw, within(c.cell_id), c.month >= start, c.month < end)
     memo = cache if cache is not None else MetricsCache()
     metrics = await compute_metrics(

@@ -23,10 +23,9 @@ from domain.framework import Framework
 from domain.periods import Period, PeriodKind
 from storage.db import writing
 from storage.metrics import MetricsCache, cells_in_scope
-from storage.metrics_sql import CellInfo
+from storage.metrics_sql import CellFilter, CellInfo, scope_filter
 from storage.models import CellResult, Checkin, CheckinStatus, OrgUnit
 from storage.read_model import (
-    CellFilter,
     ProgressFn,
     compute_rows,
     ensure_meeting_scores,
@@ -34,7 +33,6 @@ from storage.read_model import (
     periods_of,
     seen_from,
     upsert_rows,
-    within_cells,
 )
 
 # Periods computed at once: one's SQL (in the database server, or SQLite's own thread) runs
@@ -105,7 +103,7 @@ async def rescore(
     transaction: each period commits on its own, so an interrupted rescore keeps its work.
     With `only_stale`, a period whose rows are all current is left as it is (start-up);
     otherwise every row is computed again (a repair). Returns the rows written."""
-    within = within_cells(None, scope.path)
+    within = scope_filter(scope.path, None)
 
     async def periods_to_build(session: AsyncSession) -> list[Period]:
         months = (

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.framework import Framework
 from domain.periods import Period, PeriodKind
 from domain.scoring import CellMetrics, PeriodResult, stored_results
-from storage.metrics_sql import CellInfo
+from storage.metrics_sql import CellInfo, scope_filter
 from storage.models import CellResult, OrgUnit
 from storage.read_model import (
     ONLY_LIMIT,
@@ -24,7 +24,6 @@ from storage.read_model import (
     framework_version,
     seen_from,
     store_for_later,
-    within_cells,
 )
 
 # ================================================================ reading
@@ -175,7 +174,7 @@ async def read_results(
             CellResult.period_start == period.start,
             CellResult.framework_version == version,
             CellResult.as_of_month == seen,
-            within_cells(None if len(wanted) > ONLY_LIMIT else sorted(wanted), scope.path)(
+            scope_filter(scope.path, None if len(wanted) > ONLY_LIMIT else sorted(wanted))(
                 CellResult.cell_id
             ),
         )
