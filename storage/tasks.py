@@ -153,7 +153,8 @@ async def _write_review(
             .values(status=None, reviewed_checkin_id=None)
         )
     if review:
-        # One statement for all of them (executemany), not one a task.
+        # One statement for all of them (executemany), not one a task. On the table, not
+        # the ORM: last month's tasks are never loaded as objects here, so none goes stale.
         table = cast(Table, MeetingTask.__table__)
         await session.execute(
             update(table)
