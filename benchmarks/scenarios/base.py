@@ -53,6 +53,18 @@ def not_available(scenario: str, database: str, figure: str, unit: str, why: str
     return Figure(scenario, database, figure, None, unit, note=f"not available: {why}")
 
 
+def own_peak_mb() -> float:
+    """This process's own peak resident size (`VmHWM`). Not `ru_maxrss`: a child started by
+    fork and exec (multiprocessing's "spawn") inherits its parent's maximum across the exec:
+    after the benchmark process had rescored four provinces, an export's child reported 492
+    MB where its own peak was about 210 MB (a 500 MB parent: 515 MB reported, VmHWM 16 MB)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
 def percentile(values: list[float], p: float) -> float:
     """The p-th percentile (0..100) by nearest rank on sorted data."""
     ordered = sorted(values)

@@ -27,25 +27,13 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from typing import Any
 
-from benchmarks.scenarios.base import Figure
+from benchmarks.scenarios.base import Figure, own_peak_mb
 from benchmarks.scenarios.queries import supervisor_id
 
 SCENARIO = "5 exports"
 PROVINCE_S = 10.0
 PROVINCE_RSS_MB = 300.0
 COMMUNE_S = 2.0
-
-
-def _peak_mb() -> float:
-    """This process's own peak resident size (`VmHWM`). Not `ru_maxrss`: the child is
-    started by fork and exec, and Linux carries the parent's peak over into the new program:
-    after the benchmark process had rescored four provinces, the child reported 492 MB where
-    its own peak was about 210 MB (a 500 MB parent: 515 MB reported, VmHWM 16 MB)."""
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024  # kB
-    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def _rss_mb() -> float:
@@ -91,7 +79,7 @@ async def _measure(url: str, year: int, repeat: int) -> dict[str, Any]:
         "province_cpu_s": cpu,
         "rss_before_mb": rss_before,
         # The province's export is the largest thing this process did.
-        "peak_mb": _peak_mb(),
+        "peak_mb": own_peak_mb(),
     }
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from benchmarks.scenarios.base import Figure, Latencies
 from benchmarks.scenarios.checkins import pick_secretaries, run_checkins, submitted_now
-from benchmarks.scenarios.queries import cli_seconds, current
+from benchmarks.scenarios.queries import cli_alone, current
 from benchmarks.scenarios.throughput import SCENARIO
 
 TARGET_MS = 50.0
@@ -27,7 +27,7 @@ async def measure(url: str, count: int = SUBMITS) -> tuple[Latencies, str]:
     # As the bot finds it once started: its start-up rescores a database whose results or
     # meeting scores are not current (a seeded one scores none), so a submit does not.
     if not await current(url):
-        await cli_seconds(url, ["rescore"])
+        await cli_alone(url, ["rescore"])
     engine = create_engine(url)
     try:
         sessions = create_session_factory(engine)
