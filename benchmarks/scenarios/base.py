@@ -56,9 +56,9 @@ def not_available(scenario: str, database: str, figure: str, unit: str, why: str
 
 def own_peak_mb() -> float:
     """This process's own peak resident size (`VmHWM`). Not `ru_maxrss`: a child started by
-    fork and exec (multiprocessing's "spawn") inherits its parent's maximum across the exec:
-    after the benchmark process had rescored four provinces, an export's child reported 492
-    MB where its own peak was about 210 MB (a 500 MB parent: 515 MB reported, VmHWM 16 MB)."""
+    fork and exec (multiprocessing's "spawn") inherits its parent's maximum across the exec,
+    so an export's child of a big benchmark process reported the parent's peak (README,
+    Performance)."""
     with open("/proc/self/status") as status:
         for line in status:
             if line.startswith("VmHWM:"):

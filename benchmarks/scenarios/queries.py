@@ -108,8 +108,8 @@ def _cli_alone(url: str, argv: list[str]) -> tuple[int, str, float, float]:
 
 async def cli_alone(url: str, argv: list[str]) -> tuple[float, float, float]:
     """`cellbot ARGV` in a process of its own, as an operator runs it: (wall s, CPU s, peak
-    MB). A rescore of four provinces run in the benchmark process left it ~480 MB big, which
-    every later memory figure of that process then carried."""
+    MB). Run in the benchmark process, a rescore of four provinces left that process big for
+    every later memory figure it takes."""
     loop = asyncio.get_running_loop()
     started = time.perf_counter()
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
