@@ -30,7 +30,7 @@ from storage.metrics_sql import (
 )
 from storage.models import Checkin, CheckinStatus
 
-# A cell's totals: column label -> sum (the labels of `checkin_columns` and `activity_columns`).
+# A cell's totals: column label -> sum (the labels of `checkin_columns` and `ACTIVITY`).
 Totals = dict[str, int]
 # A cell's totals per month (first day of the month -> totals).
 MonthTotals = Mapping[dt.date, Mapping[str, int]]
@@ -38,14 +38,17 @@ MonthTotals = Mapping[dt.date, Mapping[str, int]]
 # (meetings, regular reports, meeting score sum, scored meetings, present, expected)
 Activity = tuple[int, int, float, int, int, int]
 NO_ACTIVITY: Activity = (0, 0, 0.0, 0, 0, 0)
-ACTIVITY = ("a_meetings", "a_reports", "a_tenths", "a_scored", "a_present", "a_expected")
+
+
+def _thematic_held() -> ColumnElement[bool]:
+    return and_(Checkin.held.is_(True), Checkin.meeting_type.in_(THEMATIC_TYPES))
 
 
 def checkin_columns(as_of: dt.date, standards: Standards) -> list[ColumnElement[int]]:
     """The sums and counts the check-in metrics are computed from (storage.metrics)."""
     c = Checkin
     held = c.held.is_(True)
-    thematic = and_(held, c.meeting_type.in_(THEMATIC_TYPES))
+    thematic = _thematic_held()
     impl_points = case(
         *[(c.resolution_impl == k, v) for k, v in standards.resolution_impl_percent.items()],
         else_=0,
@@ -114,6 +117,10 @@ def activity_columns() -> list[ColumnElement[int]]:
     ]
 
 
+# The labels of `activity_columns`, in order.
+ACTIVITY = tuple(column.name for column in activity_columns())
+
+
 def activity_of(values: Sequence[Any]) -> Activity:
     """An `Activity` from the values of `activity_columns`, in order."""
     meetings, reports, tenths, scored, present, expected = (int(v or 0) for v in values)
@@ -140,7 +147,7 @@ def checkin_query(
 ) -> RowsQuery:
     """The totals of each cell over `period`, with `thematic_q{i}` per `thematic_quarters`."""
     c = Checkin
-    thematic = and_(c.held.is_(True), c.meeting_type.in_(THEMATIC_TYPES))
+    thematic = _thematic_held()
     columns = checkin_columns(as_of, standards)
     for i, quarter in enumerate(thematic_quarters(period)):
         in_quarter = and_(thematic, c.month >= quarter.start, c.month < quarter.end)

@@ -97,6 +97,11 @@ def _cli(url: str, argv: list[str]) -> tuple[int, str]:
     return code, err.getvalue().strip()
 
 
+def _succeeded(argv: list[str], code: int, err: str) -> None:
+    if code != 0:
+        raise RuntimeError(f"cellbot {' '.join(argv)}: exit {code}: {err[-300:]}")
+
+
 def _cli_alone(url: str, argv: list[str]) -> tuple[int, str, float, float]:
     """`_cli` in a child process: also its CPU time and its own peak resident size."""
     import resource
@@ -115,8 +120,7 @@ async def cli_alone(url: str, argv: list[str]) -> tuple[float, float, float]:
     with ProcessPoolExecutor(max_workers=1, mp_context=get_context("spawn")) as pool:
         code, err, cpu, peak = await loop.run_in_executor(pool, _cli_alone, url, argv)
     seconds = time.perf_counter() - started
-    if code != 0:
-        raise RuntimeError(f"cellbot {' '.join(argv)}: exit {code}: {err[-300:]}")
+    _succeeded(argv, code, err)
     return seconds, cpu, peak
 
 
@@ -124,8 +128,7 @@ async def cli_seconds(url: str, argv: list[str]) -> float:
     started = time.perf_counter()
     code, err = await asyncio.to_thread(_cli, url, argv)
     seconds = time.perf_counter() - started
-    if code != 0:
-        raise RuntimeError(f"cellbot {' '.join(argv)}: exit {code}: {err[-300:]}")
+    _succeeded(argv, code, err)
     return seconds
 
 
